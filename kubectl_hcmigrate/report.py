@@ -1,0 +1,63 @@
+"""Outcomes, the errors that lead to them, and the one table mapping them to exit codes."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class Outcome(str, enum.Enum):
+    SUCCEEDED = "SUCCEEDED"
+    SUCCEEDED_WITH_WARNINGS = "SUCCEEDED_WITH_WARNINGS"
+    # Refused before any change: bad input, failed preflight or guard.
+    REFUSED = "REFUSED"
+    # Failed after changing the source, and every undo succeeded.
+    FAILED_SOURCE_RESTORED = "FAILED_SOURCE_RESTORED"
+    # Failed, and something may differ from before the command: read the message.
+    FAILED_NEEDS_ATTENTION = "FAILED_NEEDS_ATTENTION"
+    # The work was applied but the wait for readiness ran out.
+    TIMED_OUT = "TIMED_OUT"
+    INTERRUPTED = "INTERRUPTED"
+
+
+# The documented exit codes (README "Exit codes"). 2 is the CLI's usage error.
+EXIT_CODES: dict[Outcome, int] = {
+    Outcome.SUCCEEDED: 0,
+    Outcome.SUCCEEDED_WITH_WARNINGS: 0,
+    Outcome.FAILED_NEEDS_ATTENTION: 1,
+    Outcome.REFUSED: 3,
+    Outcome.FAILED_SOURCE_RESTORED: 4,
+    Outcome.TIMED_OUT: 5,
+    Outcome.INTERRUPTED: 130,
+}
+EXIT_USAGE = 2
+
+
+class HcmigrateError(Exception):
+    """An error with a one-line message that says what is wrong and what to do."""
+
+    outcome: Outcome = Outcome.FAILED_NEEDS_ATTENTION
+
+
+class PreflightError(HcmigrateError):
+    """Refused before any change."""
+
+    outcome = Outcome.REFUSED
+
+
+class StepFailed(HcmigrateError):
+    """A step failed after changes were made."""
+
+
+@dataclass
+class Report:
+    """Collects warnings and errors by scope instead of printing them as they happen."""
+
+    warnings: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def warn(self, scope: str, message: str) -> None:
+        self.warnings.append(f"{scope}: {message}")
+
+    def error(self, scope: str, message: str) -> None:
+        self.errors.append(f"{scope}: {message}")
