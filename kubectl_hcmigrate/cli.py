@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import enum
 import os
 import sys
-from typing import Optional
+from pathlib import Path
+from typing import Annotated, Optional
 
 import typer
 
 from kubectl_hcmigrate import __version__
-from kubectl_hcmigrate.options import KubeTarget, OutputFormat
+from kubectl_hcmigrate.options import BucketTarget, KubeTarget, OutputFormat
 
 
 def prog_name() -> str:
@@ -18,9 +20,29 @@ def prog_name() -> str:
     return "oc hcmigrate" if base.startswith("oc-") else "kubectl hcmigrate"
 
 
+def _examples(prog: str) -> str:
+    """The help epilog: one example per verb, so --help reads like a short manual."""
+    return f"""Examples:
+  # Back up a hosted cluster and its etcd to S3
+  {prog} backup --hc example -n clusters --bucket my-bucket
+
+  # Restore it on another management cluster
+  {prog} restore --hc example -n clusters --bucket my-bucket --to-context destination
+
+  # Remove it from the source once it runs on the destination
+  {prog} teardown --hc example -n clusters --context source --to-context destination
+
+  # Print the version as JSON
+  {prog} -o json version
+
+  # Turn on shell completion for the {prog.replace(" ", "-")} command (bash, zsh or fish)
+  source <({prog} completion bash)"""
+
+
 app = typer.Typer(
     name="hcmigrate",
     help="Back up, restore and migrate HyperShift hosted clusters between management clusters.",
+    epilog=_examples(prog_name()),
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -71,5 +93,102 @@ def version(ctx: typer.Context) -> None:
         typer.echo(f"{prog_name()} {__version__}")
 
 
+class Shell(str, enum.Enum):
+    bash = "bash"
+    zsh = "zsh"
+    fish = "fish"
+
+
+def _completion_var() -> str:
+    """The variable a completion script sets when it calls us back for candidates."""
+    # Named after the executable: Click would derive it from prog_name, which has a space.
+    return "_" + prog_name().replace(" ", "_").upper() + "_COMPLETE"
+
+
+@app.command()
+def completion(
+    shell: Annotated[Shell, typer.Argument(metavar="SHELL", help="bash, zsh or fish.")],
+) -> None:
+    """Print a shell completion script; source it from the shell's startup file."""
+    from typer.completion import get_completion_script
+
+    typer.echo(
+        get_completion_script(
+            prog_name=prog_name().replace(" ", "-"),
+            complete_var=_completion_var(),
+            shell=shell.value,
+        )
+    )
+
+
+def _bucket_target(
+    bucket: str, prefix: str, region: str | None, endpoint_url: str | None, aws_creds: str | None
+) -> BucketTarget:
+    return BucketTarget(
+        bucket=bucket, prefix=prefix, region=region, endpoint_url=endpoint_url,
+        aws_creds_file=aws_creds,
+    )  # fmt: skip
+
+
+HcOpt = Annotated[str, typer.Option("--hc", envvar="HC_CLUSTER_NAME", help="HostedCluster name.")]
+NsOpt = Annotated[
+    str, typer.Option("-n", "--namespace", envvar="HC_CLUSTER_NS", help="HostedCluster namespace.")
+]
+BucketOpt = Annotated[
+    str, typer.Option("--bucket", envvar=["BUCKET_NAME", "HCMIGRATE_BUCKET"], help="S3 bucket.")
+]
+PrefixOpt = Annotated[str, typer.Option("--prefix", help="Key prefix inside the bucket.")]
+RegionOpt = Annotated[Optional[str], typer.Option("--region", help="The bucket's AWS region.")]  # noqa: UP045
+EndpointOpt = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option("--endpoint-url", help="S3-compatible endpoint (default: AWS_ENDPOINT_URL_S3)."),
+]
+CredsOpt = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option("--aws-creds", envvar="AWS_CREDS", help="AWS credentials file (the runbook's)."),
+]
+DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Print every change; change nothing.")]
+
+
+@app.command()
+def backup(
+    ctx: typer.Context,
+    hc: HcOpt,
+    bucket: BucketOpt,
+    namespace: NsOpt = "clusters",
+    prefix: PrefixOpt = "",
+    dir: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--dir", envvar="BACKUP_DIR", help="Where to write the bundle."),
+    ] = None,
+    keep_paused: Annotated[
+        bool, typer.Option("--keep-paused", help="Leave the source paused (to migrate).")
+    ] = False,
+    region: RegionOpt = None,
+    endpoint_url: EndpointOpt = None,
+    aws_creds: CredsOpt = None,
+    part_size_mib: Annotated[
+        int, typer.Option("--part-size-mib", min=5, max=5120, help="S3 multipart part size.")
+    ] = 64,
+    dry_run: DryRunOpt = False,
+) -> None:
+    """Pause the HC, stream its etcd snapshot into S3 and write its object bundle."""
+    from kubectl_hcmigrate import commands
+    from kubectl_hcmigrate.backup import BackupOptions
+
+    opts = BackupOptions(
+        name=hc, namespace=namespace,
+        bucket=_bucket_target(bucket, prefix, region, endpoint_url, aws_creds),
+        dir=dir, keep_paused=keep_paused, part_size=part_size_mib << 20,
+    )  # fmt: skip
+    raise typer.Exit(commands.backup(ctx.obj.kube, opts, dry_run=dry_run, output=ctx.obj.output))
+
+
 def run() -> None:
-    app(prog_name=prog_name())
+    complete_var = _completion_var()
+    if complete_var in os.environ:
+        # The scripts above speak Typer's protocol, whose classes add_completion=False leaves out.
+        from typer.completion import completion_init
+
+        completion_init()
+    app(prog_name=prog_name(), complete_var=complete_var)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import Literal
 
 
 class OutputFormat(str, enum.Enum):
@@ -17,3 +18,19 @@ class KubeTarget:
 
     kubeconfig: str | None = None
     context: str | None = None
+
+
+@dataclass(frozen=True)
+class BucketTarget:
+    """Where backups go in S3 and how to reach it; keys are relative to `prefix`."""
+
+    bucket: str
+    prefix: str = ""
+    region: str | None = None
+    # None: AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL, then AWS itself.
+    endpoint_url: str | None = None
+    # The runbook's credentials file (INI, aws_access_key_id / aws_secret_access_key);
+    # None: boto3's usual chain (environment, profile, instance role).
+    aws_creds_file: str | None = None
+    # "when_required": botocore's default CRC checksums break many S3-compatible stores.
+    checksum_mode: Literal["when_required", "when_supported"] = "when_required"

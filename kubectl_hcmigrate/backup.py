@@ -1,0 +1,204 @@
+"""backup: pause the HC, quiesce its control plane, stream an etcd snapshot into S3, write the
+kustomize-ready bundle next to it, then put the source back (or keep it paused to migrate).
+
+Preflight only reads. Every step that changes the source has an undo, and the original state
+is recorded on the HC before the first change, so a re-run after a crash still knows it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kubectl_hcmigrate import __version__, objects
+from kubectl_hcmigrate.bundle import write_bundle
+from kubectl_hcmigrate.etcd_snapshot import EtcdSnapshotter, SnapshotResult, ready_etcd_pods
+from kubectl_hcmigrate.kinds import rule_for, rules_in_scope
+from kubectl_hcmigrate.kube import Kube
+from kubectl_hcmigrate.layout import BackupLayout, HostedClusterRef, Manifest, SnapshotRef, new_backup_id, utc_timestamp
+from kubectl_hcmigrate.options import BucketTarget
+from kubectl_hcmigrate.pipeline import Plan, Step
+from kubectl_hcmigrate.report import PreflightError
+from kubectl_hcmigrate.source_state import HC, NODEPOOL, SourceControl, SourceState, recorded
+from kubectl_hcmigrate.ui import Reporter
+
+SECRET, CONFIGMAP = rule_for("Secret", "hc"), rule_for("ConfigMap", "hc")
+
+
+@dataclass(frozen=True)
+class BackupOptions:
+    name: str
+    namespace: str
+    bucket: BucketTarget
+    dir: Path | None = None
+    keep_paused: bool = False
+    part_size: int = 64 << 20
+
+
+@dataclass
+class Backup:
+    """What preflight found; the steps act on it."""
+
+    opts: BackupOptions
+    kube: Kube
+    bucket: Any  # s3store.Bucket
+    reporter: Reporter
+    hc: dict[str, Any]
+    state: SourceState
+    etcd_pods: list[str]
+    backup_id: str
+    layout: BackupLayout
+    dir: Path
+    snapshot: SnapshotResult | None = None
+    manifest: Manifest | None = None
+
+    @property
+    def hcp_ns(self) -> str:
+        return objects.hcp_namespace(self.hc)
+
+
+def preflight(opts: BackupOptions, kube: Kube, bucket: Any, reporter: Reporter, *, dry_run: bool) -> Backup:
+    ns, name = opts.namespace, opts.name
+    hc = kube.get(HC, ns, name)
+    if hc is None:
+        raise PreflightError(
+            f"HostedCluster {ns}/{name} not found on context '{kube.context}': check --hc, -n and --context"
+        )
+    hcp_ns = objects.hcp_namespace(hc)
+    if kube.namespace(hcp_ns) is None:
+        raise PreflightError(f"the control-plane namespace {hcp_ns} of {ns}/{name} does not exist")
+    objects.infra_id(hc)
+    for key in objects.encryption_key_names(hc):
+        if kube.get(SECRET, ns, key) is None:
+            raise PreflightError(
+                f"the etcd encryption key secret {ns}/{key} is missing: without it the snapshot "
+                "cannot be decrypted; restore that secret before backing up"
+            )
+    pods = ready_etcd_pods(kube, hcp_ns)
+    if not pods:
+        raise PreflightError(f"no Ready etcd pod in {hcp_ns}: the snapshot needs a healthy member")
+    if dry_run:
+        bucket.check_readable()
+    else:
+        bucket.preflight()
+    pools = objects.nodepools_of(hc, kube.list(NODEPOOL, ns))
+    # A record left by an interrupted run is the truth about what was there before.
+    state = recorded(hc) or SourceState.observe(hc, pools, kube.workloads("deployments", hcp_ns))
+    state.nodepools = {np: state.nodepools.get(np) for np in (objects.name_of(p) for p in pools)} | state.nodepools
+    backup_id = new_backup_id()
+    layout = BackupLayout(opts.bucket.prefix, ns, name, backup_id)
+    folder = opts.dir or Path(f"{ns}-{name}-{backup_id}")
+    if folder.exists() and any(folder.iterdir()):
+        raise PreflightError(f"bundle directory {folder} is not empty: pass an empty or new --dir")
+    return Backup(opts, kube, bucket, reporter, hc, state, pods, backup_id, layout, folder)
+
+
+def build_plan(b: Backup) -> Plan:
+    ctl = SourceControl(b.kube, b.opts.namespace, b.opts.name, b.state)
+    plan = Plan("backup")
+    plan.add(
+        Step(
+            "record source state",
+            ctl.record,
+            undo=ctl.forget,
+            changes=lambda: [f"annotate HostedCluster {b.opts.namespace}/{b.opts.name} with the state to put back"],
+        )
+    )
+    plan.add(Step("pause", ctl.pause, undo=ctl.unpause, changes=ctl.pause_changes))
+    plan.add(Step("quiesce control plane", lambda: _quiesce(b, ctl), undo=ctl.unquiesce, changes=ctl.quiesce_changes))
+    plan.add(
+        Step(
+            "etcd snapshot",
+            lambda: _snapshot(b),
+            changes=lambda: [
+                f"stream an etcd snapshot from {b.hcp_ns}/{b.etcd_pods[0]} to s3://{b.opts.bucket.bucket}/{b.layout.snapshot_key}"
+            ],
+        )
+    )
+    plan.add(
+        Step(
+            "write bundle",
+            lambda: _bundle(b),
+            changes=lambda: [f"write the bundle to {b.dir} and s3://{b.opts.bucket.bucket}/{b.layout.bundle_prefix}"],
+        )
+    )
+    if not b.opts.keep_paused:
+        plan.add(
+            Step(
+                "resume source",
+                ctl.put_back,
+                changes=lambda: ["put back pausedUntil and replicas as recorded, remove the annotation"],
+            )
+        )
+    return plan  # fmt: skip
+
+
+def _quiesce(b: Backup, ctl: SourceControl) -> None:
+    ctl.quiesce()
+    # Wait for the writers to stop, so the snapshot holds no half-done change; not fatal.
+    deadline = time.monotonic() + 60
+    names = set(b.state.replicas)
+    while time.monotonic() < deadline:
+        live = [p for p in b.kube.pods(b.hcp_ns) if p["metadata"].get("labels", {}).get("app") in names]
+        if not live:
+            return
+        time.sleep(1)
+    b.reporter.line("warning: control-plane pods still terminating after 60s; taking the snapshot anyway")
+
+
+def _snapshot(b: Backup) -> SnapshotResult:
+    snap = EtcdSnapshotter(b.kube, b.hcp_ns, b.reporter)
+    b.snapshot = snap.snapshot_to_bucket(b.etcd_pods, b.bucket, b.layout.snapshot_key, b.opts.part_size, b.backup_id)
+    return b.snapshot
+
+
+def collect_objects(kube: Kube, hc: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """This HC's objects only, by namespace: never another HC's."""
+    ns, hcp_ns = objects.namespace_of(hc), objects.hcp_namespace(hc)
+    all_pools = kube.list(NODEPOOL, ns)
+    pools = objects.nodepools_of(hc, all_pools)
+    secrets, configmaps = objects.select_hc_namespace_objects(
+        hc, all_pools, kube.list(SECRET, ns), kube.list(CONFIGMAP, ns), kube.list(HC, ns)
+    )
+    hcp_objs: list[dict[str, Any]] = []
+    for rule in rules_in_scope("hcp"):
+        items = kube.list(rule, hcp_ns)
+        hcp_objs += [o for o in items if not (rule.kind == "Secret" and objects.is_generated_secret(o))]
+    return {ns: [*secrets, *configmaps, hc, *pools], hcp_ns: hcp_objs}
+
+
+def _bundle(b: Backup) -> Manifest:
+    assert b.snapshot is not None
+    hc = b.kube.get(HC, b.opts.namespace, b.opts.name) or b.hc
+    meta = Manifest(
+        tool_version=__version__, backup_id=b.backup_id, created=utc_timestamp(),
+        source_context=b.kube.context,
+        hostedcluster=HostedClusterRef(b.opts.name, b.opts.namespace, hc["metadata"]["uid"], objects.infra_id(hc)),
+        snapshot=SnapshotRef(b.opts.bucket.bucket, b.snapshot.key, b.snapshot.size, b.snapshot.sha256, b.snapshot.pod),
+    )  # fmt: skip
+    manifest = write_bundle(b.dir, collect_objects(b.kube, hc), meta)
+    # Upload every file, the manifest last: without it the backup is incomplete to every reader.
+    for relpath in [*manifest.files, "manifest.json"]:
+        b.bucket.put_bytes(b.layout.bundle_key(relpath), (b.dir / relpath).read_bytes())
+    b.manifest = manifest
+    return manifest
+
+
+def result(b: Backup, timings: dict[str, float]) -> dict[str, Any]:
+    snap = b.snapshot
+    return {
+        "outcome": "SUCCEEDED",
+        "hostedcluster": f"{b.opts.namespace}/{b.opts.name}",
+        "backup_id": b.backup_id,
+        "bucket": b.opts.bucket.bucket,
+        "snapshot_key": b.layout.snapshot_key,
+        "snapshot_size": snap.size if snap else None,
+        "snapshot_sha256": snap.sha256 if snap else None,
+        "etcd_pod": snap.pod if snap else None,
+        "manifest_key": b.layout.manifest_key,
+        "bundle_dir": str(b.dir),
+        "source": "paused (--keep-paused)" if b.opts.keep_paused else "resumed",
+        "timings_seconds": {k: round(v, 2) for k, v in timings.items()},
+    }

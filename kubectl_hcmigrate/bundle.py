@@ -1,0 +1,263 @@
+"""The kustomize-ready bundle: one cleaned YAML file per object, a kustomization per
+namespace folder, and manifest.json (written last) with every file's sha256.
+
+The core works on a `{relpath: bytes}` mapping, so a bundle can be checked straight from
+the bucket; the directory functions only wrap it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from kubectl_hcmigrate import kinds
+from kubectl_hcmigrate.layout import MANIFEST, Manifest, check_relpath
+from kubectl_hcmigrate.objects import Obj, clean, name_of, namespace_of
+from kubectl_hcmigrate.report import PreflightError
+
+KUSTOMIZATION = "kustomization.yaml"
+YAML_SUFFIXES = (".yaml", ".yml")
+_AGAIN = "fetch it again or take a new backup"
+
+
+@dataclass(frozen=True)
+class Bundle:
+    manifest: Manifest
+    files: Mapping[str, bytes]
+
+
+class BundleObject(NamedTuple):
+    path: str
+    obj: Obj
+    rule: kinds.KindRule
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@cache
+def _dumper() -> Any:
+    import yaml
+
+    class Dumper(yaml.SafeDumper):
+        pass
+
+    def str_(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+        # Certificates and CA bundles stay readable as literal blocks.
+        style = "|" if "\n" in value else None
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+    Dumper.add_representer(str, str_)
+    return Dumper
+
+
+def dump_yaml(obj: Any) -> bytes:
+    import yaml
+
+    return yaml.dump(obj, Dumper=_dumper(), sort_keys=False, default_flow_style=False).encode()
+
+
+def _kustomization(resources: Iterable[str]) -> bytes:
+    kustomization = {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization"}
+    return dump_yaml({**kustomization, "resources": sorted(resources)})
+
+
+def _scope(folder: str, manifest: Manifest) -> kinds.Scope:
+    hc = manifest.hostedcluster
+    if folder == hc.namespace:
+        return "hc"
+    if folder == f"{hc.namespace}-{hc.name}":
+        return "hcp"
+    raise ValueError(f"{folder!r} is neither the HC nor the HCP namespace of {hc.name}")
+
+
+def render_bundle(
+    objects_by_namespace: Mapping[str, Iterable[Obj]], manifest_meta: Manifest
+) -> tuple[dict[str, bytes], Manifest]:
+    """Every bundle file as bytes, manifest.json last, and the manifest it holds."""
+    files: dict[str, bytes] = {}
+    for folder in sorted(objects_by_namespace):
+        scope = _scope(folder, manifest_meta)
+        names: list[str] = []
+        for obj in objects_by_namespace[folder]:
+            if not name_of(obj) or namespace_of(obj) != folder:
+                raise ValueError(f"{obj.get('kind')} {name_of(obj)!r} is not in {folder}")
+            rule = kinds.rule_for_object(obj, scope)
+            relpath = check_relpath(f"{folder}/{rule.file_prefix}-{name_of(obj)}.yaml")
+            if relpath in files:
+                raise ValueError(f"two objects would be written to {relpath}")
+            files[relpath] = dump_yaml(clean(obj, rule))
+            names.append(relpath.rpartition("/")[2])
+        files[f"{folder}/{KUSTOMIZATION}"] = _kustomization(names)
+    files[KUSTOMIZATION] = _kustomization(objects_by_namespace)
+    manifest = manifest_meta.with_files({p: sha256_hex(b) for p, b in files.items()})
+    files[MANIFEST] = manifest.to_json().encode()
+    return files, manifest
+
+
+def _private_dir(path: Path) -> None:
+    path.mkdir(mode=0o700, exist_ok=True)
+    # mkdir's mode is cut by the umask, and the folder may predate us: set it exactly,
+    # while it holds nothing of ours yet.
+    path.chmod(0o700)
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    # Created 0600 in one call: no moment where a secret is readable by others.
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(path, flags, 0o600)
+    try:
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, 0o600)  # a file left by an earlier run keeps its old mode
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def check_bundle_dir(root: str | os.PathLike[str], overwrite: bool = False) -> None:
+    """For preflight: `write_bundle` will refuse a used directory unless `overwrite`."""
+    top = Path(root)
+    if top.exists() and (not top.is_dir() or any(top.iterdir())) and not overwrite:
+        raise PreflightError(f"{top} exists and is not an empty directory; choose another --dir")
+
+
+def write_bundle(
+    root: str | os.PathLike[str],
+    objects_by_namespace: Mapping[str, Iterable[Obj]],
+    manifest_meta: Manifest,
+    overwrite: bool = False,
+) -> Manifest:
+    """Write the bundle under `root` (0700 folders, 0600 files), manifest.json last.
+
+    `overwrite` replaces a bundle left there by an earlier run of the same backup.
+    """
+    files, manifest = render_bundle(objects_by_namespace, manifest_meta)
+    check_bundle_dir(root, overwrite)
+    top = Path(root)
+    top.parent.mkdir(parents=True, exist_ok=True)
+    _private_dir(top)
+    # Uncommit first: a half-rewritten bundle must not look complete.
+    (top / MANIFEST).unlink(missing_ok=True)
+    for relpath, data in files.items():
+        if relpath != MANIFEST:
+            _private_dir((top / relpath).parent)
+            _write_private(top / relpath, data)
+    for stale in set(_DirFiles(top)) - set(files):
+        if stale.endswith(YAML_SUFFIXES):
+            (top / stale).unlink()
+    tmp = top / f".{MANIFEST}.tmp"
+    _write_private(tmp, files[MANIFEST])
+    os.replace(tmp, top / MANIFEST)
+    return manifest
+
+
+def verify_files(files: Mapping[str, bytes]) -> Manifest:
+    """Check a bundle against its manifest; raise on the first file that is off."""
+    if MANIFEST not in files:
+        raise PreflightError(
+            "the bundle has no manifest.json: the backup did not finish (the manifest is "
+            f"written last) or this is not a bundle; {_AGAIN}"
+        )
+    manifest = Manifest.from_json(files[MANIFEST])
+    for relpath, expected in manifest.files.items():
+        if relpath not in files:
+            raise PreflightError(
+                f"bundle file {relpath} is listed in manifest.json but missing: the bundle is "
+                f"incomplete; {_AGAIN}"
+            )
+        actual = sha256_hex(files[relpath])
+        if actual != expected:
+            raise PreflightError(
+                f"bundle file {relpath} does not match manifest.json (sha256 {actual}, "
+                f"expected {expected}): the bundle was changed or is incomplete; {_AGAIN}"
+            )
+    for relpath in sorted(files):
+        if relpath.endswith(YAML_SUFFIXES) and relpath not in manifest.files:
+            raise PreflightError(
+                f"bundle file {relpath} is not listed in manifest.json: something was added "
+                f"to the bundle; remove it or {_AGAIN}"
+            )
+    return manifest
+
+
+class _DirFiles(Mapping[str, bytes]):
+    """A directory as `{relpath: bytes}`; lists names up front, reads a file when asked."""
+
+    def __init__(self, root: Path) -> None:
+        self._root = root
+        self._names: dict[str, None] = {}  # an ordered set
+        for folder, dirs, names in os.walk(root):
+            dirs.sort()
+            rel = Path(folder).relative_to(root).as_posix()
+            for name in sorted(names):
+                if not os.path.islink(os.path.join(folder, name)):
+                    self._names[name if rel == "." else f"{rel}/{name}"] = None
+
+    def __getitem__(self, relpath: str) -> bytes:
+        if relpath not in self._names:
+            raise KeyError(relpath)
+        return (self._root / relpath).read_bytes()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+
+def _as_files(source: str | os.PathLike[str] | Mapping[str, bytes]) -> Mapping[str, bytes]:
+    if isinstance(source, Mapping):
+        return source
+    root = Path(source)
+    if not root.is_dir():
+        raise PreflightError(f"bundle directory {root} does not exist; check --dir")
+    return _DirFiles(root)
+
+
+def verify_bundle(source: str | os.PathLike[str] | Mapping[str, bytes]) -> Manifest:
+    return verify_files(_as_files(source))
+
+
+def read_bundle(source: str | os.PathLike[str] | Mapping[str, bytes]) -> Bundle:
+    """A verified bundle holding manifest.json and the files it lists, nothing else."""
+    files = _as_files(source)
+    manifest = verify_files(files)
+    wanted = [*manifest.files, MANIFEST]
+    return Bundle(manifest, {p: files[p] for p in wanted})
+
+
+def load_objects(bundle: Bundle) -> list[BundleObject]:
+    """The bundle's objects (not its kustomizations) by file path, each with its kind's row."""
+    import yaml
+
+    out: list[BundleObject] = []
+    for relpath in sorted(bundle.manifest.files):
+        folder, _, base = relpath.rpartition("/")
+        if base == KUSTOMIZATION or not relpath.endswith(YAML_SUFFIXES):
+            continue
+        try:
+            scope = _scope(folder, bundle.manifest)
+            docs = [d for d in yaml.safe_load_all(bundle.files[relpath]) if d is not None]
+            out.extend(BundleObject(relpath, d, kinds.rule_for_object(d, scope)) for d in docs)
+        except (ValueError, KeyError, TypeError, AttributeError, yaml.YAMLError) as e:
+            reason = (str(e).strip("'\"") or type(e).__name__).splitlines()[0]
+            raise PreflightError(
+                f"bundle file {relpath} does not hold an object this tool restores ({reason}); "
+                f"{_AGAIN}"
+            ) from None
+    return out
+
+
+def restore_sequence(objects: Iterable[BundleObject], with_nodes: bool) -> list[BundleObject]:
+    """The objects in the order restore applies them; node kinds only `with_nodes`."""
+    chosen = [o for o in objects if with_nodes or not o.rule.nodes_only]
+    return sorted(chosen, key=lambda o: (o.rule.restore_phase, o.path))

@@ -1,0 +1,153 @@
+"""Take an etcd snapshot inside an etcd pod and stream it straight into S3, verified.
+
+The command lines are exactly what a person would type into `oc exec`, passed as argument
+lists: nothing goes through a shell.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from kubectl_hcmigrate.report import StepFailed
+from kubectl_hcmigrate.snapshot import SnapshotVerifier, VerifyingReader
+from kubectl_hcmigrate.ui import Reporter
+
+if TYPE_CHECKING:
+    from kubectl_hcmigrate.kube import Kube
+    from kubectl_hcmigrate.s3store import Bucket
+
+CONTAINER = "etcd"
+ENDPOINT = "https://localhost:2379"
+CERT = "/etc/etcd/tls/client/etcd-client.crt"
+KEY = "/etc/etcd/tls/client/etcd-client.key"
+# OCP >= 4.12 mounts the CA here; older releases ship it beside the client certificate.
+CA_PATHS = ("/etc/etcd/tls/etcd-ca/ca.crt", "/etc/etcd/tls/client/etcd-client-ca.crt")
+# Next to the live data first (the runbook's place); elsewhere when that volume is short.
+SCRATCH_DIRS = ("/var/lib/data", "/tmp")
+
+
+@dataclass(frozen=True)
+class SnapshotResult:
+    pod: str
+    key: str
+    size: int
+    sha256: str
+    seconds: float
+
+
+def ready_etcd_pods(kube: Kube, hcp_ns: str) -> list[str]:
+    """Ready etcd members, etcd-0 first."""
+    ready = []
+    for pod in kube.pods(hcp_ns, "app=etcd"):
+        conds = pod.get("status", {}).get("conditions") or []
+        if any(c["type"] == "Ready" and c["status"] == "True" for c in conds):
+            ready.append(pod["metadata"]["name"])
+    return sorted(ready, key=lambda n: (len(n), n))
+
+
+class EtcdSnapshotter:
+    def __init__(self, kube: Kube, hcp_ns: str, reporter: Reporter) -> None:
+        self.kube, self.ns, self.reporter = kube, hcp_ns, reporter
+
+    def _run(self, pod: str, argv: list[str]) -> tuple[int, bytes, bytes]:
+        from kubectl_hcmigrate.etcd_stream import run_exec
+
+        return run_exec(self.kube.api, self.ns, pod, CONTAINER, argv)
+
+    def _etcdctl(self, ca: str) -> list[str]:
+        return ["etcdctl", f"--endpoints={ENDPOINT}", f"--cacert={ca}", f"--cert={CERT}", f"--key={KEY}"]
+
+    def detect_ca(self, pod: str) -> str:
+        for path in CA_PATHS:
+            if self._run(pod, ["test", "-f", path])[0] == 0:
+                return path
+        raise StepFailed(f"no etcd CA certificate in pod {self.ns}/{pod} (looked at {', '.join(CA_PATHS)})")
+
+    def db_size(self, pod: str, ca: str) -> int:
+        code, out, _ = self._run(pod, [*self._etcdctl(ca), "endpoint", "status", "-w", "json"])
+        try:
+            return int(json.loads(out)[0]["Status"]["dbSize"]) if code == 0 else 0
+        except (ValueError, KeyError, IndexError, TypeError):
+            return 0
+
+    def scratch_dir(self, pod: str, need: int) -> str:
+        """The first scratch directory with room for the snapshot (plus a margin)."""
+        code, out, _ = self._run(pod, ["df", "-Pk", *SCRATCH_DIRS])
+        if code != 0:
+            return SCRATCH_DIRS[0]
+        free = {}
+        for line in out.decode(errors="replace").splitlines()[1:]:
+            cols = line.split()
+            if len(cols) >= 6:
+                free[cols[5]] = int(cols[3]) * 1024
+        for d in SCRATCH_DIRS:
+            # df reports the mount point; a directory on the root fs reports "/".
+            avail = free.get(d, free.get("/", 0))
+            if avail > need * 1.1 + (64 << 20):
+                return d
+        raise StepFailed(
+            f"no room for a {need >> 20} MiB snapshot in pod {self.ns}/{pod} "
+            f"(checked {', '.join(SCRATCH_DIRS)}): free space on the etcd volume first"
+        )
+
+    def snapshot_to_bucket(self, pods: list[str], bucket: Bucket, key: str, part_size: int, tag: str) -> SnapshotResult:
+        errors = []
+        for pod in pods:  # HA: one member's snapshot serves every member on restore
+            try:
+                return self._snapshot_from(pod, bucket, key, part_size, tag)
+            except StepFailed as e:
+                errors.append(str(e))
+                if pod != pods[-1]:
+                    self.reporter.line(f"warning: {e}; trying the next etcd member")
+        raise StepFailed(errors[-1] if errors else f"no Ready etcd pod in {self.ns}")
+
+    def _snapshot_from(self, pod: str, bucket: Bucket, key: str, part_size: int, tag: str) -> SnapshotResult:
+        from kubectl_hcmigrate.etcd_stream import open_exec
+
+        ca = self.detect_ca(pod)
+        scratch = f"{self.scratch_dir(pod, self.db_size(pod, ca))}/hcmigrate-{tag}.db"
+        t0 = time.monotonic()
+        try:
+            self.reporter.line(f"etcdctl snapshot save in {self.ns}/{pod}")
+            code, _, err = self._run(pod, [*self._etcdctl(ca), "snapshot", "save", scratch])
+            if code != 0:
+                tail = err.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
+                raise StepFailed(f"etcdctl snapshot save failed in {self.ns}/{pod} (exit {code}): {tail[0]}")
+            total = self._file_size(pod, scratch)
+            verifier = SnapshotVerifier()
+            label = f"upload {pod} snapshot"
+            reader = open_exec(self.kube.api, self.ns, pod, CONTAINER, ["cat", scratch])
+            try:
+                stream = VerifyingReader(reader, verifier)
+
+                def finish() -> None:
+                    reader.check()  # exit status of cat, then the trailer
+                    verifier.finish()
+
+                bucket.upload_stream(
+                    key, stream, part_size=part_size, finish=finish,
+                    on_progress=lambda done: self.reporter.progress(label, done, total),
+                )  # fmt: skip
+            finally:
+                reader.close()
+            digest = verifier.finish()
+            if total and digest.size != total:
+                raise StepFailed(f"read {digest.size} bytes of a {total}-byte snapshot from {pod}")
+            seconds = time.monotonic() - t0
+            self.reporter.progress_done(label, digest.size, seconds)
+            return SnapshotResult(pod, key, digest.size, digest.sha256, seconds)
+        finally:
+            self._remove(pod, scratch)
+
+    def _file_size(self, pod: str, path: str) -> int:
+        code, out, _ = self._run(pod, ["stat", "-c", "%s", path])
+        return int(out.strip() or 0) if code == 0 else 0
+
+    def _remove(self, pod: str, path: str) -> None:
+        try:
+            self._run(pod, ["rm", "-f", path])
+        except Exception as e:
+            self.reporter.line(f"warning: could not remove {path} in {self.ns}/{pod}: {e}")

@@ -1,0 +1,215 @@
+"""The Kubernetes adapter: the only module that imports `kubernetes`.
+
+Objects are plain dicts. Every call goes through one REST helper, so core, apps and custom
+resources are read and written the same way; versions come from discovery, not constants.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from kubectl_hcmigrate.options import KubeTarget
+from kubectl_hcmigrate.report import PreflightError
+
+if TYPE_CHECKING:
+    from kubernetes.client import ApiClient
+
+    from kubectl_hcmigrate.kinds import KindRule
+
+Obj = dict[str, Any]
+FIELD_MANAGER = "hcmigrate"
+
+
+class KubeError(Exception):
+    def __init__(self, status: int, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.reason = status, reason
+
+
+class Kube:
+    """One management cluster, picked from kubeconfig like kubectl picks it."""
+
+    def __init__(self, target: KubeTarget, role: str = "source") -> None:
+        from kubernetes import config
+        from kubernetes.config.config_exception import ConfigException
+
+        self.target, self.role = target, role
+        try:
+            contexts, current = config.list_kube_config_contexts(config_file=target.kubeconfig)
+            names = {c["name"] for c in contexts}
+            self.context = target.context or (current or {}).get("name", "")
+            if self.context not in names:
+                flag = "--to-context" if role == "destination" else "--context"
+                raise PreflightError(
+                    f"kubeconfig has no context '{self.context}' for the {role} cluster: "
+                    f"pass {flag} with one of: {', '.join(sorted(names)) or '(none)'}"
+                )
+            self.api: ApiClient = config.new_client_from_config(config_file=target.kubeconfig, context=self.context)
+        except ConfigException as e:
+            raise PreflightError(f"cannot load kubeconfig for the {role} cluster: {e}") from None
+        self._versions: dict[str, str] = {}
+
+    # -- REST --------------------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        content_type: str = "application/json",
+        query: list[tuple[str, str]] | None = None,
+    ) -> Obj:
+        from kubernetes.client.exceptions import ApiException
+        from urllib3.exceptions import HTTPError
+
+        try:
+            resp = self.api.call_api(
+                path, method, query_params=query or [], body=body,
+                header_params={"Content-Type": content_type, "Accept": "application/json"},
+                auth_settings=["BearerToken"], _preload_content=False, _request_timeout=60,
+            )  # fmt: skip
+        except ApiException as e:
+            raise _kube_error(e) from None
+        except HTTPError as e:
+            host = self.api.configuration.host
+            raise PreflightError(
+                f"cannot reach the {self.role} cluster at {host} (context '{self.context}'): {type(e).__name__}"
+            ) from None
+        data = resp[0].data if isinstance(resp, tuple) else resp.data
+        return json.loads(data) if data else {}
+
+    def version_of(self, group: str) -> str:
+        """The version the server prefers for a group (core is v1)."""
+        if not group:
+            return "v1"
+        if group not in self._versions:
+            try:
+                info = self.request("GET", f"/apis/{group}")
+            except KubeError as e:
+                if e.status == 404:
+                    raise PreflightError(
+                        f"the {self.role} cluster does not serve {group}: install the HyperShift CRDs there first"
+                    ) from None
+                raise
+            self._versions[group] = info["preferredVersion"]["version"]
+        return self._versions[group]
+
+    def path(self, rule: KindRule, namespace: str | None, name: str | None = None) -> str:
+        base = f"/apis/{rule.group}/{self.version_of(rule.group)}" if rule.group else "/api/v1"
+        if namespace is not None:
+            base += f"/namespaces/{namespace}"
+        base += f"/{rule.plural}"
+        return f"{base}/{name}" if name else base
+
+    # -- objects -------------------------------------------------------------------
+
+    def get(self, rule: KindRule, namespace: str, name: str) -> Obj | None:
+        try:
+            return self.request("GET", self.path(rule, namespace, name))
+        except KubeError as e:
+            if e.status == 404:
+                return None
+            raise
+
+    def list(self, rule: KindRule, namespace: str) -> list[Obj]:
+        items = self.request("GET", self.path(rule, namespace)).get("items", [])
+        version = rule.api_version if not rule.group else f"{rule.group}/{self.version_of(rule.group)}"
+        for item in items:  # list items come without apiVersion/kind
+            item.setdefault("apiVersion", version)
+            item.setdefault("kind", rule.kind)
+        return items
+
+    def merge_patch(self, rule: KindRule, namespace: str, name: str, patch: Obj) -> Obj:
+        return self.request(
+            "PATCH", self.path(rule, namespace, name), patch,
+            content_type="application/merge-patch+json",
+        )  # fmt: skip
+
+    def apply(self, rule: KindRule, obj: Obj, *, dry_run: bool = False) -> Obj:
+        """Server-side apply under our own field manager."""
+        meta = obj["metadata"]
+        body = {**obj, "apiVersion": f"{rule.group}/{self.version_of(rule.group)}" if rule.group else "v1"}
+        query = [("fieldManager", FIELD_MANAGER), ("force", "true")]
+        if dry_run:
+            query.append(("dryRun", "All"))
+        return self.request(
+            "PATCH", self.path(rule, meta.get("namespace"), meta["name"]), body,
+            content_type="application/apply-patch+yaml", query=query,
+        )  # fmt: skip
+
+    def delete(self, rule: KindRule, namespace: str | None, name: str) -> bool:
+        try:
+            self.request("DELETE", self.path(rule, namespace, name))
+            return True
+        except KubeError as e:
+            if e.status == 404:
+                return False
+            raise
+
+    # -- namespaces, workloads -----------------------------------------------------------
+
+    def namespace(self, name: str) -> Obj | None:
+        try:
+            return self.request("GET", f"/api/v1/namespaces/{name}")
+        except KubeError as e:
+            if e.status == 404:
+                return None
+            raise
+
+    def create_namespace(self, name: str) -> None:
+        try:
+            self.request(
+                "POST", "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
+            )
+        except KubeError as e:
+            if e.status != 409:
+                raise
+
+    def delete_namespace(self, name: str) -> bool:
+        try:
+            self.request("DELETE", f"/api/v1/namespaces/{name}")
+            return True
+        except KubeError as e:
+            if e.status == 404:
+                return False
+            raise
+
+    def workloads(self, kind_plural: str, namespace: str) -> list[Obj]:
+        return self.request("GET", f"/apis/apps/v1/namespaces/{namespace}/{kind_plural}").get("items", [])
+
+    def scale(self, kind_plural: str, namespace: str, name: str, replicas: int) -> None:
+        self.request(
+            "PATCH", f"/apis/apps/v1/namespaces/{namespace}/{kind_plural}/{name}/scale",
+            {"spec": {"replicas": replicas}}, content_type="application/merge-patch+json",
+        )  # fmt: skip
+
+    def patch_workload(self, kind_plural: str, namespace: str, name: str, patch: Obj) -> None:
+        self.request(
+            "PATCH", f"/apis/apps/v1/namespaces/{namespace}/{kind_plural}/{name}", patch,
+            content_type="application/merge-patch+json",
+        )  # fmt: skip
+
+    def pods(self, namespace: str, selector: str = "") -> list[Obj]:
+        query = [("labelSelector", selector)] if selector else []
+        return self.request("GET", f"/api/v1/namespaces/{namespace}/pods", query=query).get("items", [])
+
+    def crd_exists(self, name: str) -> bool:
+        try:
+            self.request("GET", f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}")
+            return True
+        except KubeError as e:
+            if e.status == 404:
+                return False
+            raise
+
+
+def _kube_error(e: Any) -> KubeError:
+    reason, message = "", str(e.reason)
+    try:
+        status = json.loads(e.body)
+        reason, message = status.get("reason", ""), status.get("message", message)
+    except (TypeError, ValueError):
+        pass
+    return KubeError(int(e.status or 0), reason, message)

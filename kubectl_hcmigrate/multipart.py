@@ -1,0 +1,140 @@
+"""Stream a reader into one S3 multipart upload: all of it, or nothing.
+
+Driven by hand rather than by boto3's transfer manager, so that the caller's checks (the
+command's exit status, the snapshot's trailer) run after the last byte and before
+CompleteMultipartUpload, and any failure aborts the upload instead of leaving an object.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
+
+from kubectl_hcmigrate.s3errors import S3Error
+
+MiB = 1024 * 1024
+DEFAULT_PART_SIZE = 64 * MiB
+MIN_PART_SIZE = 5 * MiB  # S3's minimum for every part but the last
+MAX_PARTS = 10_000
+
+
+class Readable(Protocol):
+    def read(self, n: int, /) -> bytes: ...
+
+
+def note_cleanup_failure(cause: BaseException, what: str, error: BaseException) -> None:
+    """Attach a failed cleanup to the error that caused it, never replacing the cause."""
+    if hasattr(cause, "add_note"):  # Python >= 3.11
+        cause.add_note(f"cleanup ({what}) also failed: {error}")
+
+
+def upload(
+    client: Any,
+    bucket: str,
+    key: str,
+    reader: Readable,
+    *,
+    part_size: int,
+    errors: Callable[[], AbstractContextManager[None]],
+    on_progress: Callable[[int], None] | None = None,
+    finish: Callable[[], object] | None = None,
+    expected_size: int | None = None,
+) -> tuple[str, int, str]:
+    """(etag, size, sha256) of the completed object; on any exception, abort and re-raise.
+
+    `errors` maps client exceptions to ours; `finish` runs after EOF, before completion.
+    """
+    if part_size < MIN_PART_SIZE:
+        raise ValueError(f"part_size must be at least {MIN_PART_SIZE} bytes")
+    with errors():
+        upload_id = client.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
+    ids = {"Bucket": bucket, "Key": key, "UploadId": upload_id}
+    try:
+        parts, size, sha = _send_parts(client, ids, reader, part_size, errors, on_progress)
+        if expected_size is not None and size != expected_size:
+            raise S3Error(f"read {size} bytes for {key}, expected {expected_size}")
+        if finish is not None:
+            finish()
+        with errors():
+            done = client.complete_multipart_upload(**ids, MultipartUpload={"Parts": parts})
+        return done["ETag"], size, sha
+    except BaseException as cause:
+        try:
+            with errors():
+                client.abort_multipart_upload(**ids)
+        except Exception as e:
+            note_cleanup_failure(cause, f"abort multipart upload of {key}", e)
+        raise
+
+
+def _send_parts(
+    client: Any,
+    ids: dict[str, str],
+    reader: Readable,
+    part_size: int,
+    errors: Callable[[], AbstractContextManager[None]],
+    on_progress: Callable[[int], None] | None,
+) -> tuple[list[dict[str, Any]], int, str]:
+    def send(number: int, body: bytearray) -> dict[str, Any]:
+        with errors():
+            etag = client.upload_part(**ids, PartNumber=number, Body=body)["ETag"]
+        return {"PartNumber": number, "ETag": etag}
+
+    # One part uploads while the next is read: memory stays near two parts.
+    digest, parts, size, number = hashlib.sha256(), [], 0, 0
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="s3-part")
+    pending: Future[dict[str, Any]] | None = None
+    try:
+        while True:
+            buf = _fill(reader, part_size, size, on_progress)
+            digest.update(buf)
+            size += len(buf)
+            if pending is not None:
+                parts.append(pending.result())
+                pending = None
+            if not buf and number:  # the end fell on a part boundary
+                break
+            number += 1
+            if number > MAX_PARTS:
+                raise S3Error(f"more than {MAX_PARTS} parts: use a larger part size")
+            pending = pool.submit(send, number, buf)
+            if len(buf) < part_size:
+                parts.append(pending.result())
+                pending = None
+                break
+    finally:
+        if pending is not None:
+            wait([pending])  # let it land, so that the abort that follows removes it
+        pool.shutdown(wait=True)
+    return parts, size, digest.hexdigest()
+
+
+def _fill(
+    reader: Readable, part_size: int, done: int, on_progress: Callable[[int], None] | None
+) -> bytearray:
+    """Read until `part_size` bytes or EOF: readers may return short reads."""
+    buf = bytearray(part_size)
+    readinto = getattr(reader, "readinto", None)
+    pos = 0
+    # Released before the trim below, which cannot resize a buffer with live views.
+    with memoryview(buf) as view:
+        while pos < part_size:
+            if readinto is not None:
+                n = readinto(view[pos:])
+            else:
+                chunk = reader.read(part_size - pos)
+                n = len(chunk)
+                view[pos : pos + n] = chunk
+            if not n:
+                break
+            pos += n
+            if on_progress is not None:
+                on_progress(done + pos)
+    try:
+        del buf[pos:]
+    except BufferError:  # the reader kept a view of it: copy instead of trimming
+        buf = buf[:pos]
+    return buf

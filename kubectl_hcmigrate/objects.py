@@ -1,0 +1,211 @@
+"""Pure transforms of Kubernetes objects (plain dicts): cleaning for re-apply, and the
+relationships between a HostedCluster and the Secrets and ConfigMaps it needs."""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from kubectl_hcmigrate.kinds import KindRule
+from kubectl_hcmigrate.report import PreflightError
+
+Obj = dict[str, Any]
+
+# Server-owned or cluster-specific fields: the destination sets its own. Finalizers go too:
+# its controllers add theirs, and applying ours would make our field manager own them.
+GENERIC_STRIP: tuple[tuple[str, ...], ...] = (
+    ("status",),
+    ("metadata", "uid"),
+    ("metadata", "resourceVersion"),
+    ("metadata", "creationTimestamp"),
+    ("metadata", "generation"),
+    ("metadata", "managedFields"),
+    ("metadata", "ownerReferences"),
+    ("metadata", "selfLink"),
+    ("metadata", "deletionTimestamp"),
+    ("metadata", "deletionGracePeriodSeconds"),
+    ("metadata", "finalizers"),
+    ("metadata", "annotations", "kubectl.kubernetes.io/last-applied-configuration"),
+    # backup's record of the source's pause and replicas: meaningful only on the source.
+    ("metadata", "annotations", "hcmigrate.openshift.io/source-state"),
+)
+
+# Keys of a LocalObjectReference, SecretKeySelector or ConfigMapKeySelector.
+_REF_KEYS = frozenset({"name", "key", "optional"})
+
+
+def name_of(obj: Mapping[str, Any]) -> str:
+    return str(obj.get("metadata", {}).get("name", ""))
+
+
+def namespace_of(obj: Mapping[str, Any]) -> str:
+    return str(obj.get("metadata", {}).get("namespace", ""))
+
+
+def _drop(obj: Obj, path: tuple[str, ...]) -> None:
+    parent: Any = obj
+    for key in path[:-1]:
+        parent = parent.get(key) if isinstance(parent, dict) else None
+    if isinstance(parent, dict):
+        parent.pop(path[-1], None)
+
+
+def clean(obj: Mapping[str, Any], rule: KindRule | None = None) -> Obj:
+    """A copy of `obj` that another cluster accepts as new. Idempotent; `obj` is untouched."""
+    out: Obj = copy.deepcopy(dict(obj))
+    extra = tuple(tuple(p.split(".")) for p in rule.strip) if rule else ()
+    for path in GENERIC_STRIP + extra:
+        _drop(out, path)
+    metadata = out.get("metadata")
+    # An empty map left behind would show up as a diff on the next apply.
+    if isinstance(metadata, dict) and metadata.get("annotations") == {}:
+        del metadata["annotations"]
+    return out
+
+
+def _walk_refs(node: Any) -> Iterable[str]:
+    if isinstance(node, dict):
+        name = node.get("name")
+        if node.keys() <= _REF_KEYS and isinstance(name, str) and name:
+            yield name
+        for value in node.values():
+            yield from _walk_refs(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _walk_refs(item)
+
+
+def referenced_names(obj: Mapping[str, Any]) -> set[str]:
+    """Names of every Secret/ConfigMap reference anywhere under `spec`.
+
+    Matches by shape rather than by a list of fields, so references added to the API later
+    (another `configuration.*` certificate, a new NodePool config list) are not missed.
+    """
+    return set(_walk_refs(obj.get("spec", {})))
+
+
+def _cluster_name(nodepool: Mapping[str, Any]) -> str:
+    return str(nodepool.get("spec", {}).get("clusterName", ""))
+
+
+def _refs_of(objs: Iterable[Mapping[str, Any]]) -> set[str]:
+    return set().union(*(referenced_names(o) for o in objs))
+
+
+def nodepools_of(hc: Mapping[str, Any], nodepools: Iterable[Obj]) -> list[Obj]:
+    """The HC's NodePools: linked by `spec.clusterName`, in the HC's namespace."""
+    return [
+        np
+        for np in nodepools
+        if _cluster_name(np) == name_of(hc) and namespace_of(np) in ("", namespace_of(hc))
+    ]
+
+
+def _owned_by_other(secret_name: str, own: str, others: set[str]) -> bool:
+    """`<own>-*` names that are really `<other>-*` of a longer-named HC (`a` vs `a-b`)."""
+    return any(len(o) > len(own) and secret_name.startswith(f"{o}-") for o in others)
+
+
+def select_hc_namespace_objects(
+    hc: Mapping[str, Any],
+    nodepools: Iterable[Obj],
+    secrets: Iterable[Obj],
+    configmaps: Iterable[Obj],
+    hostedclusters: Iterable[Obj] = (),
+) -> tuple[list[Obj], list[Obj]]:
+    """The HC namespace's Secrets and ConfigMaps that belong in the backup of `hc`.
+
+    Those referenced by the HC or its NodePools, plus Secrets named `<name>-*`. The
+    namespace may hold other HCs (`hostedclusters`, and the clusterName of other pools):
+    a name that only matches by prefix is left out when it belongs to one of them.
+    """
+    own = name_of(hc)
+    pools = list(nodepools)
+    theirs = [np for np in pools if _cluster_name(np) != own]
+    others = [h for h in hostedclusters if name_of(h) != own]
+    refs = _refs_of([hc, *nodepools_of(hc, pools)])
+    other_refs = _refs_of([*others, *theirs])
+    other_names = {name_of(h) for h in others} | {_cluster_name(np) for np in theirs}
+
+    def by_prefix(name: str) -> bool:
+        return (
+            name.startswith(f"{own}-")
+            and name not in other_refs
+            and not _owned_by_other(name, own, other_names)
+        )
+
+    chosen_secrets = [s for s in secrets if name_of(s) in refs or by_prefix(name_of(s))]
+    chosen_configmaps = [c for c in configmaps if name_of(c) in refs]
+    return sorted(chosen_secrets, key=name_of), sorted(chosen_configmaps, key=name_of)
+
+
+@dataclass(frozen=True)
+class GeneratedSecretRule:
+    matches: Callable[[Mapping[str, Any]], bool]
+    why: str
+
+
+_SA_ANNOTATIONS = ("kubernetes.io/service-account.name", "openshift.io/token-secret.name")
+# `<serviceaccount>-token-<5 random>` / `<serviceaccount>-dockercfg-<5 random>`: the random
+# suffix keeps a real secret that merely contains "-token-" in its name in the backup.
+_GENERATED_NAME = re.compile(r"^.+-(token|dockercfg)-[a-z0-9]{5}$")
+
+
+def _type(secret: Mapping[str, Any]) -> str:
+    return str(secret.get("type", ""))
+
+
+def _annotations(secret: Mapping[str, Any]) -> Mapping[str, Any]:
+    return secret.get("metadata", {}).get("annotations") or {}
+
+
+GENERATED_SECRETS: tuple[GeneratedSecretRule, ...] = (
+    GeneratedSecretRule(
+        lambda s: _type(s) == "kubernetes.io/service-account-token",
+        why="signed by the source's service account key, useless on the destination, "
+        "which mints its own",
+    ),
+    GeneratedSecretRule(
+        lambda s: (
+            _type(s) in ("kubernetes.io/dockercfg", "kubernetes.io/dockerconfigjson")
+            and any(a in _annotations(s) for a in _SA_ANNOTATIONS)
+        ),
+        why="OpenShift generates a registry pull secret per service account",
+    ),
+    GeneratedSecretRule(
+        lambda s: _GENERATED_NAME.match(name_of(s)) is not None,
+        why="legacy service-account token and dockercfg secrets, regenerated by their controllers",
+    ),
+)
+
+
+def is_generated_secret(secret: Mapping[str, Any]) -> bool:
+    """True for HCP-namespace Secrets that the destination regenerates: not backed up."""
+    return any(rule.matches(secret) for rule in GENERATED_SECRETS)
+
+
+def encryption_key_names(hc: Mapping[str, Any]) -> list[str]:
+    """The AESCBC key Secrets: without them the etcd snapshot cannot be decrypted.
+
+    Empty for KMS encryption (the key stays in AWS KMS).
+    """
+    aescbc = (hc.get("spec", {}).get("secretEncryption") or {}).get("aescbc") or {}
+    keys = (aescbc.get("activeKey") or {}, aescbc.get("backupKey") or {})
+    return [k["name"] for k in keys if k.get("name")]
+
+
+def hcp_namespace(hc: Mapping[str, Any]) -> str:
+    return f"{namespace_of(hc)}-{name_of(hc)}"
+
+
+def infra_id(hc: Mapping[str, Any]) -> str:
+    value = hc.get("spec", {}).get("infraID")
+    if not isinstance(value, str) or not value:
+        raise PreflightError(
+            f"HostedCluster {namespace_of(hc)}/{name_of(hc)} has no spec.infraID: "
+            "it is not fully created; wait for it or fix the object"
+        )
+    return value

@@ -1,0 +1,278 @@
+"""The bucket: the only module that imports boto3, and only when a Bucket is built.
+
+Every object hcmigrate writes carries its sha256 and size as S3 object tags: they work on
+AWS and SeaweedFS alike, need no server-side copy (5 GB limit) and no second object.
+Preflight tags its probe object, so a store or a policy without tagging fails there.
+"""
+
+from __future__ import annotations
+
+import configparser
+import hashlib
+import os
+import uuid
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from kubectl_hcmigrate import multipart
+from kubectl_hcmigrate.multipart import DEFAULT_PART_SIZE, Readable
+from kubectl_hcmigrate.options import BucketTarget
+from kubectl_hcmigrate.report import HcmigrateError, PreflightError
+from kubectl_hcmigrate.s3errors import S3Error, Where, s3_errors
+
+MAX_PRESIGN_SECONDS = 7 * 24 * 3600  # SigV4's limit
+RETRY_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class UploadResult:
+    key: str
+    size: int
+    etag: str
+    sha256: str
+
+
+class Bucket:
+    """One bucket and prefix; every key argument is relative to the prefix."""
+
+    def __init__(self, target: BucketTarget) -> None:
+        self.target = target
+        self.name = target.bucket
+        # Resolved here (boto3 would too) because an endpoint also means path-style keys.
+        env = os.environ
+        self._endpoint = (
+            target.endpoint_url or env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL")
+        )
+        self._client = self._make_client(target.region)
+        self._where = Where.of(self.name, self._endpoint, self._client.meta.region_name)
+        self._presigner: Any = None
+
+    def _make_client(self, region: str | None) -> Any:
+        import boto3
+        from botocore.config import Config
+
+        sess = boto3.Session(**_credentials(self.target.aws_creds_file))
+        config = Config(
+            signature_version="s3v4",
+            s3={"addressing_style": "path" if self._endpoint else "auto"},
+            retries={"mode": "standard", "max_attempts": RETRY_ATTEMPTS},
+            request_checksum_calculation=self.target.checksum_mode,
+            response_checksum_validation=self.target.checksum_mode,
+            connect_timeout=10,
+            read_timeout=120,
+            tcp_keepalive=True,
+        )
+        region = region or sess.region_name or "us-east-1"
+        return sess.client("s3", region_name=region, endpoint_url=self._endpoint, config=config)
+
+    def _key(self, key: str) -> str:
+        prefix = self.target.prefix.strip("/")
+        return f"{prefix}/{key}" if prefix else key
+
+    def _rel(self, full: str) -> str:
+        prefix = self.target.prefix.strip("/")
+        return full[len(prefix) + 1 :] if prefix else full
+
+    def _errors(
+        self, kind: type[HcmigrateError] = S3Error, key: str = ""
+    ) -> AbstractContextManager[None]:
+        return s3_errors(kind, self._where, key)
+
+    def preflight(self, *, probe_write: bool = True) -> None:
+        """The bucket answers and, with `probe_write`, takes, tags and drops an object.
+
+        Tagging is probed because that is how uploads store their sha256 and size.
+        """
+        with self._errors(PreflightError):
+            self._client.head_bucket(Bucket=self.name)
+            if not probe_write:
+                return
+            probe = f".hcmigrate-preflight-{uuid.uuid4().hex}"
+            self._client.put_object(
+                Bucket=self.name, Key=self._key(probe), Body=b"hcmigrate preflight\n"
+            )
+            try:
+                self._client.put_object_tagging(
+                    Bucket=self.name, Key=self._key(probe), Tagging={"TagSet": _tags("0" * 64, 20)}
+                )
+            except BaseException as cause:
+                self._discard(probe, cause)
+                raise
+            self._client.delete_object(Bucket=self.name, Key=self._key(probe))
+
+    def _discard(self, key: str, cause: BaseException) -> None:
+        """Delete `key` after a failure; if that fails too, note it on the cause."""
+        try:
+            self.delete(key)
+        except Exception as e:
+            multipart.note_cleanup_failure(cause, f"delete {key}", e)
+
+    def upload_stream(
+        self,
+        key: str,
+        reader: Readable,
+        *,
+        part_size: int = DEFAULT_PART_SIZE,
+        on_progress: Callable[[int], None] | None = None,
+        finish: Callable[[], object] | None = None,
+        expected_size: int | None = None,
+    ) -> UploadResult:
+        """Multipart-upload `reader` to its end, then tag the object with sha256 and size.
+
+        `finish` runs after the last byte and may raise to abort. On any exception,
+        KeyboardInterrupt included, no object and no unfinished upload is left behind.
+        """
+        full = self._key(key)
+        etag, size, sha = multipart.upload(
+            self._client,
+            self.name,
+            full,
+            reader,
+            part_size=part_size,
+            errors=lambda: self._errors(key=key),
+            on_progress=on_progress,
+            finish=finish,
+            expected_size=expected_size,
+        )
+        try:
+            with self._errors(key=key):
+                self._client.put_object_tagging(
+                    Bucket=self.name, Key=full, Tagging={"TagSet": _tags(sha, size)}
+                )
+                stored = self._client.head_object(Bucket=self.name, Key=full)["ContentLength"]
+            if stored != size:
+                raise S3Error(f"{key} is {stored} bytes in bucket {self.name}, {size} were sent")
+        except BaseException as cause:
+            # An untagged or short object must not look like a finished backup.
+            self._discard(key, cause)
+            raise
+        return UploadResult(key=key, size=size, etag=etag, sha256=sha)
+
+    def put_bytes(self, key: str, data: bytes) -> None:
+        tagging = urlencode({"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)})
+        with self._errors(key=key):
+            self._client.put_object(
+                Bucket=self.name, Key=self._key(key), Body=data, Tagging=tagging
+            )
+
+    def get_bytes(self, key: str) -> bytes:
+        body = self.open_reader(key)
+        try:
+            with self._errors(key=key):
+                return body.read()
+        finally:
+            body.close()
+
+    def open_reader(self, key: str) -> Any:
+        """The object's streaming body: read(n) and close()."""
+        with self._errors(key=key):
+            return self._client.get_object(Bucket=self.name, Key=self._key(key))["Body"]
+
+    def head(self, key: str) -> tuple[int, str | None]:
+        """Size, and the sha256 stored with the object when its size tag still matches."""
+        full = self._key(key)
+        with self._errors(key=key):
+            size = self._client.head_object(Bucket=self.name, Key=full)["ContentLength"]
+            tags = self._client.get_object_tagging(Bucket=self.name, Key=full)["TagSet"]
+        found = {t["Key"]: t["Value"] for t in tags}
+        return size, found.get("sha256") if found.get("size") == str(size) else None
+
+    def list_keys(self, prefix: str = "") -> list[str]:
+        return [self._rel(o["Key"]) for o in self._pages("list_objects_v2", "Contents", prefix)]
+
+    def list_incomplete_uploads(self, prefix: str = "") -> list[tuple[str, str]]:
+        """(key, upload id) of multipart uploads started and neither completed nor aborted."""
+        uploads = self._pages("list_multipart_uploads", "Uploads", prefix)
+        return [(self._rel(u["Key"]), u["UploadId"]) for u in uploads]
+
+    def _pages(self, operation: str, field: str, prefix: str) -> list[dict[str, Any]]:
+        with self._errors():
+            pages = self._client.get_paginator(operation).paginate(
+                Bucket=self.name, Prefix=self._key(prefix)
+            )
+            return [item for page in pages for item in page.get(field, [])]
+
+    def delete(self, key: str) -> None:
+        with self._errors(key=key):
+            self._client.delete_object(Bucket=self.name, Key=self._key(key))
+
+    def presign_get(self, key: str, expires_seconds: int) -> str:
+        """An HTTPS (or endpoint) GET URL signed for the bucket's own region."""
+        if not 0 < expires_seconds <= MAX_PRESIGN_SECONDS:
+            raise PreflightError(
+                f"a presigned URL must expire in 1 to {MAX_PRESIGN_SECONDS} seconds (7 days), "
+                f"not {expires_seconds}"
+            )
+        if self._presigner is None:
+            with self._errors(PreflightError):
+                where = self._client.get_bucket_location(Bucket=self.name)["LocationConstraint"]
+            # None means us-east-1; "EU" is the legacy name of eu-west-1.
+            region = {None: "us-east-1", "": "us-east-1", "EU": "eu-west-1"}.get(where, where)
+            same = region == self._client.meta.region_name
+            self._presigner = self._client if same else self._make_client(region)
+        return self._presigner.generate_presigned_url(
+            "get_object",
+            Params={"Bucket": self.name, "Key": self._key(key)},
+            ExpiresIn=int(expires_seconds),
+        )
+
+
+def _credentials(path: str | None) -> dict[str, str]:
+    """Session arguments from the runbook's credentials file; none means boto3's chain."""
+    if path is None:
+        return {}
+    parser = configparser.ConfigParser()
+    try:
+        with open(path, encoding="utf-8") as f:
+            parser.read_file(f)
+    except (OSError, configparser.Error) as e:
+        why = type(e).__name__  # not str(e): a parse error quotes the file's lines
+        raise PreflightError(f"cannot read the AWS credentials file {path}: {why}") from None
+    section = "default" if parser.has_section("default") else next(iter(parser.sections()), "")
+    found = dict(parser.items(section)) if section else {}
+    if not found.get("aws_access_key_id") or not found.get("aws_secret_access_key"):
+        raise PreflightError(
+            f"the AWS credentials file {path} has no aws_access_key_id and "
+            "aws_secret_access_key in [default] (or its only section)"
+        )
+    wanted = ("aws_access_key_id", "aws_secret_access_key", "aws_session_token")
+    return {k: found[k] for k in wanted if found.get(k)}
+
+
+def _tags(sha256: str, size: int) -> list[dict[str, str]]:
+    return [{"Key": "sha256", "Value": sha256}, {"Key": "size", "Value": str(size)}]
+
+
+class DryRunBucket:
+    """restic's dry backend: reads go to the bucket, writes are recorded and not sent."""
+
+    _READS = frozenset(
+        {"head", "get_bytes", "open_reader", "list_keys", "list_incomplete_uploads", "presign_get"}
+    )
+
+    def __init__(self, bucket: Bucket) -> None:
+        self._bucket = bucket
+        self.name = bucket.name
+        self.writes: list[tuple[str, str]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        # An allow-list, so a write method added to Bucket later cannot slip through.
+        if name in self._READS:
+            return getattr(self._bucket, name)
+        raise AttributeError(name)
+
+    def preflight(self, *, probe_write: bool = True) -> None:
+        self._bucket.preflight(probe_write=False)
+
+    def upload_stream(self, key: str, reader: Readable, **_: Any) -> UploadResult:
+        self.writes.append(("upload", key))
+        return UploadResult(key=key, size=0, etag="", sha256="")
+
+    def put_bytes(self, key: str, data: bytes) -> None:
+        self.writes.append(("put", key))
+
+    def delete(self, key: str) -> None:
+        self.writes.append(("delete", key))

@@ -1,0 +1,109 @@
+"""Reporters: the core calls these and never prints. Progress and step lines go to stderr,
+results to stdout. A terminal gets a redrawn progress bar; anything else plain lines."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from typing import Any, Protocol, TextIO
+
+
+class Reporter(Protocol):
+    def step(self, name: str) -> None: ...
+    def line(self, text: str) -> None: ...
+    def progress(self, label: str, done: int, total: int | None) -> None: ...
+    def progress_done(self, label: str, done: int, seconds: float) -> None: ...
+
+
+class NullReporter:
+    def step(self, name: str) -> None:
+        pass
+
+    def line(self, text: str) -> None:
+        pass
+
+    def progress(self, label: str, done: int, total: int | None) -> None:
+        pass
+
+    def progress_done(self, label: str, done: int, seconds: float) -> None:
+        pass
+
+
+def human_bytes(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.1f} {unit}" if unit != "B" else f"{int(n)} B"
+        n /= 1024
+    return f"{n:.1f} TiB"
+
+
+def _clock(seconds: float) -> str:
+    s = int(seconds)
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
+class TextReporter:
+    """Plain lines; on a terminal, one progress line redrawn in place."""
+
+    def __init__(self, stream: TextIO | None = None, *, tty: bool | None = None) -> None:
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty() if tty is None else tty
+        self._start: dict[str, float] = {}
+        self._last = 0.0
+
+    def _write(self, text: str) -> None:
+        self.stream.write(text)
+        self.stream.flush()
+
+    def step(self, name: str) -> None:
+        self._write(f"==> {name}\n")
+
+    def line(self, text: str) -> None:
+        self._write(f"{text}\n")
+
+    def progress(self, label: str, done: int, total: int | None) -> None:
+        now = time.monotonic()
+        start = self._start.setdefault(label, now)
+        # A terminal redraws ~10 times a second; logs get a line every 5 seconds.
+        if now - self._last < (0.1 if self.tty else 5.0):
+            return
+        self._last = now
+        elapsed = max(now - start, 1e-6)
+        rate = done / elapsed
+        text = f"{label}: {human_bytes(done)}"
+        if total:
+            eta = (total - done) / rate if rate > 0 else 0
+            text += f" / {human_bytes(total)} ({100 * done // total}%)"
+            if self.tty:
+                width = 24
+                fill = width * done // total
+                text = f"{label} [{'#' * fill}{'.' * (width - fill)}] " + text[len(label) + 2 :]
+            text += f"  {human_bytes(rate)}/s  ETA {_clock(eta)}"
+        else:
+            text += f"  {human_bytes(rate)}/s"
+        self._write(f"\r\033[K{text}" if self.tty else f"{text}\n")
+
+    def progress_done(self, label: str, done: int, seconds: float) -> None:
+        rate = done / max(seconds, 1e-6)
+        end = "\r\033[K" if self.tty else ""
+        self._write(f"{end}{label}: {human_bytes(done)} in {seconds:.1f}s ({human_bytes(rate)}/s)\n")
+        self._start.pop(label, None)
+
+
+def print_result(result: dict[str, Any], *, as_json: bool, stream: TextIO | None = None) -> None:
+    out = stream or sys.stdout
+    if as_json:
+        out.write(json.dumps(result, indent=2, sort_keys=True) + "\n")
+        return
+    for key, value in result.items():
+        if isinstance(value, dict):
+            out.write(f"{key}:\n")
+            for k, v in value.items():
+                out.write(f"  {k}: {v}\n")
+        elif isinstance(value, list):
+            out.write(f"{key}:\n")
+            for v in value:
+                out.write(f"  - {v}\n")
+        else:
+            out.write(f"{key}: {value}\n")

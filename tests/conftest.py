@@ -1,0 +1,87 @@
+"""Session-wide sandbox: one at a time, started on first use, switched when a test
+needs another topology (HA tests run last so it switches once), stopped at the end.
+
+A failed test's report says where the sandbox logs are; they are kept after the run.
+Set HCMIGRATE_SANDBOX_REUSE=1 to reuse a running `make sandbox` of the same topology.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from tests.sandbox.config import SandboxConfig
+from tests.sandbox.harness import Sandbox, down, up
+
+_failed = False
+
+
+class SandboxManager:
+    def __init__(self) -> None:
+        self.current: Sandbox | None = None
+
+    def get(self, cfg: SandboxConfig) -> Sandbox:
+        if self.current is not None and self.current.cfg == cfg:
+            return self.current
+        if self.current is None and os.environ.get("HCMIGRATE_SANDBOX_REUSE") == "1":
+            from tests.sandbox.harness import attach
+
+            self.current = attach(cfg)
+            if self.current is not None:
+                return self.current
+        self.current = up(cfg)
+        return self.current
+
+    def close(self) -> None:
+        if self.current is not None and os.environ.get("HCMIGRATE_SANDBOX_REUSE") != "1":
+            down(self.current.cfg, keep_logs=_failed)
+        self.current = None
+
+
+@pytest.fixture(scope="session")
+def sandbox_manager() -> Iterator[SandboxManager]:
+    mgr = SandboxManager()
+    yield mgr
+    mgr.close()
+
+
+def _base_config() -> SandboxConfig:
+    return dataclasses.replace(SandboxConfig.from_env(), ha=False, nodepools=1)
+
+
+@pytest.fixture
+def sandbox(sandbox_manager: SandboxManager) -> Sandbox:
+    """SingleReplica, one NodePool (SANDBOX_ETCD_MB still applies)."""
+    return sandbox_manager.get(_base_config())
+
+
+@pytest.fixture
+def ha_sandbox(sandbox_manager: SandboxManager) -> Sandbox:
+    """HighlyAvailable (three etcd pods) with two NodePools."""
+    return sandbox_manager.get(dataclasses.replace(_base_config(), ha=True, nodepools=2))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Group tests by topology so the sandbox is switched only once.
+    items.sort(
+        key=lambda it: (
+            it.get_closest_marker("last") is not None,
+            "ha_sandbox" in getattr(it, "fixturenames", ()),
+        )
+    )
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+    global _failed
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed:
+        _failed = True
+        names = getattr(item, "fixturenames", ())
+        if "sandbox" in names or "ha_sandbox" in names:
+            logs = SandboxConfig.from_env().logs
+            report.sections.append(("sandbox", f"sandbox logs are kept in {logs}"))

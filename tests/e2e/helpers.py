@@ -1,0 +1,128 @@
+"""What the end-to-end tests share: running the real CLI, reading the source's state, S3."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from tests.sandbox.config import REPO
+from tests.sandbox.harness import Sandbox
+
+HC_NS, HC_NAME = "clusters", "example"
+HCP_NS = f"{HC_NS}-{HC_NAME}"
+HC_KIND = "hostedcluster.hypershift.openshift.io"
+NP_KIND = "nodepools.hypershift.openshift.io"
+
+
+def hcm(sb: Sandbox, *args: str, env: dict[str, str] | None = None, timeout: float = 600,
+        **kw: Any) -> subprocess.CompletedProcess[str]:  # fmt: skip
+    """The real command line, as a user runs it, in the sandbox's environment."""
+    full_env = {**os.environ, **sb.env, **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "kubectl_hcmigrate", *args],
+        cwd=REPO, env=full_env, capture_output=True, text=True, timeout=timeout, **kw,
+    )  # fmt: skip
+
+
+def hcm_popen(sb: Sandbox, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "kubectl_hcmigrate", *args],
+        cwd=REPO, env={**os.environ, **sb.env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+
+def source_state(sb: Sandbox) -> dict[str, Any]:
+    """Everything backup may touch on the source, to compare before and after."""
+    k = sb.source.kubectl()
+    hc = k.get(HC_KIND, HC_NAME, "-n", HC_NS)
+    pools = k.get(NP_KIND, "-n", HC_NS)["items"]
+    deps = k.get("deployments", "-n", HCP_NS)["items"]
+    return {
+        "hc_paused": hc["spec"].get("pausedUntil"),
+        "hc_annotations": hc["metadata"].get("annotations"),
+        "pools": {p["metadata"]["name"]: p["spec"].get("pausedUntil") for p in pools},
+        "replicas": {d["metadata"]["name"]: d["spec"]["replicas"] for d in deps},
+        "operator": k.get("deployment", "operator", "-n", "hypershift")["spec"]["replicas"],
+    }
+
+
+def full_objects(sb: Sandbox, context: str, *queries: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Full objects (bystander's, the operator's) to prove they are untouched."""
+    k = sb.clusters[context].kubectl()
+    out = []
+    for q in queries:
+        obj = k.get(*q)
+        out.extend(obj["items"] if obj.get("kind", "").endswith("List") else [obj])
+    return out
+
+
+def bystander(sb: Sandbox) -> list[dict[str, Any]]:
+    return full_objects(
+        sb, "source",
+        (HC_KIND, "bystander", "-n", HC_NS), (NP_KIND, "bystander-pool", "-n", HC_NS),
+        ("secret", "bystander-pull-secret", "-n", HC_NS), ("secret", "bystander-ssh-key", "-n", HC_NS),
+        ("secret", "bystander-etcd-encryption-key", "-n", HC_NS),
+        ("deployment", "operator", "-n", "hypershift"),
+        ("hostedcontrolplanes.hypershift.openshift.io", "bystander", "-n", "clusters-bystander"),
+    )  # fmt: skip
+
+
+def s3(sb: Sandbox):
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(
+        "s3", endpoint_url=sb.env["AWS_ENDPOINT_URL_S3"], region_name=sb.env["AWS_DEFAULT_REGION"],
+        aws_access_key_id=sb.env["AWS_ACCESS_KEY_ID"], aws_secret_access_key=sb.env["AWS_SECRET_ACCESS_KEY"],
+        config=Config(s3={"addressing_style": "path"}),
+    )  # fmt: skip
+
+
+def keys(sb: Sandbox, prefix: str) -> list[str]:
+    client, bucket = s3(sb), sb.env["HCMIGRATE_BUCKET"]
+    out: list[str] = []
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        out += [o["Key"] for o in page.get("Contents", [])]
+    return out
+
+
+def incomplete_uploads(sb: Sandbox, prefix: str) -> list[str]:
+    resp = s3(sb).list_multipart_uploads(Bucket=sb.env["HCMIGRATE_BUCKET"], Prefix=prefix)
+    return [u["Key"] for u in resp.get("Uploads", [])]
+
+
+def assert_no_secrets(sb: Sandbox, *texts: str) -> None:
+    for text in texts:
+        assert sb.env["AWS_SECRET_ACCESS_KEY"] not in text
+        assert "X-Amz-Signature" not in text and "X-Amz-Credential" not in text
+        assert "client-key-data" not in text
+
+
+def put_back(sb: Sandbox, before: dict[str, Any]) -> None:
+    """Restores the source to `before` by hand, for tests that leave it paused on purpose."""
+    k = sb.source.kubectl()
+    k.run("patch", HC_KIND, HC_NAME, "-n", HC_NS, "--type=merge", "-p", json.dumps(
+        {"spec": {"pausedUntil": before["hc_paused"]},
+         "metadata": {"annotations": {"hcmigrate.openshift.io/source-state": None}}}))  # fmt: skip
+    for pool, value in before["pools"].items():
+        k.run("patch", NP_KIND, pool, "-n", HC_NS, "--type=merge", "-p", json.dumps({"spec": {"pausedUntil": value}}))
+    for dep, n in before["replicas"].items():
+        k.run("scale", "deployment", dep, "-n", HCP_NS, f"--replicas={n}")
+
+
+def find_pids(needle: str) -> list[int]:
+    """Processes whose command line contains `needle` (the exec'd ones run on this host)."""
+    pids = []
+    for p in Path("/proc").iterdir():
+        if p.name.isdigit():
+            try:
+                cmd = (p / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            if needle in cmd:
+                pids.append(int(p.name))
+    return pids

@@ -1,0 +1,198 @@
+"""backup on the sandbox: the snapshot in S3 is the etcd's, the bundle is exactly this HC's,
+and the source ends as it began (or stays paused when asked), whatever fails."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import stat
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.e2e.etcd_check import digest, hosted_digest, restored_etcd, trailer_ok
+from tests.e2e.helpers import (
+    HCP_NS,
+    assert_no_secrets,
+    bystander,
+    find_pids,
+    hcm,
+    hcm_popen,
+    incomplete_uploads,
+    keys,
+    put_back,
+    s3,
+    source_state,
+)  # fmt: skip
+from tests.sandbox.harness import Sandbox
+
+EXPECTED_HC_NS = {
+    "hostedcluster-example.yaml", "nodepool-example-us-east-2a.yaml",
+    "secret-example-pull-secret.yaml", "secret-example-ssh-key.yaml",
+    "secret-example-etcd-encryption-key.yaml", "secret-example-admin-kubeconfig.yaml",
+    "secret-example-kubeadmin-password.yaml",
+    # Referenced by the HC and its NodePool under names without the `example-` prefix.
+    "secret-audit-webhook.yaml", "configmap-user-ca-bundle.yaml", "configmap-machineconfig-extra.yaml",
+    "kustomization.yaml",
+}  # fmt: skip
+
+
+def _backup(sb: Sandbox, tmp_path: Path, *extra: str, prefix: str) -> dict:
+    proc = hcm(sb, "-o", "json", "backup", "--hc", "example", "-n", "clusters",
+               "--prefix", prefix, "--dir", str(tmp_path / "bundle"), *extra)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert_no_secrets(sb, proc.stdout, proc.stderr)
+    return json.loads(proc.stdout)
+
+
+def _check_snapshot(sb: Sandbox, res: dict, tmp_path: Path) -> None:
+    client, bucket = s3(sb), sb.env["HCMIGRATE_BUCKET"]
+    body = client.get_object(Bucket=bucket, Key=res["snapshot_key"])["Body"].read()
+    assert trailer_ok(body)
+    assert len(body) == res["snapshot_size"]
+    assert hashlib.sha256(body).hexdigest() == res["snapshot_sha256"]
+    manifest = json.loads(client.get_object(Bucket=bucket, Key=res["manifest_key"])["Body"].read())
+    assert manifest["snapshot"]["sha256"] == res["snapshot_sha256"]
+    assert manifest["snapshot"]["size"] == len(body)
+    (tmp_path / "snap.db").write_bytes(body)
+    with restored_etcd(sb.bin, tmp_path / "snap.db", tmp_path) as conn:
+        assert digest(conn) == hosted_digest(sb.etcd)
+
+
+def _check_bundle(sb: Sandbox, res: dict, hcp_expect: dict[str, int]) -> dict[str, set[str]]:
+    root = Path(res["bundle_dir"])
+    manifest = json.loads((root / "manifest.json").read_text())
+    for rel, sha in manifest["files"].items():
+        assert hashlib.sha256((root / rel).read_bytes()).hexdigest() == sha, rel
+    for p in [root, *root.rglob("*")]:
+        mode = stat.S_IMODE(p.stat().st_mode)
+        assert mode == (0o700 if p.is_dir() else 0o600), f"{p} is {oct(mode)}"
+    rendered = subprocess.run([str(sb.bin / "kubectl"), "kustomize", str(root)], capture_output=True, text=True)
+    assert rendered.returncode == 0, rendered.stderr
+    docs = [d for d in yaml.safe_load_all(rendered.stdout) if d]
+    assert not any("bystander" in d["metadata"]["name"] for d in docs)
+    for d in docs:
+        assert "status" not in d and "uid" not in d["metadata"] and "resourceVersion" not in d["metadata"]
+    files = {f: {p.name for p in (root / f).iterdir()} for f in ("clusters", HCP_NS)}
+    # The uploaded bundle is byte for byte the local one.
+    client, bucket = s3(sb), sb.env["HCMIGRATE_BUCKET"]
+    prefix = res["manifest_key"].rsplit("/", 1)[0]
+    for rel in [*manifest["files"], "manifest.json"]:
+        assert client.get_object(Bucket=bucket, Key=f"{prefix}/{rel}")["Body"].read() == (root / rel).read_bytes()
+    kinds: dict[str, int] = {}
+    for d in docs:
+        if d["metadata"].get("namespace") == HCP_NS:
+            kinds[d["kind"]] = kinds.get(d["kind"], 0) + 1
+    assert kinds == hcp_expect
+    hcp_secrets = {f for f in files[HCP_NS] if f.startswith("secret-")}
+    assert not [s for s in hcp_secrets if "-token-" in s or "-dockercfg-" in s]
+    assert "secret-pull-secret.yaml" in hcp_secrets and "secret-etcd-encryption-key.yaml" in hcp_secrets
+    return files
+
+
+def test_plain_backup(sandbox: Sandbox, tmp_path: Path) -> None:
+    before, others = source_state(sandbox), bystander(sandbox)
+    res = _backup(sandbox, tmp_path, prefix="plain")
+    assert res["etcd_pod"] == "etcd-0"
+    _check_snapshot(sandbox, res, tmp_path)
+    files = _check_bundle(sandbox, res, {
+        "HostedControlPlane": 1, "Cluster": 1, "AWSCluster": 1, "AWSMachineTemplate": 1, "AWSMachine": 2,
+        "MachineDeployment": 1, "MachineSet": 1, "Machine": 2, "Secret": 6,
+    })  # fmt: skip
+    assert files["clusters"] == EXPECTED_HC_NS
+    assert source_state(sandbox) == before
+    assert bystander(sandbox) == others
+    # Nothing left in the etcd pod.
+    ls = subprocess.run([str(sandbox.bin / "kubectl"), f"--kubeconfig={sandbox.kubeconfig}", "exec", "-n", HCP_NS,
+                         "etcd-0", "-c", "etcd", "--", "ls", "/var/lib/data", "/tmp"], capture_output=True, text=True)  # fmt: skip
+    assert "hcmigrate-" not in ls.stdout
+
+
+def test_keep_paused_leaves_the_source_paused(sandbox: Sandbox, tmp_path: Path) -> None:
+    before = source_state(sandbox)
+    try:
+        _backup(sandbox, tmp_path, "--keep-paused", prefix="paused")
+        after = source_state(sandbox)
+        assert after["hc_paused"] == "true"
+        assert all(v == "true" for k, v in after["pools"].items() if k.startswith("example-"))
+        assert after["pools"]["bystander-pool"] == before["pools"]["bystander-pool"]
+        assert all(after["replicas"][d] == 0 for d in ("kube-apiserver", "openshift-apiserver",
+                                                       "openshift-oauth-apiserver", "control-plane-operator"))  # fmt: skip
+        assert after["replicas"]["etcd"] == before["replicas"].get("etcd", after["replicas"]["etcd"])
+        assert after["operator"] == before["operator"]
+    finally:
+        put_back(sandbox, before)
+
+
+def test_dry_run_changes_nothing(sandbox: Sandbox, tmp_path: Path) -> None:
+    before = source_state(sandbox)
+    proc = hcm(sandbox, "backup", "--hc", "example", "--prefix", "dry", "--dir", str(tmp_path / "b"), "--dry-run")
+    assert proc.returncode == 0, proc.stderr
+    assert (
+        "pausedUntil" in proc.stderr and "scale Deployment clusters-example/kube-apiserver from 1 to 0" in proc.stderr
+    )
+    assert source_state(sandbox) == before
+    assert keys(sandbox, "dry/") == [] and not (tmp_path / "b").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "message"),
+    [
+        (["--hc", "nope"], {}, "HostedCluster clusters/nope not found"),
+        (["--hc", "example"], {"AWS_SECRET_ACCESS_KEY": "wrong-secret-value-123"}, "refused the credentials"),
+        (["--hc", "example", "--bucket", "no-such-bucket"], {}, "does not exist"),
+    ],
+    ids=["unknown-hc", "wrong-s3-secret", "missing-bucket"],
+)
+def test_preflight_failures_change_nothing(
+    sandbox: Sandbox, tmp_path: Path, args: list[str], env: dict, message: str
+) -> None:
+    before = source_state(sandbox)
+    proc = hcm(sandbox, "backup", *args, "--prefix", "bad", "--dir", str(tmp_path / "b"), env=env)
+    assert proc.returncode == 3, proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], proc.stderr
+    assert_no_secrets(sandbox, proc.stdout, proc.stderr)
+    assert "wrong-secret-value-123" not in proc.stderr
+    assert source_state(sandbox) == before
+    assert keys(sandbox, "bad/") == []
+
+
+def test_stream_cut_mid_transfer_leaves_nothing(sandbox: Sandbox, tmp_path: Path) -> None:
+    before = source_state(sandbox)
+    proc = hcm_popen(sandbox, "backup", "--hc", "example", "--prefix", "cut", "--part-size-mib", "5",
+                     "--dir", str(tmp_path / "b"))  # fmt: skip
+    killed = []
+    deadline = time.monotonic() + 120
+    while not killed and proc.poll() is None and time.monotonic() < deadline:
+        for pid in find_pids("cat /var/lib/data/hcmigrate-") + find_pids("cat /tmp/hcmigrate-"):
+            os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
+        time.sleep(0.005)
+    out, err = proc.communicate(timeout=120)
+    assert killed, "the exec'd cat was never seen"
+    assert proc.returncode == 4, err
+    assert "put back" in err
+    assert_no_secrets(sandbox, out, err)
+    assert keys(sandbox, "cut/") == []
+    assert incomplete_uploads(sandbox, "cut/") == []
+    assert source_state(sandbox) == before
+
+
+def test_ha_two_nodepools(ha_sandbox: Sandbox, tmp_path: Path) -> None:
+    before, others = source_state(ha_sandbox), bystander(ha_sandbox)
+    res = _backup(ha_sandbox, tmp_path, prefix="ha")
+    assert res["etcd_pod"] == "etcd-0"
+    _check_snapshot(ha_sandbox, res, tmp_path)
+    files = _check_bundle(ha_sandbox, res, {
+        "HostedControlPlane": 1, "Cluster": 1, "AWSCluster": 1, "AWSMachineTemplate": 2, "AWSMachine": 4,
+        "MachineDeployment": 2, "MachineSet": 2, "Machine": 4, "Secret": 7,
+    })  # fmt: skip
+    assert {"nodepool-example-us-east-2a.yaml", "nodepool-example-us-east-2b.yaml"} <= files["clusters"]
+    assert source_state(ha_sandbox) == before
+    assert bystander(ha_sandbox) == others

@@ -1,0 +1,98 @@
+"""Where the sandbox lives and which ports it pins, from the SANDBOX_* knobs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+SHARED = REPO.parent / "shared"
+CRDS = SHARED / "hypershift" / "crds"
+FIXTURES = SHARED / "hypershift" / "fixtures"
+
+
+def _int_env(name: str, default: int) -> int:
+    raw = os.environ.get(name, "")
+    return int(raw) if raw.strip() else default
+
+
+@dataclass(frozen=True)
+class ClusterPorts:
+    etcd: int
+    apiserver: int
+    controller_manager: int
+    kwok_base: int  # general node; etcd member nodes take kwok_base + 1 + i
+
+
+@dataclass(frozen=True)
+class SandboxConfig:
+    ha: bool = False
+    nodepools: int = 1
+    etcd_mb: int = 64
+    # Several sandboxes can run side by side, each in its own slot (ports +100, own state).
+    slot: int = 0
+    bucket: str = "hcmigrate-sandbox"
+    hc_name: str = "example"
+    hc_namespace: str = "clusters"
+
+    @classmethod
+    def from_env(cls) -> SandboxConfig:
+        return cls(
+            ha=os.environ.get("SANDBOX_HA", "") in ("1", "true", "yes"),
+            nodepools=max(1, _int_env("SANDBOX_NODEPOOLS", 1)),
+            etcd_mb=max(0, _int_env("SANDBOX_ETCD_MB", 64)),
+            slot=max(0, min(9, _int_env("SANDBOX_SLOT", 0))),
+        )
+
+    @property
+    def state(self) -> Path:
+        return REPO / (".sandbox" if self.slot == 0 else f".sandbox-{self.slot}")
+
+    @property
+    def s3_port(self) -> int:
+        return 18333 + 100 * self.slot
+
+    @property
+    def clusters(self) -> dict[str, ClusterPorts]:
+        o = 100 * self.slot
+        return {
+            "source": ClusterPorts(12379 + o, 16443 + o, 12257 + o, 11250 + o),
+            "destination": ClusterPorts(22379 + o, 26443 + o, 22257 + o, 21250 + o),
+        }
+
+    def member_ip(self, i: int) -> str:
+        """Each hosted etcd member listens on its own loopback address, port 2379."""
+        return f"127.0.{1 + self.slot}.{i + 1}"
+
+    @property
+    def etcd_members(self) -> int:
+        return 3 if self.ha else 1
+
+    @property
+    def logs(self) -> Path:
+        return self.state / "logs"
+
+    @property
+    def pids(self) -> Path:
+        return self.state / "pids"
+
+    @property
+    def kubeconfig(self) -> Path:
+        return self.state / "kubeconfig"
+
+    @property
+    def env_file(self) -> Path:
+        return self.state / "env"
+
+
+def sandbox_bin() -> Path:
+    """The cached cluster binaries; builds them on first use."""
+    out = subprocess.run(
+        ["bash", str(REPO / "tests" / "sandbox" / "build-bins.sh")],
+        check=True,
+        stdout=subprocess.PIPE,
+        text=True,
+    ).stdout.strip()
+    return Path(out.splitlines()[-1])

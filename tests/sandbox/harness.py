@@ -1,0 +1,205 @@
+"""Brings the whole sandbox up and down: two management clusters, hosted etcd, S3."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from tests.sandbox import hosted_etcd, procs, seed
+from tests.sandbox.cluster import Cluster
+from tests.sandbox.config import SandboxConfig, sandbox_bin
+from tests.sandbox.hosted_etcd import HostedEtcd
+
+
+@dataclass
+class Sandbox:
+    cfg: SandboxConfig
+    bin: Path
+    clusters: dict[str, Cluster]
+    etcd: HostedEtcd
+    env: dict[str, str]
+
+    @property
+    def kubeconfig(self) -> Path:
+        return self.cfg.kubeconfig
+
+    @property
+    def source(self) -> Cluster:
+        return self.clusters["source"]
+
+    @property
+    def destination(self) -> Cluster:
+        return self.clusters["destination"]
+
+
+def down(cfg: SandboxConfig, keep_logs: bool = False) -> list[str]:
+    stopped = procs.stop_all(cfg.pids)
+    hosted_etcd.remove_mountpoints(cfg.state)
+    if cfg.state.exists():
+        if keep_logs:
+            for p in cfg.state.iterdir():
+                if p.name != "logs":
+                    shutil.rmtree(p) if p.is_dir() else p.unlink()
+        else:
+            shutil.rmtree(cfg.state)
+    return stopped
+
+
+def up(cfg: SandboxConfig) -> Sandbox:
+    down(cfg)
+    t0 = time.monotonic()
+    bin_ = sandbox_bin()
+    cfg.state.mkdir(parents=True)
+    cfg.logs.mkdir()
+    _podbin(cfg, bin_)
+    hosted_etcd.ensure_mountpoints(cfg.state)
+    clusters = {name: Cluster(name, ports, cfg.state / name, cfg, bin_) for name, ports in cfg.clusters.items()}
+    etcd = HostedEtcd(cfg, bin_)
+    try:
+        for c in clusters.values():
+            c.make_pki()
+            c.start_etcd()
+        etcd.make_pki()
+        etcd.start()
+        s3 = _start_s3(cfg)
+        for c in clusters.values():
+            c.start_apiserver()
+        for c in clusters.values():
+            procs.wait_for(f"{c.name} kube-apiserver", c.ready, 90, c.log("apiserver"))
+            c.start_controller_manager()
+            c.install_crds()
+        _start_nodes(clusters, etcd, cfg)
+        _write_kubeconfig(cfg, clusters)
+        _seed_source(clusters["source"], cfg)
+        procs.wait_for("hosted etcd", etcd.healthy, 60, cfg.logs / "hosted-etcd-0.log")
+        etcd.seed_data(cfg.etcd_mb)
+        env = _write_env(cfg, bin_, s3)
+    except BaseException:
+        procs.stop_all(cfg.pids)
+        hosted_etcd.remove_mountpoints(cfg.state)
+        raise
+    (cfg.state / "config").write_text(_topology(cfg))
+    (cfg.state / "ready").write_text(f"{time.monotonic() - t0:.1f}\n")
+    return Sandbox(cfg, bin_, clusters, etcd, env)
+
+
+def _podbin(cfg: SandboxConfig, bin_: Path) -> None:
+    """What an etcd container has on PATH besides the usual system tools."""
+    podbin = cfg.state / "podbin"
+    podbin.mkdir()
+    for tool in ("etcdctl", "etcdutl"):
+        (podbin / tool).symlink_to(bin_ / tool)
+
+
+def _start_s3(cfg: SandboxConfig):
+    from tests.sandbox.s3 import start_s3
+
+    # It keeps its pid and log beside the others: state/pids/s3.pid, state/logs/s3.log.
+    return start_s3(cfg.state, port=cfg.s3_port, bucket=cfg.bucket)
+
+
+def _start_nodes(clusters: dict[str, Cluster], etcd: HostedEtcd, cfg: SandboxConfig) -> None:
+    nodes: list[tuple[Cluster, str]] = []
+    for c in clusters.values():
+        c.create_node(seed.GENERAL_NODE)
+        c.start_kwok(seed.GENERAL_NODE, c.ports.kwok_base)
+        nodes.append((c, seed.GENERAL_NODE))
+    src = clusters["source"]
+    for i in range(cfg.etcd_members):
+        node = seed.etcd_node(i)
+        src.create_node(node)
+        src.start_kwok(node, src.ports.kwok_base + 1 + i, wrap=etcd.pod_wrapper(i))
+        nodes.append((src, node))
+    for c, node in nodes:
+        procs.wait_for(f"{c.name} node {node}", lambda c=c, n=node: c.node_ready(n), 60, c.log(f"kwok-{node}"))
+
+
+def _write_kubeconfig(cfg: SandboxConfig, clusters: dict[str, Cluster]) -> None:
+    entries = [c.kubeconfig_entries() for c in clusters.values()]
+    doc = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [e[0] for e in entries],
+        "users": [e[1] for e in entries],
+        "contexts": [e[2] for e in entries],
+        "current-context": "source",
+    }
+    cfg.kubeconfig.write_text(yaml.safe_dump(doc))
+    cfg.kubeconfig.chmod(0o600)
+
+
+def _seed_source(src: Cluster, cfg: SandboxConfig) -> None:
+    k = src.kubectl()
+    ns, name = cfg.hc_namespace, cfg.hc_name
+    hcp_ns = f"{ns}-{name}"
+    k.apply([seed.namespace(ns), seed.namespace(hcp_ns), seed.namespace(f"{ns}-bystander"),
+             *seed.priority_classes(), *seed.operator(), *seed.service_accounts(hcp_ns)])  # fmt: skip
+
+    hc, hc_objs = seed.hosted_cluster(name, ns, cfg, with_refs=True)
+    pools = [seed.nodepool(hc, f"{name}-us-east-2{chr(ord('a') + i)}", "machineconfig-extra" if i == 0 else None)
+             for i in range(cfg.nodepools)]  # fmt: skip
+    by, by_objs = seed.hosted_cluster("bystander", ns, cfg, with_refs=False)
+    by_pool = seed.nodepool(by, "bystander-pool", None)
+    extra = [
+        seed.configmap("machineconfig-extra", ns, {"config": "kind: MachineConfig\n"}),
+        seed.secret("unrelated-secret", ns, {"token": "not-ours"}),
+    ]
+    k.apply([*hc_objs, *by_objs, *extra, hc, by, *pools, by_pool])
+    k.apply(seed.hcp_namespace_objects(hc, pools, cfg))
+    by_hcp = seed.hcp_namespace_objects(by, [], cfg)[0]
+    k.apply([by_hcp])
+    hcp_uid = k.get("hostedcontrolplane.hypershift.openshift.io", name, "-n", hcp_ns)["metadata"]["uid"]
+    k.apply(seed.workloads(hcp_ns, hcp_uid, cfg))
+    _bind_etcd_pods(src, hcp_ns, cfg)
+    k.run("wait", "--for=condition=Ready", "pod", "--all", "-n", hcp_ns, "--timeout=90s")
+    k.run("wait", "--for=condition=Available", "deployment", "--all", "-n", "hypershift", "--timeout=60s")
+
+
+def _bind_etcd_pods(src: Cluster, hcp_ns: str, cfg: SandboxConfig) -> None:
+    """No scheduler runs: put each etcd pod on the node whose kwok maps its paths."""
+    k = src.kubectl()
+    for i in range(cfg.etcd_members):
+        pod = f"etcd-{i}"
+        procs.wait_for(f"pod {pod}", lambda p=pod: bool(k.get("pod", p, "-n", hcp_ns)), 60,
+                       src.log("controller-manager"))  # fmt: skip
+        k.run("create", "--raw", f"/api/v1/namespaces/{hcp_ns}/pods/{pod}/binding", "-f", "-",
+              input=seed.binding(pod, seed.etcd_node(i)))  # fmt: skip
+
+
+def _write_env(cfg: SandboxConfig, bin_: Path, s3) -> dict[str, str]:
+    env = {
+        "KUBECONFIG": str(cfg.kubeconfig),
+        "AWS_ACCESS_KEY_ID": s3.access_key,
+        "AWS_SECRET_ACCESS_KEY": s3.secret_key,
+        "AWS_ENDPOINT_URL_S3": s3.endpoint_url,
+        "AWS_DEFAULT_REGION": s3.region,
+        "HCMIGRATE_BUCKET": cfg.bucket,
+        "HCMIGRATE_SANDBOX_BIN": str(bin_),
+    }
+    cfg.env_file.write_text("".join(f"export {k}='{v}'\n" for k, v in env.items()))
+    cfg.env_file.chmod(0o600)
+    return env
+
+
+def attach(cfg: SandboxConfig) -> Sandbox | None:
+    """A sandbox already up (from `make sandbox`) with this topology, or None."""
+    if not (cfg.state / "ready").exists() or not cfg.env_file.exists():
+        return None
+    saved = cfg.state / "config"
+    if not saved.exists() or saved.read_text() != _topology(cfg):
+        return None
+    env = {}
+    for line in cfg.env_file.read_text().splitlines():
+        key, _, value = line.removeprefix("export ").partition("=")
+        env[key] = value.strip("'")
+    bin_ = Path(env["HCMIGRATE_SANDBOX_BIN"])
+    clusters = {name: Cluster(name, ports, cfg.state / name, cfg, bin_) for name, ports in cfg.clusters.items()}
+    return Sandbox(cfg, bin_, clusters, HostedEtcd(cfg, bin_), env)
+
+
+def _topology(cfg: SandboxConfig) -> str:
+    return f"ha={cfg.ha} nodepools={cfg.nodepools} etcd_mb={cfg.etcd_mb}\n"

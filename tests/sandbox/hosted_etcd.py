@@ -1,0 +1,184 @@
+"""The hosted cluster's real etcd, and the file system its pods' exec'd commands see.
+
+Each etcd pod sits on its own kwok node, and that node's kwok runs in a private mount
+namespace where the member's TLS and data directories are bind-mounted on the paths of a
+real HyperShift etcd container, and /etc/hosts points `localhost` at the member's own
+loopback address. So the tool's exact production command line works unchanged.
+"""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import json
+import os
+import ssl
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.sandbox import pki, procs
+from tests.sandbox.config import SandboxConfig
+
+TLS_MOUNT = Path("/etc/etcd/tls")
+DATA_MOUNT = Path("/var/lib/data")
+SEED_KEY = "/registry/hcmigrate-sandbox/seed"
+
+
+@dataclass
+class HostedEtcd:
+    cfg: SandboxConfig
+    bin: Path
+
+    @property
+    def dir(self) -> Path:
+        return self.cfg.state / "hosted-etcd"
+
+    @property
+    def tls(self) -> Path:
+        return self.dir / "tls"
+
+    def data_dir(self, i: int) -> Path:
+        return self.dir / f"etcd-{i}" / "data"
+
+    @property
+    def client_cert(self) -> tuple[Path, Path]:
+        c = self.tls / "client"
+        return c / "etcd-client.crt", c / "etcd-client.key"
+
+    @property
+    def ca_cert(self) -> Path:
+        return self.tls / "etcd-ca" / "ca.crt"
+
+    def make_pki(self) -> None:
+        ca_dir = self.tls / "etcd-ca"
+        ca = pki.make_ca(ca_dir, "ca")
+        ips = tuple(self.cfg.member_ip(i) for i in range(self.cfg.etcd_members)) + ("127.0.0.1",)
+        pki.make_cert(self.tls / "server", "server", ca, cn="etcd-server", dns=("localhost",), ips=ips)
+        pki.make_cert(self.tls / "client", "etcd-client", ca, cn="etcd-client")
+        # A real container never sees the CA key.
+        ca[1].unlink()
+        (ca_dir / "ca.srl").unlink(missing_ok=True)
+        for f in self.tls.rglob("*"):
+            if f.is_file():
+                f.chmod(0o644)
+
+    def start(self) -> None:
+        n = self.cfg.etcd_members
+        cluster = ",".join(f"etcd-{i}=http://{self.cfg.member_ip(i)}:2380" for i in range(n))
+        srv = self.tls / "server"
+        for i in range(n):
+            ip = self.cfg.member_ip(i)
+            self.data_dir(i).mkdir(parents=True, exist_ok=True)
+            self.data_dir(i).chmod(0o700)
+            procs.start(f"hosted-etcd-{i}", [
+                str(self.bin / "etcd"), f"--name=etcd-{i}", f"--data-dir={self.data_dir(i)}",
+                f"--listen-client-urls=https://{ip}:2379", f"--advertise-client-urls=https://{ip}:2379",
+                f"--listen-peer-urls=http://{ip}:2380", f"--initial-advertise-peer-urls=http://{ip}:2380",
+                f"--initial-cluster={cluster}", "--initial-cluster-state=new",
+                f"--cert-file={srv / 'server.crt'}", f"--key-file={srv / 'server.key'}",
+                f"--trusted-ca-file={self.ca_cert}", "--client-cert-auth",
+                "--quota-backend-bytes=8589934592", "--max-request-bytes=4194304",
+                "--unsafe-no-fsync", "--log-level=warn",
+            ], pids=self.cfg.pids, logs=self.cfg.logs)  # fmt: skip
+
+    def _conn(self, i: int = 0) -> http.client.HTTPSConnection:
+        ctx = ssl.create_default_context(cafile=str(self.ca_cert))
+        ctx.load_cert_chain(*map(str, self.client_cert))
+        return http.client.HTTPSConnection(self.cfg.member_ip(i), 2379, context=ctx, timeout=30)
+
+    def call(self, path: str, body: dict, conn: http.client.HTTPSConnection | None = None) -> dict:
+        """etcd's JSON gateway: good enough to seed and read keys without a Go client."""
+        own = conn is None
+        conn = conn or self._conn()
+        try:
+            conn.request("POST", path, json.dumps(body), {"Content-Type": "application/json"})
+            resp = conn.getresponse()
+            data = resp.read()
+            if resp.status != 200:
+                raise RuntimeError(f"etcd {path}: HTTP {resp.status}: {data[:200]!r}")
+            return json.loads(data)
+        finally:
+            if own:
+                conn.close()
+
+    def healthy(self) -> bool:
+        for i in range(self.cfg.etcd_members):
+            self.call("/v3/kv/range", {"key": _b64(b"/health-probe")}, self._conn(i))
+        return True
+
+    def seed_data(self, megabytes: int) -> None:
+        """Registry-shaped keys whose values add up to about `megabytes` MB."""
+        value_size = 8192 if megabytes <= 256 else 65536
+        count = max(1, megabytes * 1024 * 1024 // value_size)
+        kinds = ["secrets", "configmaps", "pods", "deployments", "events", "leases"]
+        errors: list[BaseException] = []
+
+        def worker(start: int) -> None:
+            conn = self._conn(0)
+            try:
+                for k in range(start, count, 4):
+                    key = f"/registry/{kinds[k % len(kinds)]}/ns-{k % 97}/object-{k:07d}"
+                    # Incompressible values, so the snapshot really is that large.
+                    self.call("/v3/kv/put", {"key": _b64(key.encode()), "value": _b64(os.urandom(value_size))}, conn)
+            except BaseException as e:
+                errors.append(e)
+            finally:
+                conn.close()
+
+        threads = [threading.Thread(target=worker, args=(s,)) for s in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        if errors:
+            raise errors[0]
+        marker = json.dumps({"keys": count, "value_size": value_size}).encode()
+        self.call("/v3/kv/put", {"key": _b64(SEED_KEY.encode()), "value": _b64(marker)})
+
+    def pod_wrapper(self, i: int) -> list[str]:
+        """argv prefix that runs kwok in a mount namespace mapping the container's paths."""
+        hosts = self.dir / f"etcd-{i}" / "hosts"
+        hosts.write_text(f"{self.cfg.member_ip(i)} localhost\n::1 ip6-localhost\n")
+        script = (
+            'set -e; mount --bind "$1" /etc/etcd/tls; mount --bind "$2" /var/lib/data; '
+            'mount --bind "$3" /etc/hosts; shift 3; exec "$@"'
+        )
+        return [
+            "unshare", "--mount", "--propagation", "private", "--",
+            "sh", "-c", script, "sh", str(self.tls), str(self.data_dir(i)), str(hosts),
+        ]  # fmt: skip
+
+
+def _b64(b: bytes) -> str:
+    return base64.b64encode(b).decode()
+
+
+def ensure_mountpoints(state: Path) -> None:
+    """The bind mounts need empty directories on the host; remember which we made."""
+    made = []
+    for p in (TLS_MOUNT, DATA_MOUNT):
+        if not p.exists():
+            for parent in reversed([p, *p.parents]):
+                if not parent.exists():
+                    parent.mkdir()
+                    made.append(str(parent))
+    if made:
+        with open(state / "mountpoints", "a") as f:
+            f.write("".join(m + "\n" for m in made))
+
+
+def remove_mountpoints(state: Path) -> None:
+    record = state / "mountpoints"
+    if not record.exists():
+        return
+    # Another sandbox's kwoks still mount onto them: removing them would detach its mounts.
+    others = [p for p in state.parent.glob(".sandbox*/pids/*.pid") if p.parents[1] != state]
+    if others:
+        return
+    for p in reversed(record.read_text().split()):
+        try:
+            Path(p).rmdir()
+        except OSError:
+            pass
+    record.unlink()
