@@ -79,16 +79,15 @@ def preflight(opts: BackupOptions, kube: Kube, bucket: Any, reporter: Reporter, 
     pods = ready_etcd_pods(kube, hcp_ns)
     if not pods:
         raise PreflightError(f"no Ready etcd pod in {hcp_ns}: the snapshot needs a healthy member")
-    if dry_run:
-        bucket.check_readable()
-    else:
-        bucket.preflight()
+    # A dry run only reads: the write probe would be a change.
+    bucket.preflight(probe_write=not dry_run)
     pools = objects.nodepools_of(hc, kube.list(NODEPOOL, ns))
     # A record left by an interrupted run is the truth about what was there before.
     state = recorded(hc) or SourceState.observe(hc, pools, kube.workloads("deployments", hcp_ns))
     state.nodepools = {np: state.nodepools.get(np) for np in (objects.name_of(p) for p in pools)} | state.nodepools
     backup_id = new_backup_id()
-    layout = BackupLayout(opts.bucket.prefix, ns, name, backup_id)
+    # Keys relative to --prefix: the bucket adapter adds it, full_key() shows it.
+    layout = BackupLayout("", ns, name, backup_id)
     folder = opts.dir or Path(f"{ns}-{name}-{backup_id}")
     if folder.exists() and any(folder.iterdir()):
         raise PreflightError(f"bundle directory {folder} is not empty: pass an empty or new --dir")
@@ -121,7 +120,7 @@ def build_plan(b: Backup) -> Plan:
         Step(
             "write bundle",
             lambda: _bundle(b),
-            changes=lambda: [f"write the bundle to {b.dir} and s3://{b.opts.bucket.bucket}/{b.layout.bundle_prefix}"],
+            changes=lambda: [f"write the bundle to {b.dir} and s3://{b.opts.bucket.bucket}/{b.bucket.full_key(b.layout.bundle_prefix)}"],
         )
     )
     if not b.opts.keep_paused:
@@ -176,7 +175,9 @@ def _bundle(b: Backup) -> Manifest:
         tool_version=__version__, backup_id=b.backup_id, created=utc_timestamp(),
         source_context=b.kube.context,
         hostedcluster=HostedClusterRef(b.opts.name, b.opts.namespace, hc["metadata"]["uid"], objects.infra_id(hc)),
-        snapshot=SnapshotRef(b.opts.bucket.bucket, b.snapshot.key, b.snapshot.size, b.snapshot.sha256, b.snapshot.pod),
+        snapshot=SnapshotRef(
+            b.opts.bucket.bucket, b.bucket.full_key(b.snapshot.key), b.snapshot.size, b.snapshot.sha256, b.snapshot.pod
+        ),
     )  # fmt: skip
     manifest = write_bundle(b.dir, collect_objects(b.kube, hc), meta)
     # Upload every file, the manifest last: without it the backup is incomplete to every reader.
@@ -193,11 +194,11 @@ def result(b: Backup, timings: dict[str, float]) -> dict[str, Any]:
         "hostedcluster": f"{b.opts.namespace}/{b.opts.name}",
         "backup_id": b.backup_id,
         "bucket": b.opts.bucket.bucket,
-        "snapshot_key": b.layout.snapshot_key,
+        "snapshot_key": b.bucket.full_key(b.layout.snapshot_key),
         "snapshot_size": snap.size if snap else None,
         "snapshot_sha256": snap.sha256 if snap else None,
         "etcd_pod": snap.pod if snap else None,
-        "manifest_key": b.layout.manifest_key,
+        "manifest_key": b.bucket.full_key(b.layout.manifest_key),
         "bundle_dir": str(b.dir),
         "source": "paused (--keep-paused)" if b.opts.keep_paused else "resumed",
         "timings_seconds": {k: round(v, 2) for k, v in timings.items()},

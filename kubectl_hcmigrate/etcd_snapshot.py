@@ -119,6 +119,7 @@ class EtcdSnapshotter:
             total = self._file_size(pod, scratch)
             verifier = SnapshotVerifier()
             label = f"upload {pod} snapshot"
+            self.reporter.progress(label, 0, total)  # starts the clock for rate and ETA
             reader = open_exec(self.kube.api, self.ns, pod, CONTAINER, ["cat", scratch])
             try:
                 stream = VerifyingReader(reader, verifier)

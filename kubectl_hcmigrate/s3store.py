@@ -72,6 +72,10 @@ class Bucket:
         prefix = self.target.prefix.strip("/")
         return f"{prefix}/{key}" if prefix else key
 
+    def full_key(self, key: str) -> str:
+        """The key as stored in the bucket, prefix included (what a manifest records)."""
+        return self._key(key)
+
     def _rel(self, full: str) -> str:
         prefix = self.target.prefix.strip("/")
         return full[len(prefix) + 1 :] if prefix else full

@@ -65,6 +65,8 @@ class TextReporter:
     def progress(self, label: str, done: int, total: int | None) -> None:
         now = time.monotonic()
         start = self._start.setdefault(label, now)
+        if done == 0:
+            return
         # A terminal redraws ~10 times a second; logs get a line every 5 seconds.
         if now - self._last < (0.1 if self.tty else 5.0):
             return

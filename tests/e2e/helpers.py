@@ -50,14 +50,22 @@ def source_state(sb: Sandbox) -> dict[str, Any]:
     }
 
 
+def _ours(obj: dict[str, Any]) -> dict[str, Any]:
+    """The object minus what its own controllers write (status, and the version that bumps)."""
+    meta = dict(obj["metadata"])
+    meta.pop("resourceVersion", None)
+    meta["managedFields"] = [m for m in meta.get("managedFields", []) if m.get("subresource") != "status"]
+    return {**{k: v for k, v in obj.items() if k != "status"}, "metadata": meta}
+
+
 def full_objects(sb: Sandbox, context: str, *queries: tuple[str, ...]) -> list[dict[str, Any]]:
-    """Full objects (bystander's, the operator's) to prove they are untouched."""
+    """Full objects (bystander's, the operator's) to prove the tool left them alone."""
     k = sb.clusters[context].kubectl()
     out = []
     for q in queries:
         obj = k.get(*q)
         out.extend(obj["items"] if obj.get("kind", "").endswith("List") else [obj])
-    return out
+    return [_ours(o) for o in out]
 
 
 def bystander(sb: Sandbox) -> list[dict[str, Any]]:

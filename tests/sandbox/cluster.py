@@ -145,6 +145,9 @@ class Cluster:
             f"--cluster-signing-cert-file={self.ca[0]}", f"--cluster-signing-key-file={self.ca[1]}",
             "--leader-elect=false", "--use-service-account-credentials=false",
             "--concurrent-namespace-syncs=5", "--v=1",
+            # kwok heartbeats can lag on a busy 2-core machine; a node marked NotReady would
+            # mark its pods NotReady for good (kwok does not set pod readiness again).
+            "--node-monitor-grace-period=10m",
         ])  # fmt: skip
 
     def start_kwok(self, node: str, port: int, wrap: list[str] | None = None) -> None:
@@ -158,7 +161,7 @@ class Cluster:
         argv = [
             str(self.bin / "kwok"), f"--config={conf}",
             f"--kubeconfig={self.admin_kubeconfig}", f"--manage-single-node={node}",
-            "--node-ip=127.0.0.1", f"--node-port={port}",
+            "--node-ip=127.0.0.1", f"--node-port={port}", "--node-lease-duration-seconds=40",
             f"--server-address=127.0.0.1:{port}",
             f"--tls-cert-file={self._pair('kwok')[0]}", f"--tls-private-key-file={self._pair('kwok')[1]}",
         ]  # fmt: skip

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import shutil
 import socket
@@ -53,7 +54,7 @@ def _weed() -> str:
     return found
 
 
-def _busy_ports(ports: list[int]) -> list[int]:
+def busy_ports(ports: list[int]) -> list[int]:
     busy = []
     for p in ports:
         with socket.socket() as s:
@@ -162,7 +163,9 @@ def start_s3(state_dir: Path, port: int = 18333, bucket: str = "hcmigrate-sandbo
 
     Its pid goes to state_dir/pids/s3.pid and its log to state_dir/logs/s3.log.
     """
-    busy = _busy_ports(owned_ports(port))
+    if not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", bucket):
+        raise ValueError(f"{bucket!r} is not a valid S3 bucket name")
+    busy = busy_ports(owned_ports(port))
     if busy:
         raise procs.SandboxError(f"sandbox: ports in use on 127.0.0.1: {busy}; stop the other S3")
     root = Path(state_dir).resolve()

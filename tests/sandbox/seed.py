@@ -107,6 +107,8 @@ def nodepool(hc: Obj, np_name: str, config_ref: str | None) -> Obj:
     np.pop("status", None)
     np["metadata"] = _meta(np_name, hc["metadata"]["namespace"], finalizers=[HS_FINALIZER])
     np["spec"]["clusterName"] = hc["metadata"]["name"]
+    # The rendered fixture's fake subnet id fails the CRD's CEL rule (ids start with subnet-).
+    np["spec"]["platform"]["aws"]["subnet"] = {"id": "subnet-0" + _h(np_name, n=16)}
     if config_ref:
         np["spec"]["config"] = [{"name": config_ref}]
     return np

@@ -1,0 +1,55 @@
+"""A real SeaweedFS for the integration tests, on ports apart from the sandbox's."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kubectl_hcmigrate.options import BucketTarget
+from kubectl_hcmigrate.s3store import Bucket
+from tests.sandbox.s3 import S3Server, busy_ports, owned_ports, start_s3, stop_s3
+
+
+def _free_base() -> int:
+    wanted = os.environ.get("HCMIGRATE_TEST_S3_PORT")
+    if wanted:
+        return int(wanted)
+    # Not the sandbox's 18333: tests may run while a `make sandbox` is up.
+    for base in range(18433, 18933, 10):
+        if not busy_ports(owned_ports(base)):
+            return base
+    pytest.fail("no free port block for the test S3 server in 18433..18933")
+
+
+@pytest.fixture(scope="session")
+def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+    server = start_s3(tmp_path_factory.mktemp("s3state"), port=_free_base(), bucket="hcm-test")
+    yield server
+    stop_s3(server)
+
+
+@pytest.fixture(scope="session")
+def creds_file(s3: S3Server, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("aws") / "credentials"
+    path.write_text(f"[default]\naws_access_key_id = {s3.access_key}\naws_secret_access_key = {s3.secret_key}\n")
+    return path
+
+
+@pytest.fixture
+def target(s3: S3Server, creds_file: Path) -> BucketTarget:
+    return BucketTarget(
+        bucket=s3.bucket,
+        prefix=f"t-{uuid.uuid4().hex[:8]}/",
+        region=s3.region,
+        endpoint_url=s3.endpoint_url,
+        aws_creds_file=str(creds_file),
+    )
+
+
+@pytest.fixture
+def bucket(target: BucketTarget) -> Bucket:
+    return Bucket(target)
