@@ -1,11 +1,10 @@
-# Every install step lives here: a fresh machine needs only python3, go and make.
+# Every install step lives here: a fresh machine needs only python3, go, make and openssl.
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-SANDBOX_BINS = $(shell bash tests/sandbox/build-bins.sh)
 
 .PHONY: help venv bins sandbox sandbox-down demo test unit e2e lint bench dist krew clean
 
@@ -23,22 +22,22 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@$(PYTHON) -m venv $(VENV) || { echo "make: python3 -m venv failed (install python3-venv)"; exit 1; }
 	@$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt -r requirements-dev.txt \
 		|| { echo "make: pip could not install the pinned packages (is PyPI reachable?)"; exit 1; }
-	@$(PY) -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@touch $@
 
 venv: $(STAMP)
 
 bins:
+	@command -v openssl >/dev/null || { echo "make: openssl is not installed; the sandbox makes its certificates with it"; exit 1; }
 	@bash tests/sandbox/build-bins.sh >/dev/null
 
 sandbox: venv bins
-	@$(PY) -m tests.sandbox up
+	@PYTHONPATH=. $(PY) -m tests.sandbox up
 
 sandbox-down: venv
-	@$(PY) -m tests.sandbox down
+	@PYTHONPATH=. $(PY) -m tests.sandbox down
 
 demo: venv bins
-	@bash tests/sandbox/demo.sh
+	@PYTHONPATH=. bash tests/sandbox/demo.sh
 
 lint: venv
 	@$(VENV)/bin/ruff check kubectl_hcmigrate tests
@@ -51,7 +50,7 @@ test: venv bins
 	@$(PY) -m pytest -q
 
 bench: venv bins
-	@$(PY) -m tests.bench
+	@PYTHONPATH=. $(PY) -m tests.bench
 
 dist: venv
 	@$(PY) -m tests.build_dist dist

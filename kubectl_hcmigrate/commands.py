@@ -3,6 +3,7 @@ The CLI calls these with resolved options; nothing here parses flags."""
 
 from __future__ import annotations
 
+import signal
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -25,10 +26,16 @@ def _fail(output: OutputFormat, outcome: Outcome, message: str, undo_errors: lis
     return EXIT_CODES[outcome]
 
 
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def run(output: OutputFormat, body: Callable[[TextReporter], dict[str, Any]]) -> int:
     """Runs a verb body and turns its result or failure into output and an exit code."""
     from kubectl_hcmigrate.pipeline import RunFailed
 
+    # A runbook's timeout or `kill` sends SIGTERM: unwind like Ctrl-C, so the undos run.
+    signal.signal(signal.SIGTERM, _raise_interrupt)
     reporter = TextReporter(sys.stderr)
     try:
         result = body(reporter)

@@ -36,19 +36,29 @@ class FrameSource(Protocol):
 
 
 class ExecFailed(StepFailed):
-    """The command failed, or it is unknown whether it succeeded."""
+    """The command failed, could not start, or it is unknown whether it succeeded."""
 
     def __init__(
-        self, pod: str, command: str, exit_code: int | None, stderr_tail: bytes, reason: str = ""
+        self,
+        pod: str,
+        command: str,
+        exit_code: int | None,
+        stderr_tail: bytes,
+        reason: str = "",
+        *,
+        started: bool = True,
     ) -> None:
         self.pod, self.command, self.exit_code = pod, command, exit_code
         self.stderr_tail = stderr_tail
         lines = stderr_tail.decode("utf-8", "replace").strip().splitlines()
         said = lines[-1].strip()[:300] if lines else "no error output"
-        if exit_code is None:
-            super().__init__(f"{command} in pod {pod} gave no exit status: {reason or said}")
+        if not started:
+            message = f"cannot exec {command} in pod {pod}: {reason}"
+        elif exit_code is None:
+            message = f"{command} in pod {pod} gave no exit status: {reason or said}"
         else:
-            super().__init__(f"{command} in pod {pod} exited with code {exit_code}: {said}")
+            message = f"{command} in pod {pod} exited with code {exit_code}: {said}"
+        super().__init__(message)
 
 
 def command_label(argv: Sequence[str]) -> str:
@@ -70,20 +80,29 @@ def parse_status(payload: bytes) -> tuple[int | None, str]:
     try:
         status = json.loads(payload)
     except ValueError:
-        return None, "the exit status could not be read"
+        status = None
     if not isinstance(status, dict):
         return None, "the exit status could not be read"
     if status.get("status") == "Success":
         return 0, ""
+    message = str(status.get("message") or status.get("reason") or "exec failed").strip()
     if status.get("reason") == "NonZeroExitCode":
         for cause in (status.get("details") or {}).get("causes") or []:
-            if cause.get("reason") == "ExitCode":
-                try:
-                    return int(cause.get("message", "")), ""
-                except ValueError:
-                    break
-    message = str(status.get("message") or status.get("reason") or "exec failed")
-    return None, message.strip().splitlines()[0][:300] if message.strip() else "exec failed"
+            if cause.get("reason") == "ExitCode" and str(cause.get("message", "")).isdigit():
+                return int(cause["message"]), ""
+    # Runtimes that skip NonZeroExitCode (kwok among them) end the message with it.
+    found = re.search(r"exit (?:status|code) (\d+)$", message)
+    if found:
+        return int(found.group(1)), ""
+    return None, (message.splitlines() or ["exec failed"])[0][:300]
+
+
+def redact(text: str, argv: Sequence[str]) -> str:
+    """`text` without the arguments after argv[0]: runtimes quote the command line."""
+    for arg in sorted(argv[1:], key=len, reverse=True):
+        if len(arg) > 2:
+            text = text.replace(arg, "...")
+    return text
 
 
 class ExecReader:
@@ -99,6 +118,7 @@ class ExecReader:
         keepalive: float | None = KEEPALIVE_SECONDS,
     ) -> None:
         self._sock, self.pod, self.command = sock, pod, command_label(argv)
+        self._argv = list(argv)
         self._raise_on_exit_code = raise_on_exit_code
         self._pending = memoryview(b"")  # unread rest of the last stdout frame
         self._stderr = bytearray()
@@ -146,7 +166,8 @@ class ExecReader:
                     self._stderr += payload
                     del self._stderr[:-STDERR_TAIL]
                 elif channel == STATUS:
-                    self._end(parse_status(bytes(payload)))
+                    code, reason = parse_status(bytes(payload))
+                    self._end((code, redact(reason, self._argv)))
         return bool(self._pending)
 
     def _finished(self) -> None:
@@ -225,19 +246,22 @@ def open_exec(
         )
     except ApiException as e:
         reason = _handshake_reason(str(e.reason))
-        raise ExecFailed(pod, command_label(argv), None, b"", reason) from None
+        label = command_label(argv)
+        raise ExecFailed(pod, label, None, b"", reason, started=False) from None
     return ExecReader(client.sock, pod, argv, raise_on_exit_code=raise_on_exit_code)
 
 
 def _handshake_reason(text: str) -> str:
     # websocket-client puts the response headers and body after " -+-+- ".
-    found = re.search(r'"message":\s*"((?:[^"\\]|\\.)*)"', text)
-    return (found.group(1) if found else text.split(" -+-+- ")[0]).strip()[:300]
+    found = re.search(r'"message":\s*("(?:[^"\\]|\\.)*")', text)
+    try:
+        reason = json.loads(found.group(1)) if found else text.split(" -+-+- ")[0]
+    except ValueError:
+        reason = text.split(" -+-+- ")[0]
+    return str(reason).strip()[:300]
 
 
-def run_exec(
-    api_client: Any, namespace: str, pod: str, container: str, argv: list[str]
-) -> tuple[int, bytes, bytes]:
+def run_exec(api_client: Any, namespace: str, pod: str, container: str, argv: list[str]) -> tuple[int, bytes, bytes]:
     """(exit code, stdout, stderr) of a small command; raises only if no code came back."""
     with open_exec(api_client, namespace, pod, container, argv, raise_on_exit_code=False) as r:
         out = bytearray()

@@ -148,6 +148,16 @@ class Kube:
                 return False
             raise
 
+    def remove_finalizers(self, rule: KindRule, namespace: str, name: str) -> bool:
+        """Drops every finalizer (a merge patch to null); False when the object is gone."""
+        try:
+            self.merge_patch(rule, namespace, name, {"metadata": {"finalizers": None}})
+            return True
+        except KubeError as e:
+            if e.status == 404:
+                return False
+            raise
+
     # -- namespaces, workloads -----------------------------------------------------------
 
     def namespace(self, name: str) -> Obj | None:
@@ -176,6 +186,43 @@ class Kube:
                 return False
             raise
 
+    def annotate_namespace(self, name: str, annotations: dict[str, str | None]) -> None:
+        self.request(
+            "PATCH", f"/api/v1/namespaces/{name}", {"metadata": {"annotations": annotations}},
+            content_type="application/merge-patch+json",
+        )  # fmt: skip
+
+    def namespace_contents(self, namespace: str) -> tuple[list[Obj], list[str]]:
+        """Every object in a namespace, of every listable namespaced type the server serves
+        (`kubectl api-resources --namespaced --verbs=list`), and the types it could not list."""
+        groups = [("", "v1")] + [
+            (g["name"], g["preferredVersion"]["version"]) for g in self.request("GET", "/apis").get("groups", [])
+        ]
+        objs: list[Obj] = []
+        failed: list[str] = []
+        for group, version in groups:
+            base = f"/apis/{group}/{version}" if group else "/api/v1"
+            api_version = f"{group}/{version}" if group else version
+            try:
+                resources = self.request("GET", base).get("resources", [])
+            except KubeError:
+                failed.append(api_version)
+                continue
+            for r in resources:
+                # "pods/log" and the like are subresources, not types.
+                if not r.get("namespaced") or "/" in r["name"] or "list" not in r.get("verbs", []):
+                    continue
+                try:
+                    items = self.request("GET", f"{base}/namespaces/{namespace}/{r['name']}").get("items", [])
+                except KubeError:
+                    failed.append(f"{r['name']}.{group}" if group else r["name"])
+                    continue
+                for item in items:
+                    item.setdefault("apiVersion", api_version)
+                    item.setdefault("kind", r["kind"])
+                objs += items
+        return objs, failed
+
     def workloads(self, kind_plural: str, namespace: str) -> list[Obj]:
         return self.request("GET", f"/apis/apps/v1/namespaces/{namespace}/{kind_plural}").get("items", [])
 
@@ -194,6 +241,15 @@ class Kube:
     def pods(self, namespace: str, selector: str = "") -> list[Obj]:
         query = [("labelSelector", selector)] if selector else []
         return self.request("GET", f"/api/v1/namespaces/{namespace}/pods", query=query).get("items", [])
+
+    def crd(self, name: str) -> Obj | None:
+        """A CustomResourceDefinition, to read the rules its schema sets; None if not installed."""
+        try:
+            return self.request("GET", f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}")
+        except KubeError as e:
+            if e.status == 404:
+                return None
+            raise
 
     def crd_exists(self, name: str) -> bool:
         try:

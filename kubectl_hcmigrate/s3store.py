@@ -76,6 +76,10 @@ class Bucket:
         """The key as stored in the bucket, prefix included (what a manifest records)."""
         return self._key(key)
 
+    def relative_key(self, full: str) -> str:
+        """The inverse of full_key: a key as a manifest records it, made relative again."""
+        return self._rel(full)
+
     def _rel(self, full: str) -> str:
         prefix = self.target.prefix.strip("/")
         return full[len(prefix) + 1 :] if prefix else full

@@ -50,16 +50,10 @@ def measure(zipapp: Path, runs: int) -> Startup:
         warm_root = roots[0]
         return Startup(
             size=zipapp.stat().st_size,
-            interpreter=statistics.median(
-                _timed_run([*py, "-c", "pass"], warm_root) for _ in range(runs)
-            ),
+            interpreter=statistics.median(_timed_run([*py, "-c", "pass"], warm_root) for _ in range(runs)),
             cold_help=statistics.median(cold),
-            warm_help=statistics.median(
-                _timed_run([*py, str(zipapp), "--help"], warm_root) for _ in range(runs)
-            ),
-            warm_version=statistics.median(
-                _timed_run([*py, str(zipapp), "version"], warm_root) for _ in range(runs)
-            ),
+            warm_help=statistics.median(_timed_run([*py, str(zipapp), "--help"], warm_root) for _ in range(runs)),
+            warm_version=statistics.median(_timed_run([*py, str(zipapp), "version"], warm_root) for _ in range(runs)),
         )
 
 
@@ -69,10 +63,7 @@ def report(label: str, s: Startup) -> None:
     print(f"  size                 {s.size / 1e6:8.2f} MB")
     print(f"  python -c pass       {s.interpreter:8.3f} s  (the interpreter alone)")
     print(f"  --help, first run    {s.cold_help:8.3f} s  (extracts into a fresh SHIV_ROOT)")
-    print(
-        f"  --help, warm         {s.warm_help:8.3f} s  "
-        f"({verdict} the {WARM_HELP_TARGET_S} s target)"
-    )
+    print(f"  --help, warm         {s.warm_help:8.3f} s  ({verdict} the {WARM_HELP_TARGET_S} s target)")
     print(f"  version, warm        {s.warm_version:8.3f} s")
 
 

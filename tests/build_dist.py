@@ -105,9 +105,7 @@ def install_requirements(site: Path) -> None:
 
 def copy_package(site: Path) -> None:
     # Copied, not pip-installed: a local install leaves the checkout's absolute path behind.
-    shutil.copytree(
-        PACKAGE, site / PACKAGE.name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
-    )
+    shutil.copytree(PACKAGE, site / PACKAGE.name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
 
 
 def drop_compiled(site: Path) -> None:
@@ -260,26 +258,27 @@ def build_krew(dist_dir: Path, manifest_out: Path) -> Path:
     return archive
 
 
+def _shown(path: Path) -> str:
+    path = path.resolve()
+    return str(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m tests.build_dist", description=__doc__)
     parser.add_argument("what", choices=["dist", "krew"])
     parser.add_argument("--out", type=Path, default=ROOT / "dist", help="output directory")
-    parser.add_argument(
-        "--manifest-out", type=Path, default=MANIFEST, help="where krew writes the manifest"
-    )
-    parser.add_argument(
-        "--no-trim", action="store_true", help="keep every botocore model (for measurements)"
-    )
+    parser.add_argument("--manifest-out", type=Path, default=MANIFEST, help="where krew writes the manifest")
+    parser.add_argument("--no-trim", action="store_true", help="keep every botocore model (for measurements)")
     args = parser.parse_args(argv)
     try:
         if args.what == "dist":
             built = build_zipapp(args.out, trim=not args.no_trim)
-            print(f"built {built.relative_to(ROOT) if built.is_relative_to(ROOT) else built}")
+            size = built.stat().st_size / 1e6
+            print(f"built {_shown(built)} and {OC_ZIPAPP} beside it ({size:.1f} MB)")
         else:
             archive = build_krew(args.out, args.manifest_out)
-            print(
-                f"built {archive.name} (sha256 {sha256_of(archive)}) and {args.manifest_out.name}"
-            )
+            print(f"built {_shown(archive)} (sha256 {sha256_of(archive)})")
+            print(f"wrote its checksum into {_shown(args.manifest_out)}")
     except BuildError as e:
         sys.exit(f"build_dist: {e}")
 

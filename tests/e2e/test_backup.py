@@ -183,6 +183,45 @@ def test_stream_cut_mid_transfer_leaves_nothing(sandbox: Sandbox, tmp_path: Path
     assert source_state(sandbox) == before
 
 
+def _kill_when_streaming(proc: subprocess.Popen, sig: signal.Signals) -> None:
+    """Sends `sig` to the tool while the snapshot is streaming out of the pod."""
+    deadline = time.monotonic() + 120
+    while proc.poll() is None and time.monotonic() < deadline:
+        if find_pids("cat /var/lib/data/hcmigrate-") or find_pids("cat /tmp/hcmigrate-"):
+            proc.send_signal(sig)
+            return
+        time.sleep(0.005)
+    raise AssertionError("the snapshot stream was never seen")
+
+
+def test_sigterm_mid_stream_puts_the_source_back(sandbox: Sandbox, tmp_path: Path) -> None:
+    before = source_state(sandbox)
+    proc = hcm_popen(sandbox, "backup", "--hc", "example", "--prefix", "term", "--part-size-mib", "5",
+                     "--dir", str(tmp_path / "b"))  # fmt: skip
+    _kill_when_streaming(proc, signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert keys(sandbox, "term/") == [] and incomplete_uploads(sandbox, "term/") == []
+    assert source_state(sandbox) == before
+
+
+def test_rerun_after_a_killed_backup_puts_the_source_back(sandbox: Sandbox, tmp_path: Path) -> None:
+    before = source_state(sandbox)
+    proc = hcm_popen(sandbox, "backup", "--hc", "example", "--prefix", "killed", "--part-size-mib", "5",
+                     "--dir", str(tmp_path / "b1"))  # fmt: skip
+    _kill_when_streaming(proc, signal.SIGKILL)
+    proc.communicate(timeout=60)
+    stranded = source_state(sandbox)
+    assert stranded["hc_paused"] == "true" and stranded["replicas"]["kube-apiserver"] == 0
+    # The record on the HC is what lets the next run know what was there before.
+    assert "hcmigrate.openshift.io/source-state" in stranded["hc_annotations"]
+    res = _backup(sandbox, tmp_path, prefix="killed")
+    assert source_state(sandbox) == before
+    assert incomplete_uploads(sandbox, "killed/") == []
+    complete = [k for k in keys(sandbox, "killed/") if k.endswith("manifest.json")]
+    assert complete == [res["manifest_key"]]
+
+
 def test_ha_two_nodepools(ha_sandbox: Sandbox, tmp_path: Path) -> None:
     before, others = source_state(ha_sandbox), bystander(ha_sandbox)
     res = _backup(ha_sandbox, tmp_path, prefix="ha")

@@ -18,11 +18,12 @@ def _free_base() -> int:
     wanted = os.environ.get("HCMIGRATE_TEST_S3_PORT")
     if wanted:
         return int(wanted)
-    # Not the sandbox's 18333: tests may run while a `make sandbox` is up.
-    for base in range(18433, 18933, 10):
+    # Halfway between the sandbox slots' S3 ports (18333 + 100 * slot), so that a
+    # sandbox started while the tests run does not find its ports taken.
+    for base in range(18383, 19383, 100):
         if not busy_ports(owned_ports(base)):
             return base
-    pytest.fail("no free port block for the test S3 server in 18433..18933")
+    pytest.fail("no free port block for the test S3 server at 18383 + 100 * n")
 
 
 @pytest.fixture(scope="session")

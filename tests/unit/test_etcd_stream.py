@@ -16,8 +16,10 @@ from kubectl_hcmigrate.etcd_stream import (
     STDERR_TAIL,
     ExecFailed,
     ExecReader,
+    _handshake_reason,
     command_label,
     parse_status,
+    redact,
 )
 
 SUCCESS = json.dumps({"metadata": {}, "status": "Success"}).encode()
@@ -120,9 +122,7 @@ def test_non_zero_exit_raises_at_the_end_after_all_output() -> None:
     with pytest.raises(ExecFailed) as err:
         reader.read(7)
     assert err.value.exit_code == 2
-    assert str(err.value) == (
-        "cat in pod etcd-0 exited with code 2: cat: /var/lib/x.db: No such file or directory"
-    )
+    assert str(err.value) == ("cat in pod etcd-0 exited with code 2: cat: /var/lib/x.db: No such file or directory")
 
 
 def test_missing_status_is_a_failure() -> None:
@@ -171,6 +171,11 @@ def test_close_closes_the_socket_early() -> None:
             json.dumps({"status": "Failure", "reason": "InternalError", "message": "no cat\nx"}),
             (None, "no cat"),
         ),
+        # kwok reports InternalError and puts the status at the end of the message.
+        (
+            json.dumps({"status": "Failure", "reason": "InternalError", "message": "x: exit status 3"}),
+            (3, ""),
+        ),
         (b"not json", (None, "the exit status could not be read")),
         (b"[]", (None, "the exit status could not be read")),
     ],
@@ -194,3 +199,29 @@ def test_parse_status(payload: bytes | str, expected: tuple[int | None, str]) ->
 )
 def test_command_label_never_shows_later_arguments(argv: list[str], label: str) -> None:
     assert command_label(argv) == label
+
+
+def test_runtime_messages_lose_the_arguments() -> None:
+    status = {
+        "status": "Failure",
+        "reason": "InternalError",
+        "message": "error executing command in container: cmd start: tool --token=s3cr3t-value "
+        '/data/extra : exec: "tool": executable file not found in $PATH',
+    }
+    frames = [frame(3, json.dumps(status).encode())]
+    sock = FakeSocket(frames)
+    reader = ExecReader(sock, "etcd-0", ["tool", "--token=s3cr3t-value", "/data/extra"], keepalive=None)
+    with pytest.raises(ExecFailed) as err:
+        reader.read()
+    assert "s3cr3t" not in str(err.value) and "/data/extra" not in str(err.value)
+    assert "executable file not found" in str(err.value)
+    assert redact("a b c", ["x", "b"]) == "a b c"  # too short to be worth hiding
+
+
+def test_handshake_failure_reason() -> None:
+    text = (
+        "Handshake status 404 Not Found -+-+- {'content-type': 'application/json'} -+-+- "
+        'b\'{"kind":"Status","message":"pods \\"nope\\" not found","reason":"NotFound"}\''
+    )
+    assert _handshake_reason(text) == 'pods "nope" not found'
+    assert _handshake_reason("[Errno 111] Connection refused") == "[Errno 111] Connection refused"

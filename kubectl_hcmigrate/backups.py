@@ -1,0 +1,102 @@
+"""Finding a finished backup and reading it back, checked: the bundle (from the bucket or a
+directory) against its manifest, and the snapshot object against the size and sha256 the
+manifest recorded. Only reads; every refusal is one line saying what to do."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from typing import Any
+
+from kubectl_hcmigrate.bundle import Bundle, read_bundle
+from kubectl_hcmigrate.layout import BackupLayout, complete_backup_ids, hc_prefix, latest_backup_id, parse_backup_id
+from kubectl_hcmigrate.report import PreflightError
+from kubectl_hcmigrate.s3errors import ObjectMissing
+from kubectl_hcmigrate.ui import Reporter
+
+_HASH_CHUNK = 8 << 20
+
+
+def read_from_bucket(bucket: Any, namespace: str, name: str, backup_id: str | None) -> Bundle:
+    """The bundle of `backup_id`, or of the newest complete backup, read into memory."""
+    where = f"s3://{bucket.name}/{bucket.full_key(hc_prefix('', namespace, name))}"
+    keys = bucket.list_keys(hc_prefix("", namespace, name))
+    if backup_id is None:
+        backup_id = latest_backup_id(keys)
+        if backup_id is None:
+            raise PreflightError(
+                f"no complete backup of {namespace}/{name} under {where} (a backup without "
+                "manifest.json did not finish): check --bucket, --prefix, --hc and -n"
+            )
+    elif backup_id not in complete_backup_ids(keys):
+        parse_backup_id(backup_id)  # a malformed id gets its own message
+        raise PreflightError(f"backup {backup_id} is not under {where} or did not finish (no manifest.json)")
+    layout = BackupLayout("", namespace, name, backup_id)
+    files: dict[str, bytes] = {}
+    for key in keys:
+        if key.startswith(layout.bundle_prefix):
+            try:
+                relpath = layout.relpath_of(key)
+            except ValueError:
+                raise PreflightError(f"s3://{bucket.name}/{bucket.full_key(key)} cannot be a bundle file") from None
+            files[relpath] = bucket.get_bytes(key)
+    return _the_one_asked_for(read_bundle(files), namespace, name, backup_id)
+
+
+def read_from_dir(path: str | os.PathLike[str], namespace: str, name: str, backup_id: str | None) -> Bundle:
+    return _the_one_asked_for(read_bundle(path), namespace, name, backup_id)
+
+
+def _the_one_asked_for(bundle: Bundle, namespace: str, name: str, backup_id: str | None) -> Bundle:
+    m = bundle.manifest
+    hc = m.hostedcluster
+    if (hc.namespace, hc.name) != (namespace, name):
+        raise PreflightError(
+            f"the bundle is a backup of {hc.namespace}/{hc.name}, not {namespace}/{name}: check --hc, -n and --from"
+        )
+    if backup_id is not None and m.backup_id != backup_id:
+        raise PreflightError(f"the bundle holds backup {m.backup_id}, not {backup_id}: check --backup-id")
+    return bundle
+
+
+def check_snapshot(bucket: Any, bundle: Bundle, reporter: Reporter) -> str:
+    """The snapshot's key relative to the bucket's prefix, once it matches the manifest."""
+    snap, backup_id = bundle.manifest.snapshot, bundle.manifest.backup_id
+    where = f"s3://{snap.bucket}/{snap.key}"
+    if snap.bucket != bucket.name:
+        raise PreflightError(f"the snapshot of backup {backup_id} is {where}: pass --bucket {snap.bucket}")
+    key = bucket.relative_key(snap.key)
+    if bucket.full_key(key) != snap.key:
+        raise PreflightError(f"the snapshot of backup {backup_id} ({where}) is not under --prefix: pass the backup's")
+    try:
+        size, sha256 = bucket.head(key)
+    except ObjectMissing:
+        raise PreflightError(
+            f"the etcd snapshot {where} of backup {backup_id} does not exist: it was deleted or moved; "
+            "take a new backup"
+        ) from None
+    if size != snap.size:
+        raise PreflightError(f"the etcd snapshot {where} is {size} bytes, the manifest says {snap.size}: take a new backup")
+    # Without its tag (copied by hand, or a store that drops tags) the object is hashed instead.
+    sha256 = sha256 or _hash(bucket, key, size, reporter)
+    if sha256 != snap.sha256:
+        raise PreflightError(
+            f"the etcd snapshot {where} has sha256 {sha256}, the manifest says {snap.sha256}: "
+            "it was changed or replaced; take a new backup"
+        )
+    return key
+
+
+def _hash(bucket: Any, key: str, size: int, reporter: Reporter) -> str:
+    digest, done, t0 = hashlib.sha256(), 0, time.monotonic()
+    body = bucket.open_reader(key)
+    try:
+        while chunk := body.read(_HASH_CHUNK):
+            digest.update(chunk)
+            done += len(chunk)
+            reporter.progress("hash snapshot", done, size)
+    finally:
+        body.close()
+    reporter.progress_done("hash snapshot", done, time.monotonic() - t0)
+    return digest.hexdigest()

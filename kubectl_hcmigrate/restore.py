@@ -1,0 +1,289 @@
+"""restore: recreate a backed-up hosted cluster on the destination management cluster, its
+etcd restored from the snapshot through one presigned URL set on the HostedCluster.
+
+Preflight only reads: the bundle verifies, the snapshot is there and intact, the destination
+has the CRDs and either no such HC or the one this same backup restored (then the run carries
+on where it stopped). Every write is a server-side apply, so a re-run changes nothing.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from kubectl_hcmigrate import backups, objects
+from kubectl_hcmigrate.bundle import Bundle, BundleObject, load_objects, restore_sequence
+from kubectl_hcmigrate.durations import format_duration
+from kubectl_hcmigrate.kinds import restore_order, rule_for
+from kubectl_hcmigrate.kube import Kube, KubeError
+from kubectl_hcmigrate.layout import Manifest
+from kubectl_hcmigrate.options import BucketTarget
+from kubectl_hcmigrate.pipeline import Plan, Step
+from kubectl_hcmigrate.redact import safe_url, scrub
+from kubectl_hcmigrate.report import HcmigrateError, PreflightError, StepFailed
+from kubectl_hcmigrate.s3store import MAX_PRESIGN_SECONDS
+from kubectl_hcmigrate.ui import Reporter
+from kubectl_hcmigrate.wait import Wanted, wait_for
+
+HC, HCP = rule_for("HostedCluster", "hc"), rule_for("HostedControlPlane", "hcp")
+SECRET = rule_for("Secret", "hc")
+# The backup's identity on the restored HC: teardown checks it on the destination too.
+BACKUP_ID = "hcmigrate.openshift.io/backup-id"
+SOURCE_UID = "hcmigrate.openshift.io/source-uid"
+URL_PATH = ("etcd", "managed", "storage", "restoreSnapshotURL")
+# HyperShift's limit when the destination's CRD does not say (maxLength of the item).
+DEFAULT_URL_MAX_LENGTH = 1024
+
+
+@dataclass(frozen=True)
+class RestoreOptions:
+    name: str
+    namespace: str
+    bucket: BucketTarget
+    source_dir: Path | None = None
+    backup_id: str | None = None
+    with_nodes: bool = False
+    url_expiry: int = 6 * 3600
+    timeout: int = 30 * 60
+    wait: bool = True
+
+
+@dataclass
+class Restore:
+    """What preflight found; the steps act on it and fill in what they did."""
+
+    opts: RestoreOptions
+    kube: Kube
+    bucket: Any  # s3store.Bucket
+    reporter: Reporter
+    bundle: Bundle
+    objects: list[BundleObject]
+    snapshot_key: str  # relative to the bucket's prefix
+    resumed: bool
+    url: str | None  # the HC's restore URL: kept from an earlier run, else presigned at apply time
+    created_namespaces: list[str] = field(default_factory=list)
+    applied: list[str] = field(default_factory=list)
+
+    @property
+    def manifest(self) -> Manifest:
+        return self.bundle.manifest
+
+    @property
+    def namespaces(self) -> list[str]:
+        return [self.opts.namespace, f"{self.opts.namespace}-{self.opts.name}"]
+
+
+@contextmanager
+def _refusing(kube: Kube) -> Iterator[None]:
+    """Nothing has changed during preflight, so whatever fails there is a refusal."""
+    try:
+        yield
+    except PreflightError:
+        raise
+    except HcmigrateError as e:
+        raise PreflightError(str(e)) from None
+    except KubeError as e:
+        raise PreflightError(f"reading the destination (context '{kube.context}') failed: {scrub(str(e))}") from None
+
+
+def preflight(opts: RestoreOptions, kube: Kube, bucket: Any, reporter: Reporter) -> Restore:
+    if not 0 < opts.url_expiry <= MAX_PRESIGN_SECONDS:
+        raise PreflightError(
+            f"--url-expiry must be more than 0 and at most 7d (the limit of a presigned URL), "
+            f"not {format_duration(opts.url_expiry)}"
+        )
+    if opts.timeout <= 0:
+        raise PreflightError(f"--timeout must be more than 0, not {format_duration(opts.timeout)}")
+    with _refusing(kube):
+        bucket.preflight(probe_write=False)
+        ns, name = opts.namespace, opts.name
+        if opts.source_dir is not None:
+            bundle = backups.read_from_dir(opts.source_dir, ns, name, opts.backup_id)
+        else:
+            bundle = backups.read_from_bucket(bucket, ns, name, opts.backup_id)
+        m = bundle.manifest
+        reporter.line(f"backup {m.backup_id} of {ns}/{name}, taken {m.created} on context '{m.source_context}'")
+        found = load_objects(bundle)
+        check_bundle_objects(found, m)
+        key = backups.check_snapshot(bucket, bundle, reporter)
+        missing = [c for c in sorted({r.qualified for r in restore_order(opts.with_nodes) if r.group})
+                   if not kube.crd_exists(c)]  # fmt: skip
+        if missing:
+            raise PreflightError(
+                f"the destination (context '{kube.context}') lacks the CRDs {', '.join(missing)}: "
+                "install HyperShift (and CAPI/CAPA for --with-nodes) there first"
+            )
+        resumed, url = same_backup(kube.get(HC, ns, name), m, kube.context)
+        if not resumed:
+            max_length = url_max_length(kube.crd(HC.qualified), kube.version_of(HC.group))
+            check_url(bucket.presign_get(key, opts.url_expiry), max_length)
+    objs = restore_sequence(found, opts.with_nodes)
+    return Restore(opts, kube, bucket, reporter, bundle, objs, key, resumed, url)
+
+
+def check_bundle_objects(found: list[BundleObject], m: Manifest) -> None:
+    """The bundle holds the HC, with managed etcd and the keys that decrypt the snapshot."""
+    hcs = [o.obj for o in found if o.rule == HC and objects.name_of(o.obj) == m.hostedcluster.name]
+    if len(hcs) != 1:
+        raise PreflightError(f"the bundle of backup {m.backup_id} holds no HostedCluster {m.hostedcluster.name}")
+    if hcs[0].get("spec", {}).get("etcd", {}).get("managementType") != "Managed":
+        raise PreflightError("the HostedCluster's etcd is not Managed: a snapshot URL restores managed etcd only")
+    secrets = {objects.name_of(o.obj) for o in found if o.rule == SECRET}
+    for key in objects.encryption_key_names(hcs[0]):
+        if key not in secrets:
+            raise PreflightError(f"the bundle lacks the etcd encryption key secret {key}: the snapshot is unreadable")
+
+
+def same_backup(existing: dict[str, Any] | None, m: Manifest, context: str) -> tuple[bool, str | None]:
+    """(exists from this same backup, its restore URL); refuses an HC from anywhere else."""
+    if existing is None:
+        return False, None
+    ann = existing.get("metadata", {}).get("annotations") or {}
+    if ann.get(BACKUP_ID) == m.backup_id and ann.get(SOURCE_UID) == m.hostedcluster.uid:
+        urls = _get(existing.get("spec", {}), URL_PATH) or []
+        return True, (urls[0] if urls else None)
+    hc = m.hostedcluster
+    theirs = f"from backup {ann[BACKUP_ID]}" if ann.get(BACKUP_ID) else "not by hcmigrate"
+    raise PreflightError(
+        f"HostedCluster {hc.namespace}/{hc.name} already exists on context '{context}' (restored {theirs}), "
+        f"not from backup {m.backup_id} of uid {hc.uid}: refusing to touch it"
+    )
+
+
+def url_max_length(crd: dict[str, Any] | None, version: str) -> int:
+    """The HC CRD's maxLength for a restore URL; HyperShift's default when it is not found."""
+    for v in (crd or {}).get("spec", {}).get("versions", []):
+        if v.get("name") == version:
+            node = v.get("schema", {}).get("openAPIV3Schema", {}).get("properties", {}).get("spec", {})
+            for part in URL_PATH:
+                node = node.get("properties", {}).get(part, {})
+            return int(node.get("items", {}).get("maxLength", DEFAULT_URL_MAX_LENGTH))
+    return DEFAULT_URL_MAX_LENGTH
+
+
+def check_url(url: str, max_length: int) -> None:
+    if not url.startswith("https://"):
+        raise PreflightError(
+            f"the snapshot URL would be {safe_url(url)}: HyperShift only accepts https:// URLs; "
+            "use an HTTPS --endpoint-url"
+        )
+    if len(url) > max_length:
+        raise PreflightError(
+            f"the presigned snapshot URL is {len(url)} characters, the destination accepts {max_length}: "
+            "temporary credentials (a session token) make it longer; use long-term credentials"
+        )
+
+
+def _get(node: dict[str, Any], path: tuple[str, ...]) -> Any:
+    for part in path:
+        node = node.get(part) if isinstance(node, dict) else None  # type: ignore[assignment]
+    return node
+
+
+def with_restore_url(hc: dict[str, Any], url: str, m: Manifest) -> dict[str, Any]:
+    """The cleaned HC carrying the one restore URL and this backup's identity."""
+    node = hc.setdefault("spec", {})
+    for part in URL_PATH[:-1]:
+        node = node.setdefault(part, {})
+    node[URL_PATH[-1]] = [url]
+    hc["metadata"].setdefault("annotations", {}).update({BACKUP_ID: m.backup_id, SOURCE_UID: m.hostedcluster.uid})
+    return hc
+
+
+class Hook(NamedTuple):
+    """What one kind gets on top of cleaning, and how the dry run says it."""
+
+    prepare: Callable[[Restore, dict[str, Any]], dict[str, Any]]
+    describe: Callable[[Restore], str]
+
+
+def _prepare_hc(r: Restore, hc: dict[str, Any]) -> dict[str, Any]:
+    # Signed just before the apply; an earlier run's URL stays, as the CRD makes it immutable.
+    r.url = r.url or r.bucket.presign_get(r.snapshot_key, r.opts.url_expiry)
+    return with_restore_url(hc, r.url, r.manifest)
+
+
+def _describe_hc(r: Restore) -> str:
+    if r.url:
+        return f" keeping its restoreSnapshotURL {safe_url(r.url)}"
+    where = f"s3://{r.bucket.name}/{r.manifest.snapshot.key}"
+    return f" with restoreSnapshotURL [a GET of {where} presigned for {format_duration(r.opts.url_expiry)}]"
+
+
+HOOKS = {HC: Hook(_prepare_hc, _describe_hc)}
+
+
+def _label(o: BundleObject) -> str:
+    return f"{o.rule.kind} {objects.namespace_of(o.obj)}/{objects.name_of(o.obj)}"
+
+
+def _apply(r: Restore, batch: list[BundleObject]) -> None:
+    for o in batch:
+        body = objects.clean(o.obj, o.rule)
+        hook = HOOKS.get(o.rule)
+        body = hook.prepare(r, body) if hook else body
+        try:
+            r.kube.apply(o.rule, body)
+        except KubeError as e:
+            raise StepFailed(f"apply {_label(o)} on context '{r.kube.context}' failed: {scrub(str(e))}") from None
+        r.applied.append(_label(o))
+
+
+def _describe(r: Restore, o: BundleObject) -> str:
+    hook = HOOKS.get(o.rule)
+    return f"apply {_label(o)}" + (hook.describe(r) if hook else "")
+
+
+def _create_namespaces(r: Restore) -> None:
+    for ns in _missing_namespaces(r):
+        r.kube.create_namespace(ns)
+        r.created_namespaces.append(ns)
+
+
+def _missing_namespaces(r: Restore) -> list[str]:
+    return [ns for ns in r.namespaces if r.kube.namespace(ns) is None]
+
+
+def wanted(r: Restore) -> list[Wanted]:
+    ns, name = r.opts.namespace, r.opts.name
+    return [Wanted(HCP, f"{ns}-{name}", name, "EtcdSnapshotRestored"), Wanted(HC, ns, name, "Available")]
+
+
+def build_plan(r: Restore) -> Plan:
+    plan = Plan("restore")
+    plan.add(Step("create namespaces", lambda: _create_namespaces(r),
+                  changes=lambda: [f"create namespace {ns}" for ns in _missing_namespaces(r)]))  # fmt: skip
+    for _, group in itertools.groupby(r.objects, key=lambda o: (o.rule.restore_phase, o.rule.scope)):
+        batch = list(group)
+        kinds = ", ".join(dict.fromkeys(o.rule.kind for o in batch))
+        plan.add(Step(f"apply {kinds} in {objects.namespace_of(batch[0].obj)}", lambda b=batch: _apply(r, b),
+                      changes=lambda b=batch: [_describe(r, o) for o in b]))  # fmt: skip
+    if r.opts.wait:
+        plan.add(Step("wait for the restored control plane",
+                      lambda: wait_for(r.kube, wanted(r), r.opts.timeout, r.reporter)))  # fmt: skip
+    return plan
+
+
+def result(r: Restore, timings: dict[str, float]) -> dict[str, Any]:
+    m = r.manifest
+    return {
+        "outcome": "SUCCEEDED",
+        "hostedcluster": f"{r.opts.namespace}/{r.opts.name}",
+        "backup_id": m.backup_id,
+        "source_uid": m.hostedcluster.uid,
+        "destination_context": r.kube.context,
+        "resumed": r.resumed,
+        "with_nodes": r.opts.with_nodes,
+        "namespaces": r.namespaces,
+        "namespaces_created": r.created_namespaces,
+        "objects_applied": len(r.applied),
+        "objects": r.applied,
+        "snapshot_key": m.snapshot.key,
+        "restore_url": safe_url(r.url) if r.url else None,
+        "waited": [str(w) for w in wanted(r)] if r.opts.wait else [],
+        "timings_seconds": {k: round(v, 2) for k, v in timings.items()},
+    }

@@ -1,0 +1,91 @@
+"""Waiting for status conditions, with a progress line when something changes (and now and
+then when nothing does), and a timeout that says exactly which condition is still missing."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from kubectl_hcmigrate.durations import format_duration
+from kubectl_hcmigrate.kinds import KindRule
+from kubectl_hcmigrate.kube import KubeError
+from kubectl_hcmigrate.redact import scrub
+from kubectl_hcmigrate.report import HcmigrateError, Outcome
+from kubectl_hcmigrate.ui import Reporter
+
+HEARTBEAT_SECONDS = 30.0
+
+
+class Getter(Protocol):
+    def get(self, rule: KindRule, namespace: str, name: str) -> dict[str, Any] | None: ...
+
+
+class WaitTimedOut(HcmigrateError):
+    outcome = Outcome.TIMED_OUT
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """`condition` of one object must be True."""
+
+    rule: KindRule
+    namespace: str
+    name: str
+    condition: str
+
+    def __str__(self) -> str:
+        return f"{self.rule.kind} {self.namespace}/{self.name} {self.condition}"
+
+
+def condition_state(obj: Mapping[str, Any] | None, condition: str) -> str:
+    """`True`, or what stands in the way: `False (Reason: message)`, `not reported yet`, ..."""
+    if obj is None:
+        return "object not found"
+    found = next((c for c in (obj.get("status") or {}).get("conditions") or [] if c.get("type") == condition), None)
+    if found is None:
+        return "not reported yet"
+    status = str(found.get("status", "Unknown"))
+    why = ": ".join(str(found[k]) for k in ("reason", "message") if found.get(k))
+    return f"{status} ({scrub(why)})" if why and status != "True" else status
+
+
+def wait_for(
+    kube: Getter,
+    wanted: list[Wanted],
+    timeout: float,
+    reporter: Reporter,
+    *,
+    poll: float = 2.0,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> float:
+    """Polls until every condition is True; returns the seconds waited or raises WaitTimedOut."""
+    start = clock()
+    deadline, said_at = start + timeout, start
+    last: dict[Wanted, str] = {}
+    while True:
+        states = {w: _read(kube, w) for w in wanted}
+        now = clock()
+        if all(s == "True" for s in states.values()):
+            return now - start
+        if states != last or now - said_at >= HEARTBEAT_SECONDS:
+            left = format_duration(max(deadline - now, 0))
+            reporter.line(f"waiting ({left} left): " + "; ".join(f"{w}={s}" for w, s in states.items()))
+            last, said_at = states, now
+        if now >= deadline:
+            missing = "; ".join(f"{w} is {s}" for w, s in states.items() if s != "True")
+            raise WaitTimedOut(
+                f"timed out after {format_duration(timeout)}: still missing {missing}. Everything is applied: "
+                "run restore again to keep waiting, or check the HyperShift operator on the destination"
+            )
+        sleep(max(min(poll, deadline - now), 0.0))
+
+
+def _read(kube: Getter, w: Wanted) -> str:
+    try:
+        return condition_state(kube.get(w.rule, w.namespace, w.name), w.condition)
+    except (KubeError, HcmigrateError) as e:
+        # One failed read must not end a half-hour wait; the next poll tries again.
+        return f"unreadable ({scrub(str(e))})"

@@ -1,0 +1,153 @@
+"""One measurement each, on a running sandbox: what `tests.bench` times, interleaves and tabulates.
+
+Every function returns plain numbers and leaves nothing behind in the bucket: objects are deleted
+after each upload so a 1 GB run does not fill the disk.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.e2e.helpers import HC_NAME, HC_NS, HCP_NS, s3
+from tests.sandbox.config import REPO
+from tests.sandbox.harness import Sandbox
+
+POD, CONTAINER = "etcd-0", "etcd"
+SNAPSHOT = "/var/lib/data/bench-snapshot.db"
+# The tool's own etcdctl flags (kubectl_hcmigrate/etcd_snapshot.py).
+ETCDCTL = [
+    "etcdctl", "--endpoints=https://localhost:2379", "--cacert=/etc/etcd/tls/etcd-ca/ca.crt",
+    "--cert=/etc/etcd/tls/client/etcd-client.crt", "--key=/etc/etcd/tls/client/etcd-client.key",
+]  # fmt: skip
+
+
+class BenchError(RuntimeError):
+    pass
+
+
+def _exec_argv(sb: Sandbox, *command: str) -> list[str]:
+    kubectl = [str(sb.bin / "kubectl"), f"--kubeconfig={sb.kubeconfig}", "--context=source"]
+    return [*kubectl, "exec", "-n", HCP_NS, POD, "-c", CONTAINER, "--", *command]
+
+
+def _run(argv: list[str], stdout: object = subprocess.PIPE) -> subprocess.CompletedProcess:
+    proc = subprocess.run(argv, stdout=stdout, stderr=subprocess.PIPE)
+    if proc.returncode != 0:
+        tail = proc.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
+        raise BenchError(f"{' '.join(argv[-3:])} exited {proc.returncode}: {tail[0]}")
+    return proc
+
+
+def snapshot_save(sb: Sandbox) -> float:
+    """Seconds for `etcdctl snapshot save` into the pod's data volume, via kubectl exec."""
+    t0 = time.perf_counter()
+    _run(_exec_argv(sb, *ETCDCTL, "snapshot", "save", SNAPSHOT))
+    return time.perf_counter() - t0
+
+
+def snapshot_size(sb: Sandbox) -> int:
+    return int(_run(_exec_argv(sb, "stat", "-c", "%s", SNAPSHOT)).stdout)
+
+
+def remove_snapshot(sb: Sandbox) -> None:
+    _run(_exec_argv(sb, "rm", "-f", SNAPSHOT))
+
+
+def raw_exec(sb: Sandbox) -> float:
+    """Seconds for `kubectl exec ... cat SNAPSHOT > /dev/null`: the exec API's own rate."""
+    t0 = time.perf_counter()
+    _run(_exec_argv(sb, "cat", SNAPSHOT), stdout=subprocess.DEVNULL)
+    return time.perf_counter() - t0
+
+
+@dataclass(frozen=True)
+class Naive:
+    copy: float  # kubectl exec cat > local file
+    upload: float  # boto3 upload_file, default TransferConfig
+
+    @property
+    def total(self) -> float:
+        return self.copy + self.upload
+
+
+def naive(sb: Sandbox, tmp: Path, n: int) -> Naive:
+    """The two steps a person would script: copy the file out, then upload it."""
+    local, key = tmp / f"naive-{n}.db", f"bench-naive-{n}/etcd-snapshot.db"
+    client, bucket = s3(sb), sb.env["HCMIGRATE_BUCKET"]
+    try:
+        t0 = time.perf_counter()
+        with open(local, "wb") as f:
+            _run(_exec_argv(sb, "cat", SNAPSHOT), stdout=f)
+        t1 = time.perf_counter()
+        client.upload_file(str(local), bucket, key)
+        t2 = time.perf_counter()
+    finally:
+        local.unlink(missing_ok=True)
+        client.delete_object(Bucket=bucket, Key=key)
+    return Naive(copy=t1 - t0, upload=t2 - t1)
+
+
+@dataclass(frozen=True)
+class ToolRun:
+    wall: float  # the whole CLI process, interpreter start-up included
+    step: float  # its "etcd snapshot" step: in-pod save + stream to S3 + small execs
+    size: int  # bytes of the snapshot it uploaded
+    peak_rss: int  # bytes, the child's VmHWM as the kernel reports it on exit
+
+
+def _wait_with_rusage(proc: subprocess.Popen) -> int:
+    """Reap `proc` ourselves to get its own rusage (RUSAGE_CHILDREN would mix in kubectl)."""
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return usage.ru_maxrss * 1024  # KiB on Linux
+
+
+def run_cli(sb: Sandbox, tmp: Path, *args: str) -> tuple[dict, float, int]:
+    """(JSON result, wall seconds, peak RSS bytes) of `python -m kubectl_hcmigrate -o json ...`."""
+    out, err = tmp / "cli.out", tmp / "cli.err"
+    argv = [sys.executable, "-m", "kubectl_hcmigrate", "-o", "json", *args]
+    env = {**os.environ, **sb.env}
+    with open(out, "wb") as fo, open(err, "wb") as fe:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(argv, cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=fo, stderr=fe)
+        rss = _wait_with_rusage(proc)
+        wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        tail = err.read_text(errors="replace").strip().splitlines()[-3:]
+        raise BenchError(f"hcmigrate {args[0]} exited {proc.returncode}: {' | '.join(tail)}")
+    return json.loads(out.read_text()), wall, rss
+
+
+def tool(sb: Sandbox, tmp: Path, n: int) -> ToolRun:
+    """The real `backup` verb, as a user runs it; its objects are deleted afterwards."""
+    prefix = f"bench-{n}"
+    try:
+        res, wall, rss = run_cli(
+            sb, tmp, "backup", "--hc", HC_NAME, "-n", HC_NS, "--bucket", sb.env["HCMIGRATE_BUCKET"],
+            "--prefix", prefix, "--dir", str(tmp / f"bundle-{n}"),
+        )  # fmt: skip
+    finally:
+        delete_prefix(sb, prefix)
+    return ToolRun(wall=wall, step=res["timings_seconds"]["etcd snapshot"], size=res["snapshot_size"], peak_rss=rss)
+
+
+def baseline_rss(sb: Sandbox, tmp: Path) -> int:
+    """Peak RSS of `backup --dry-run`: the same imports, clients and preflight, no snapshot."""
+    _, _, rss = run_cli(
+        sb, tmp, "backup", "--hc", HC_NAME, "-n", HC_NS, "--bucket", sb.env["HCMIGRATE_BUCKET"],
+        "--prefix", "bench-dry", "--dir", str(tmp / "bundle-dry"), "--dry-run",
+    )  # fmt: skip
+    return rss
+
+
+def delete_prefix(sb: Sandbox, prefix: str) -> None:
+    client, bucket = s3(sb), sb.env["HCMIGRATE_BUCKET"]
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=f"{prefix}/"):
+        for obj in page.get("Contents", []):
+            client.delete_object(Bucket=bucket, Key=obj["Key"])
