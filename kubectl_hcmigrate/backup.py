@@ -17,7 +17,15 @@ from kubectl_hcmigrate.bundle import write_bundle
 from kubectl_hcmigrate.etcd_snapshot import EtcdSnapshotter, SnapshotResult, ready_etcd_pods
 from kubectl_hcmigrate.kinds import rule_for, rules_in_scope
 from kubectl_hcmigrate.kube import Kube
-from kubectl_hcmigrate.layout import BackupLayout, HostedClusterRef, Manifest, SnapshotRef, new_backup_id, utc_timestamp
+from kubectl_hcmigrate.layout import (
+    BackupLayout,
+    HostedClusterRef,
+    Manifest,
+    SnapshotRef,
+    hc_prefix,
+    new_backup_id,
+    utc_timestamp,
+)
 from kubectl_hcmigrate.options import BucketTarget
 from kubectl_hcmigrate.pipeline import Plan, Step
 from kubectl_hcmigrate.report import PreflightError
@@ -97,6 +105,14 @@ def preflight(opts: BackupOptions, kube: Kube, bucket: Any, reporter: Reporter, 
 def build_plan(b: Backup) -> Plan:
     ctl = SourceControl(b.kube, b.opts.namespace, b.opts.name, b.state)
     plan = Plan("backup")
+    hc_keys = hc_prefix("", b.opts.namespace, b.opts.name)
+    plan.add(
+        Step(
+            "abort interrupted uploads",
+            lambda: _abort_stale(b, hc_keys),
+            changes=lambda: [f"abort unfinished multipart uploads under {b.bucket.full_key(hc_keys)}"],
+        )
+    )
     plan.add(
         Step(
             "record source state",
@@ -120,7 +136,9 @@ def build_plan(b: Backup) -> Plan:
         Step(
             "write bundle",
             lambda: _bundle(b),
-            changes=lambda: [f"write the bundle to {b.dir} and s3://{b.opts.bucket.bucket}/{b.bucket.full_key(b.layout.bundle_prefix)}"],
+            changes=lambda: [
+                f"write the bundle to {b.dir} and s3://{b.opts.bucket.bucket}/{b.bucket.full_key(b.layout.bundle_prefix)}"
+            ],
         )
     )
     if not b.opts.keep_paused:
@@ -132,6 +150,11 @@ def build_plan(b: Backup) -> Plan:
             )
         )
     return plan  # fmt: skip
+
+
+def _abort_stale(b: Backup, prefix: str) -> None:
+    for key in b.bucket.abort_incomplete_uploads(prefix):
+        b.reporter.line(f"aborted an unfinished upload of {b.bucket.full_key(key)} left by an interrupted run")
 
 
 def _quiesce(b: Backup, ctl: SourceControl) -> None:

@@ -77,7 +77,9 @@ def check_snapshot(bucket: Any, bundle: Bundle, reporter: Reporter) -> str:
             "take a new backup"
         ) from None
     if size != snap.size:
-        raise PreflightError(f"the etcd snapshot {where} is {size} bytes, the manifest says {snap.size}: take a new backup")
+        raise PreflightError(
+            f"the etcd snapshot {where} is {size} bytes, the manifest says {snap.size}: take a new backup"
+        )
     # Without its tag (copied by hand, or a store that drops tags) the object is hashed instead.
     sha256 = sha256 or _hash(bucket, key, size, reporter)
     if sha256 != snap.sha256:

@@ -184,6 +184,109 @@ def backup(
     raise typer.Exit(commands.backup(ctx.obj.kube, opts, dry_run=dry_run, output=ctx.obj.output))
 
 
+def _seconds(value: str, flag: str) -> int:
+    from kubectl_hcmigrate.durations import parse_duration
+
+    try:
+        return parse_duration(value)
+    except ValueError as e:
+        raise typer.BadParameter(str(e), param_hint=flag) from None
+
+
+@app.command()
+def restore(
+    ctx: typer.Context,
+    hc: HcOpt,
+    bucket: BucketOpt,
+    namespace: NsOpt = "clusters",
+    prefix: PrefixOpt = "",
+    source_dir: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--from", envvar="BACKUP_DIR", help="Read the bundle from this directory, not the bucket."),
+    ] = None,
+    backup_id: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--backup-id", help="The backup to restore (default: the newest complete one)."),
+    ] = None,
+    to_context: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--to-context", help="Kubeconfig context of the destination management cluster."),
+    ] = None,
+    to_kubeconfig: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--to-kubeconfig", envvar="MGMT2_KUBECONFIG", help="Destination kubeconfig (else --kubeconfig)."),
+    ] = None,
+    with_nodes: Annotated[
+        bool, typer.Option("--with-nodes", help="Also restore the CAPI machine objects, to keep the nodes.")
+    ] = False,
+    url_expiry: Annotated[
+        str, typer.Option("--url-expiry", metavar="DURATION", help="Presigned snapshot URL lifetime (at most 7d).")
+    ] = "6h",
+    timeout: Annotated[
+        str, typer.Option("--timeout", metavar="DURATION", help="How long to wait for the control plane.")
+    ] = "30m",
+    no_wait: Annotated[bool, typer.Option("--no-wait", help="Return once everything is applied.")] = False,
+    region: RegionOpt = None,
+    endpoint_url: EndpointOpt = None,
+    aws_creds: CredsOpt = None,
+    dry_run: DryRunOpt = False,
+) -> None:
+    """Recreate a backed-up HC on the destination; its etcd restores from the snapshot."""
+    from kubectl_hcmigrate import commands
+    from kubectl_hcmigrate.restore import RestoreOptions
+
+    opts = RestoreOptions(
+        name=hc, namespace=namespace,
+        bucket=_bucket_target(bucket, prefix, region, endpoint_url, aws_creds),
+        source_dir=source_dir, backup_id=backup_id, with_nodes=with_nodes,
+        url_expiry=_seconds(url_expiry, "--url-expiry"), timeout=_seconds(timeout, "--timeout"), wait=not no_wait,
+    )  # fmt: skip
+    destination = KubeTarget(kubeconfig=to_kubeconfig or ctx.obj.kube.kubeconfig, context=to_context)
+    raise typer.Exit(commands.restore(destination, opts, dry_run=dry_run, output=ctx.obj.output))
+
+
+# Also accepted after the verb, as in `teardown --context source --to-context destination`.
+ContextOpt = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option("--context", help="Kubeconfig context of the source management cluster."),
+]
+ToContextOpt = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option("--to-context", help="Kubeconfig context of the destination management cluster."),
+]
+ToKubeconfigOpt = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option("--to-kubeconfig", envvar="MGMT2_KUBECONFIG", help="Destination kubeconfig (else --kubeconfig)."),
+]
+
+
+@app.command()
+def teardown(
+    ctx: typer.Context,
+    hc: HcOpt,
+    namespace: NsOpt = "clusters",
+    context: ContextOpt = None,
+    to_context: ToContextOpt = None,
+    to_kubeconfig: ToKubeconfigOpt = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Skip the check that the destination runs this HC (asks first).")
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Confirm --force without a prompt.")] = False,
+    timeout: Annotated[
+        str, typer.Option("--timeout", metavar="DURATION", help="How long to wait for each deletion.")
+    ] = "5m",
+    dry_run: DryRunOpt = False,
+) -> None:
+    """Delete the HC from the source once the destination runs it; S3 and bundles stay."""
+    from kubectl_hcmigrate import commands
+    from kubectl_hcmigrate.teardown import TeardownOptions
+
+    opts = TeardownOptions(name=hc, namespace=namespace, force=force, timeout=_seconds(timeout, "--timeout"))
+    source = KubeTarget(kubeconfig=ctx.obj.kube.kubeconfig, context=context or ctx.obj.kube.context)
+    destination = KubeTarget(kubeconfig=to_kubeconfig or ctx.obj.kube.kubeconfig, context=to_context)
+    raise typer.Exit(commands.teardown(source, destination, opts, yes=yes, dry_run=dry_run, output=ctx.obj.output))
+
+
 def run() -> None:
     complete_var = _completion_var()
     if complete_var in os.environ:

@@ -49,21 +49,65 @@ def run(output: OutputFormat, body: Callable[[TextReporter], dict[str, Any]]) ->
     return EXIT_CODES[Outcome(result.get("outcome", "SUCCEEDED"))]
 
 
+def _plan_and_run(verb: Any, found: Any, reporter: TextReporter, *, dry_run: bool) -> dict[str, Any]:
+    """A verb after its preflight: print its plan, or run it and return the verb's result."""
+    from kubectl_hcmigrate.pipeline import dry_run as show
+    from kubectl_hcmigrate.pipeline import execute
+
+    plan = verb.build_plan(found)
+    if dry_run:
+        return {"outcome": "SUCCEEDED", "dry_run": True, "changes": show(plan, reporter)}
+    return verb.result(found, execute(plan, reporter))
+
+
 def backup(kube_target: KubeTarget, opts: Any, *, dry_run: bool, output: OutputFormat) -> int:
     def body(reporter: TextReporter) -> dict[str, Any]:
         from kubectl_hcmigrate import backup as verb
         from kubectl_hcmigrate.kube import Kube
-        from kubectl_hcmigrate.pipeline import dry_run as show
-        from kubectl_hcmigrate.pipeline import execute
         from kubectl_hcmigrate.s3store import Bucket
 
-        kube = Kube(kube_target, "source")
-        bucket = Bucket(opts.bucket)
-        b = verb.preflight(opts, kube, bucket, reporter, dry_run=dry_run)
-        plan = verb.build_plan(b)
-        if dry_run:
-            return {"outcome": "SUCCEEDED", "dry_run": True, "changes": show(plan, reporter)}
-        timings = execute(plan, reporter)
-        return verb.result(b, timings)
+        b = verb.preflight(opts, Kube(kube_target, "source"), Bucket(opts.bucket), reporter, dry_run=dry_run)
+        return _plan_and_run(verb, b, reporter, dry_run=dry_run)
+
+    return run(output, body)
+
+
+def restore(destination: KubeTarget, opts: Any, *, dry_run: bool, output: OutputFormat) -> int:
+    def body(reporter: TextReporter) -> dict[str, Any]:
+        from kubectl_hcmigrate import restore as verb
+        from kubectl_hcmigrate.kube import Kube
+        from kubectl_hcmigrate.s3store import Bucket
+
+        r = verb.preflight(opts, Kube(destination, "destination"), Bucket(opts.bucket), reporter)
+        return _plan_and_run(verb, r, reporter, dry_run=dry_run)
+
+    return run(output, body)
+
+
+def _confirm_force(name: str, *, yes: bool) -> None:
+    """--force deletes without proof that the destination runs the HC: the user must say so."""
+    from kubectl_hcmigrate.report import PreflightError
+
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise PreflightError("--force needs --yes when there is no terminal to confirm on; nothing was changed")
+    sys.stderr.write(f"--force: type the HostedCluster's name ({name}) to delete it from the source anyway: ")
+    sys.stderr.flush()
+    if sys.stdin.readline().strip() != name:
+        raise PreflightError("the name typed does not match; nothing was changed")
+
+
+def teardown(
+    source: KubeTarget, destination: KubeTarget, opts: Any, *, yes: bool, dry_run: bool, output: OutputFormat
+) -> int:
+    def body(reporter: TextReporter) -> dict[str, Any]:
+        from kubectl_hcmigrate import teardown as verb
+        from kubectl_hcmigrate.kube import Kube
+
+        t = verb.preflight(opts, Kube(source, "source"), lambda: Kube(destination, "destination"), reporter)
+        if opts.force and not dry_run:
+            _confirm_force(opts.name, yes=yes)
+        return _plan_and_run(verb, t, reporter, dry_run=dry_run)
 
     return run(output, body)

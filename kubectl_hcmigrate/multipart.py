@@ -112,9 +112,7 @@ def _send_parts(
     return parts, size, digest.hexdigest()
 
 
-def _fill(
-    reader: Readable, part_size: int, done: int, on_progress: Callable[[int], None] | None
-) -> bytearray:
+def _fill(reader: Readable, part_size: int, done: int, on_progress: Callable[[int], None] | None) -> bytearray:
     """Read until `part_size` bytes or EOF: readers may return short reads."""
     buf = bytearray(part_size)
     readinto = getattr(reader, "readinto", None)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from kubectl_hcmigrate import backups, objects
+from kubectl_hcmigrate import backups, objects, restore_url
 from kubectl_hcmigrate.bundle import Bundle, BundleObject, load_objects, restore_sequence
 from kubectl_hcmigrate.durations import format_duration
 from kubectl_hcmigrate.kinds import restore_order, rule_for
@@ -34,9 +34,6 @@ SECRET = rule_for("Secret", "hc")
 # The backup's identity on the restored HC: teardown checks it on the destination too.
 BACKUP_ID = "hcmigrate.openshift.io/backup-id"
 SOURCE_UID = "hcmigrate.openshift.io/source-uid"
-URL_PATH = ("etcd", "managed", "storage", "restoreSnapshotURL")
-# HyperShift's limit when the destination's CRD does not say (maxLength of the item).
-DEFAULT_URL_MAX_LENGTH = 1024
 
 
 @dataclass(frozen=True)
@@ -93,14 +90,14 @@ def _refusing(kube: Kube) -> Iterator[None]:
 def preflight(opts: RestoreOptions, kube: Kube, bucket: Any, reporter: Reporter) -> Restore:
     if not 0 < opts.url_expiry <= MAX_PRESIGN_SECONDS:
         raise PreflightError(
-            f"--url-expiry must be more than 0 and at most 7d (the limit of a presigned URL), "
+            "--url-expiry must be more than 0 and at most 7d (the limit of a presigned URL), "
             f"not {format_duration(opts.url_expiry)}"
         )
     if opts.timeout <= 0:
         raise PreflightError(f"--timeout must be more than 0, not {format_duration(opts.timeout)}")
+    ns, name = opts.namespace, opts.name
     with _refusing(kube):
         bucket.preflight(probe_write=False)
-        ns, name = opts.namespace, opts.name
         if opts.source_dir is not None:
             bundle = backups.read_from_dir(opts.source_dir, ns, name, opts.backup_id)
         else:
@@ -110,19 +107,23 @@ def preflight(opts: RestoreOptions, kube: Kube, bucket: Any, reporter: Reporter)
         found = load_objects(bundle)
         check_bundle_objects(found, m)
         key = backups.check_snapshot(bucket, bundle, reporter)
-        missing = [c for c in sorted({r.qualified for r in restore_order(opts.with_nodes) if r.group})
-                   if not kube.crd_exists(c)]  # fmt: skip
-        if missing:
-            raise PreflightError(
-                f"the destination (context '{kube.context}') lacks the CRDs {', '.join(missing)}: "
-                "install HyperShift (and CAPI/CAPA for --with-nodes) there first"
-            )
+        _check_crds(kube, opts.with_nodes)
         resumed, url = same_backup(kube.get(HC, ns, name), m, kube.context)
         if not resumed:
-            max_length = url_max_length(kube.crd(HC.qualified), kube.version_of(HC.group))
-            check_url(bucket.presign_get(key, opts.url_expiry), max_length)
+            limit = restore_url.max_length(kube.crd(HC.qualified), kube.version_of(HC.group))
+            restore_url.check(bucket.presign_get(key, opts.url_expiry), limit)
     objs = restore_sequence(found, opts.with_nodes)
     return Restore(opts, kube, bucket, reporter, bundle, objs, key, resumed, url)
+
+
+def _check_crds(kube: Kube, with_nodes: bool) -> None:
+    needed = sorted({r.qualified for r in restore_order(with_nodes) if r.group})
+    missing = [crd for crd in needed if not kube.crd_exists(crd)]
+    if missing:
+        raise PreflightError(
+            f"the destination (context '{kube.context}') lacks the CRDs {', '.join(missing)}: "
+            "install HyperShift (and CAPI/CAPA for --with-nodes) there first"
+        )
 
 
 def check_bundle_objects(found: list[BundleObject], m: Manifest) -> None:
@@ -144,54 +145,13 @@ def same_backup(existing: dict[str, Any] | None, m: Manifest, context: str) -> t
         return False, None
     ann = existing.get("metadata", {}).get("annotations") or {}
     if ann.get(BACKUP_ID) == m.backup_id and ann.get(SOURCE_UID) == m.hostedcluster.uid:
-        urls = _get(existing.get("spec", {}), URL_PATH) or []
-        return True, (urls[0] if urls else None)
+        return True, restore_url.current(existing)
     hc = m.hostedcluster
     theirs = f"from backup {ann[BACKUP_ID]}" if ann.get(BACKUP_ID) else "not by hcmigrate"
     raise PreflightError(
         f"HostedCluster {hc.namespace}/{hc.name} already exists on context '{context}' (restored {theirs}), "
         f"not from backup {m.backup_id} of uid {hc.uid}: refusing to touch it"
     )
-
-
-def url_max_length(crd: dict[str, Any] | None, version: str) -> int:
-    """The HC CRD's maxLength for a restore URL; HyperShift's default when it is not found."""
-    for v in (crd or {}).get("spec", {}).get("versions", []):
-        if v.get("name") == version:
-            node = v.get("schema", {}).get("openAPIV3Schema", {}).get("properties", {}).get("spec", {})
-            for part in URL_PATH:
-                node = node.get("properties", {}).get(part, {})
-            return int(node.get("items", {}).get("maxLength", DEFAULT_URL_MAX_LENGTH))
-    return DEFAULT_URL_MAX_LENGTH
-
-
-def check_url(url: str, max_length: int) -> None:
-    if not url.startswith("https://"):
-        raise PreflightError(
-            f"the snapshot URL would be {safe_url(url)}: HyperShift only accepts https:// URLs; "
-            "use an HTTPS --endpoint-url"
-        )
-    if len(url) > max_length:
-        raise PreflightError(
-            f"the presigned snapshot URL is {len(url)} characters, the destination accepts {max_length}: "
-            "temporary credentials (a session token) make it longer; use long-term credentials"
-        )
-
-
-def _get(node: dict[str, Any], path: tuple[str, ...]) -> Any:
-    for part in path:
-        node = node.get(part) if isinstance(node, dict) else None  # type: ignore[assignment]
-    return node
-
-
-def with_restore_url(hc: dict[str, Any], url: str, m: Manifest) -> dict[str, Any]:
-    """The cleaned HC carrying the one restore URL and this backup's identity."""
-    node = hc.setdefault("spec", {})
-    for part in URL_PATH[:-1]:
-        node = node.setdefault(part, {})
-    node[URL_PATH[-1]] = [url]
-    hc["metadata"].setdefault("annotations", {}).update({BACKUP_ID: m.backup_id, SOURCE_UID: m.hostedcluster.uid})
-    return hc
 
 
 class Hook(NamedTuple):
@@ -204,7 +164,9 @@ class Hook(NamedTuple):
 def _prepare_hc(r: Restore, hc: dict[str, Any]) -> dict[str, Any]:
     # Signed just before the apply; an earlier run's URL stays, as the CRD makes it immutable.
     r.url = r.url or r.bucket.presign_get(r.snapshot_key, r.opts.url_expiry)
-    return with_restore_url(hc, r.url, r.manifest)
+    m = r.manifest
+    hc["metadata"].setdefault("annotations", {}).update({BACKUP_ID: m.backup_id, SOURCE_UID: m.hostedcluster.uid})
+    return restore_url.set_url(hc, r.url)
 
 
 def _describe_hc(r: Restore) -> str:
@@ -221,27 +183,34 @@ def _label(o: BundleObject) -> str:
     return f"{o.rule.kind} {objects.namespace_of(o.obj)}/{objects.name_of(o.obj)}"
 
 
+@contextmanager
+def _failing(r: Restore, what: str) -> Iterator[None]:
+    """A failed write says what it was; an unreachable destination is no refusal by now."""
+    try:
+        yield
+    except (KubeError, PreflightError) as e:
+        raise StepFailed(f"{what} on context '{r.kube.context}' failed: {scrub(str(e))}") from None
+
+
 def _apply(r: Restore, batch: list[BundleObject]) -> None:
     for o in batch:
         body = objects.clean(o.obj, o.rule)
         hook = HOOKS.get(o.rule)
-        body = hook.prepare(r, body) if hook else body
-        try:
-            r.kube.apply(o.rule, body)
-        except KubeError as e:
-            raise StepFailed(f"apply {_label(o)} on context '{r.kube.context}' failed: {scrub(str(e))}") from None
+        with _failing(r, f"apply {_label(o)}"):
+            r.kube.apply(o.rule, hook.prepare(r, body) if hook else body)
         r.applied.append(_label(o))
 
 
 def _describe(r: Restore, o: BundleObject) -> str:
     hook = HOOKS.get(o.rule)
-    return f"apply {_label(o)}" + (hook.describe(r) if hook else "")
+    return _label(o) + (hook.describe(r) if hook else "")
 
 
 def _create_namespaces(r: Restore) -> None:
-    for ns in _missing_namespaces(r):
-        r.kube.create_namespace(ns)
-        r.created_namespaces.append(ns)
+    with _failing(r, "create namespaces"):
+        for ns in _missing_namespaces(r):
+            r.kube.create_namespace(ns)
+            r.created_namespaces.append(ns)
 
 
 def _missing_namespaces(r: Restore) -> list[str]:

@@ -75,10 +75,7 @@ def describe(e: BaseException, where: Where, key: str = "") -> tuple[bool, str]:
             "AWS_SECRET_ACCESS_KEY or AWS_PROFILE, or pass --aws-creds"
         )
     if names & UNREACHABLE:
-        return False, (
-            f"cannot reach {where.endpoint} for bucket {b}: check --endpoint-url, "
-            "--region and the network"
-        )
+        return False, (f"cannot reach {where.endpoint} for bucket {b}: check --endpoint-url, --region and the network")
     response = getattr(e, "response", None)
     if not isinstance(response, dict):
         return False, f"S3 request for bucket {b} failed: {type(e).__name__}"

@@ -43,9 +43,7 @@ class Bucket:
         self.name = target.bucket
         # Resolved here (boto3 would too) because an endpoint also means path-style keys.
         env = os.environ
-        self._endpoint = (
-            target.endpoint_url or env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL")
-        )
+        self._endpoint = target.endpoint_url or env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL")
         self._client = self._make_client(target.region)
         self._where = Where.of(self.name, self._endpoint, self._client.meta.region_name)
         self._presigner: Any = None
@@ -84,9 +82,7 @@ class Bucket:
         prefix = self.target.prefix.strip("/")
         return full[len(prefix) + 1 :] if prefix else full
 
-    def _errors(
-        self, kind: type[HcmigrateError] = S3Error, key: str = ""
-    ) -> AbstractContextManager[None]:
+    def _errors(self, kind: type[HcmigrateError] = S3Error, key: str = "") -> AbstractContextManager[None]:
         return s3_errors(kind, self._where, key)
 
     def preflight(self, *, probe_write: bool = True) -> None:
@@ -99,9 +95,7 @@ class Bucket:
             if not probe_write:
                 return
             probe = f".hcmigrate-preflight-{uuid.uuid4().hex}"
-            self._client.put_object(
-                Bucket=self.name, Key=self._key(probe), Body=b"hcmigrate preflight\n"
-            )
+            self._client.put_object(Bucket=self.name, Key=self._key(probe), Body=b"hcmigrate preflight\n")
             try:
                 self._client.put_object_tagging(
                     Bucket=self.name, Key=self._key(probe), Tagging={"TagSet": _tags("0" * 64, 20)}
@@ -147,9 +141,7 @@ class Bucket:
         )
         try:
             with self._errors(key=key):
-                self._client.put_object_tagging(
-                    Bucket=self.name, Key=full, Tagging={"TagSet": _tags(sha, size)}
-                )
+                self._client.put_object_tagging(Bucket=self.name, Key=full, Tagging={"TagSet": _tags(sha, size)})
                 stored = self._client.head_object(Bucket=self.name, Key=full)["ContentLength"]
             if stored != size:
                 raise S3Error(f"{key} is {stored} bytes in bucket {self.name}, {size} were sent")
@@ -162,9 +154,7 @@ class Bucket:
     def put_bytes(self, key: str, data: bytes) -> None:
         tagging = urlencode({"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)})
         with self._errors(key=key):
-            self._client.put_object(
-                Bucket=self.name, Key=self._key(key), Body=data, Tagging=tagging
-            )
+            self._client.put_object(Bucket=self.name, Key=self._key(key), Body=data, Tagging=tagging)
 
     def get_bytes(self, key: str) -> bytes:
         body = self.open_reader(key)
@@ -196,11 +186,17 @@ class Bucket:
         uploads = self._pages("list_multipart_uploads", "Uploads", prefix)
         return [(self._rel(u["Key"]), u["UploadId"]) for u in uploads]
 
+    def abort_incomplete_uploads(self, prefix: str) -> list[str]:
+        """Aborts uploads a killed run left under `prefix` (they hold storage, never objects)."""
+        stale = self.list_incomplete_uploads(prefix)
+        for key, upload_id in stale:
+            with self._errors(key=key):
+                self._client.abort_multipart_upload(Bucket=self.name, Key=self._key(key), UploadId=upload_id)
+        return [key for key, _ in stale]
+
     def _pages(self, operation: str, field: str, prefix: str) -> list[dict[str, Any]]:
         with self._errors():
-            pages = self._client.get_paginator(operation).paginate(
-                Bucket=self.name, Prefix=self._key(prefix)
-            )
+            pages = self._client.get_paginator(operation).paginate(Bucket=self.name, Prefix=self._key(prefix))
             return [item for page in pages for item in page.get(field, [])]
 
     def delete(self, key: str) -> None:
@@ -211,8 +207,7 @@ class Bucket:
         """An HTTPS (or endpoint) GET URL signed for the bucket's own region."""
         if not 0 < expires_seconds <= MAX_PRESIGN_SECONDS:
             raise PreflightError(
-                f"a presigned URL must expire in 1 to {MAX_PRESIGN_SECONDS} seconds (7 days), "
-                f"not {expires_seconds}"
+                f"a presigned URL must expire in 1 to {MAX_PRESIGN_SECONDS} seconds (7 days), not {expires_seconds}"
             )
         if self._presigner is None:
             with self._errors(PreflightError):
@@ -257,9 +252,7 @@ def _tags(sha256: str, size: int) -> list[dict[str, str]]:
 class DryRunBucket:
     """restic's dry backend: reads go to the bucket, writes are recorded and not sent."""
 
-    _READS = frozenset(
-        {"head", "get_bytes", "open_reader", "list_keys", "list_incomplete_uploads", "presign_get"}
-    )
+    _READS = frozenset({"head", "get_bytes", "open_reader", "list_keys", "list_incomplete_uploads", "presign_get"})
 
     def __init__(self, bucket: Bucket) -> None:
         self._bucket = bucket

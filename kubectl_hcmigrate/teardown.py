@@ -1,20 +1,20 @@
 """teardown: delete a migrated hosted cluster from the source without letting HyperShift
 destroy what the destination now runs.
 
-Preflight only reads: it refuses unless the destination runs the HC restored from this very
-source HC and it is Available. Each object loses its finalizers before it is deleted, so
-HyperShift's and CAPI's delete paths (terminate the workers, delete PrivateLink, wipe the
-OIDC documents) never run: the destination uses all of that now. Every step re-reads what is
-left and treats "gone" as done, so an interrupted teardown completes when run again.
+Preflight only reads, and refuses unless the destination runs the HC restored from this very
+source HC and it is Available. Every object loses its finalizers before it is deleted, so that
+the HyperShift and CAPI delete paths (terminate the workers, delete PrivateLink, wipe the OIDC
+documents) never run: the destination uses all of that now. Each step lists again what is
+left and takes "gone" as done, so an interrupted teardown completes when run again.
 """
 
 from __future__ import annotations
 
-import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from functools import partial
+from typing import Any
 
 from kubectl_hcmigrate import objects
 from kubectl_hcmigrate.kinds import KindRule, rule_for, teardown_order
@@ -22,17 +22,15 @@ from kubectl_hcmigrate.kube import Kube
 from kubectl_hcmigrate.objects import name_of
 from kubectl_hcmigrate.pipeline import Plan, Step
 from kubectl_hcmigrate.report import PreflightError, StepFailed
-from kubectl_hcmigrate.source_state import HC, NODEPOOL, SourceControl, SourceState
+from kubectl_hcmigrate.restore import BACKUP_ID, SOURCE_UID
+from kubectl_hcmigrate.source_state import HC, NODEPOOL
 from kubectl_hcmigrate.ui import Reporter
+from kubectl_hcmigrate.wait import condition_state
 
 Obj = dict[str, Any]
-# restore writes both on the destination HC. teardown also writes SOURCE_UID on the source's
-# HCP namespace before the first deletion, so that a re-run can still check the identity once
-# the source HC is gone; the namespace goes last, and the record with it.
-BACKUP_ID = "hcmigrate.openshift.io/backup-id"
-SOURCE_UID = "hcmigrate.openshift.io/source-uid"
 WORKLOADS = ("deployments", "statefulsets")
-# A finalizer or object that keeps coming back means a controller still reconciles it.
+RETAIN = {"spec": {"persistentVolumeClaimRetentionPolicy": {"whenScaled": "Retain"}}}
+# An object that keeps coming back (or its finalizers) means a controller still reconciles it.
 MAX_REMOVALS = 5
 POLL = 0.5
 
@@ -56,8 +54,7 @@ class Teardown:
     hc: Obj | None
     source_uid: str | None
     recorded_uid: str | None
-    # This HC's objects in its (maybe shared) namespace, as (kind, name).
-    own: set[tuple[str, str]]
+    own: set[tuple[str, str]]  # (kind, name) of this HC's objects in its (maybe shared) namespace
     guard: str = "passed"
     warnings: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
@@ -77,39 +74,24 @@ def _annotations(obj: Obj | None) -> dict[str, str]:
     return ((obj or {}).get("metadata") or {}).get("annotations") or {}
 
 
-def _condition(obj: Obj, kind: str) -> Obj:
-    return next((c for c in (obj.get("status") or {}).get("conditions") or [] if c.get("type") == kind), {})
-
-
 def guard_problem(dst_hc: Obj | None, source_uid: str | None, *, where: str, uid_required: bool) -> str | None:
-    """Why the source may not be torn down, or None. `where`: "ns/name on the destination (...)"."""
+    """Why the source may not be torn down, or None; `where` names the destination's HC."""
     if dst_hc is None:
         return f"HostedCluster {where} not found: restore it there first, or check --to-context"
     marks = _annotations(dst_hc)
     if not marks.get(BACKUP_ID) or not marks.get(SOURCE_UID):
-        return (
-            f"HostedCluster {where} was not restored by hcmigrate (no {BACKUP_ID} and {SOURCE_UID} "
-            "annotations), so nothing proves it is this cluster: restore it with `hcmigrate restore`"
-        )
+        return f"HostedCluster {where} has no {SOURCE_UID} and {BACKUP_ID}: it was not restored by hcmigrate"
     if source_uid is not None and dst_hc["metadata"].get("uid") == source_uid:
-        return f"HostedCluster {where} is the source's own object: point --to-context at the destination cluster"
+        return f"HostedCluster {where} is the source's own: point --to-context at the destination cluster"
     if source_uid is not None and marks[SOURCE_UID] != source_uid:
         return (
-            f"HostedCluster {where} comes from another backup: its {SOURCE_UID} is {marks[SOURCE_UID]}, "
-            f"the source HostedCluster's uid is {source_uid}; restore this cluster's backup there first"
+            f"HostedCluster {where} comes from another backup ({SOURCE_UID} {marks[SOURCE_UID]}, but the "
+            f"source's uid is {source_uid}): restore this cluster's backup there first"
         )
     if source_uid is None and uid_required:
-        return (
-            "the source HostedCluster is gone and its control-plane namespace carries no hcmigrate record, "
-            "so nothing proves the destination runs it; pass --force to tear down the rest anyway"
-        )
-    available = _condition(dst_hc, "Available")
-    if available.get("status") != "True":
-        why = ": ".join(v for v in (available.get("reason"), available.get("message")) if v)
-        return (
-            f"HostedCluster {where} is not Available (Available={available.get('status', 'unknown')}"
-            f"{f', {why}' if why else ''}): wait until restore finishes, then run teardown again"
-        )
+        return "the source HostedCluster is gone and its control-plane namespace has no hcmigrate record"
+    if (available := condition_state(dst_hc, "Available")) != "True":
+        return f"HostedCluster {where} is not Available ({available}): wait until its restore finishes"
     return None
 
 
@@ -119,25 +101,24 @@ def preflight(opts: TeardownOptions, kube: Kube, destination: Callable[[], Kube]
     hcp = kube.namespace(f"{ns}-{name}")
     recorded_uid = _annotations(hcp).get(SOURCE_UID)
     source_uid = hc["metadata"]["uid"] if hc else recorded_uid
-    dst_context, problem = "", None
+    context, problem = "", None
     try:
         dst = destination()
-        dst_context, where = dst.context, f"{ns}/{name} on the destination (context '{dst.context}')"
+        context, where = dst.context, f"{ns}/{name} on the destination (context '{dst.context}')"
         problem = guard_problem(dst.get(HC, ns, name), source_uid, where=where, uid_required=hcp is not None)
-    except PreflightError as e:  # the destination is unreachable: only --force goes on without it
+    except PreflightError as e:  # no destination to ask: only --force goes on without it
         problem = str(e)
-    # Without the HC, its Secrets are known by name prefix only: the rest keep the namespace.
-    ref = hc or _ref(opts)
-    pools = kube.list(NODEPOOL, ns)
+    # Once the HC is gone, its Secrets are known by name prefix only: the rest keep the namespace.
+    ref, pools = hc or _ref(opts), kube.list(NODEPOOL, ns)
     secrets, configmaps = objects.select_hc_namespace_objects(
         ref, pools, kube.list(rule_for("Secret", "hc"), ns), kube.list(rule_for("ConfigMap", "hc"), ns),
         kube.list(HC, ns),
     )  # fmt: skip
     own = {(o["kind"], name_of(o)) for o in [*([hc] if hc else []), *objects.nodepools_of(ref, pools)]}
     own |= {("Secret", name_of(s)) for s in secrets} | {("ConfigMap", name_of(c)) for c in configmaps}
-    t = Teardown(opts, kube, reporter, dst_context, hc, source_uid, recorded_uid, own)
+    t = Teardown(opts, kube, reporter, context, hc, source_uid, recorded_uid, own)
     if problem and not opts.force:
-        raise PreflightError(f"{problem}; nothing was changed")
+        raise PreflightError(f"{problem}; nothing was changed (--force skips this check)")
     if problem:
         t.guard = f"skipped (--force): {problem}"
         t.warnings.append(t.guard)
@@ -145,98 +126,70 @@ def preflight(opts: TeardownOptions, kube: Kube, destination: Callable[[], Kube]
     return t
 
 
-def confirm_force(name: str, *, yes: bool, stdin: TextIO, stderr: TextIO) -> None:
-    """--force deletes without proof that the destination runs the HC: make the user say so."""
-    if yes:
-        return
-    if not stdin.isatty():
-        raise PreflightError("--force needs --yes when there is no terminal to confirm on; nothing was changed")
-    stderr.write(f"--force: type the HostedCluster's name ({name}) to delete it from the source: ")
-    stderr.flush()
-    if stdin.readline().strip() != name:
-        raise PreflightError("the name typed does not match; nothing was changed")
-
-
 def build_plan(t: Teardown) -> Plan:
     plan = Plan("teardown")
-    plan.add(Step("record source identity", lambda: _record(t), changes=lambda: _record_changes(t)))
-    plan.add(Step("pause", lambda: _pause(t), changes=lambda: _pause_changes(t)))
-    plan.add(Step("scale down control plane", lambda: _scale_down(t), changes=lambda: _scale_changes(t)))
+    plan.add(_step("record source identity", partial(_record, t)))
+    plan.add(_step("scale down control plane", partial(_scale_down, t), after=partial(_wait_pods, t)))
     for rule in teardown_order():
-        run, changes = functools.partial(_remove_kind, t, rule), functools.partial(_remove_changes, t, rule)
-        plan.add(Step(f"remove {rule.kind}s", run, changes=changes))
-    plan.add(Step("delete HCP namespace", lambda: _delete_hcp_namespace(t), changes=lambda: _hcp_ns_changes(t)))
-    plan.add(Step("clean up HC namespace", lambda: _clean_hc_namespace(t), changes=lambda: _hc_ns_changes(t)))
+        plan.add(_step(f"remove {rule.kind}s", partial(_remove, t, rule), after=partial(_wait_gone, t, rule)))
+    plan.add(_step("delete HCP namespace", partial(_hcp_namespace, t)))
+    plan.add(_step("clean up HC namespace", partial(_hc_namespace, t)))
     return plan
 
 
-def _record(t: Teardown) -> None:
-    if _record_changes(t):
-        t.kube.annotate_namespace(t.hcp_ns, {SOURCE_UID: t.source_uid})
+@dataclass(frozen=True)
+class Change:
+    """One write: the line --dry-run prints, and the call that makes it."""
+
+    what: str
+    do: Callable[[], object]
 
 
-def _record_changes(t: Teardown) -> list[str]:
+def _step(name: str, changes: Callable[[], list[Change]], after: Callable[[], None] = lambda: None) -> Step:
+    """The changes are listed again when the step runs: a re-run skips what is done."""
+
+    def run() -> None:
+        for change in changes():
+            change.do()
+        after()
+
+    return Step(name, run, changes=lambda: [c.what for c in changes()])
+
+
+# SOURCE_UID on the source's HCP namespace, before the first deletion: a re-run can still check
+# the identity once the source HC is gone. The namespace goes last, and the record with it.
+def _record(t: Teardown) -> list[Change]:
     if t.hc is None or t.recorded_uid == t.source_uid or t.kube.namespace(t.hcp_ns) is None:
         return []
-    return [f"annotate Namespace {t.hcp_ns} with {SOURCE_UID}={t.source_uid}, for a re-run to check"]
+    do = partial(t.kube.annotate_namespace, t.hcp_ns, {SOURCE_UID: t.source_uid})
+    return [Change(f"annotate Namespace {t.hcp_ns} with {SOURCE_UID}={t.source_uid}", do)]
 
 
-def _pauser(t: Teardown) -> SourceControl | None:
-    """Pausing keeps the HyperShift operator from scaling the control plane up again."""
-    if t.kube.get(HC, t.opts.namespace, t.opts.name) is None:
-        return None
-    pools = objects.nodepools_of(_ref(t.opts), t.kube.list(NODEPOOL, t.opts.namespace))
-    state = SourceState(None, dict.fromkeys(name_of(p) for p in pools))
-    return SourceControl(t.kube, t.opts.namespace, t.opts.name, state)
-
-
-def _pause(t: Teardown) -> None:
-    if pauser := _pauser(t):
-        pauser.pause()
-
-
-def _pause_changes(t: Teardown) -> list[str]:
-    pauser = _pauser(t)
-    return pauser.pause_changes() if pauser else []
-
-
-def _scale_targets(t: Teardown) -> list[tuple[str, Obj]]:
-    return [(plural, w) for plural in WORKLOADS for w in t.kube.workloads(plural, t.hcp_ns)]
-
-
-def _drops_pvcs(workload: Obj) -> bool:
-    """etcd's volumes would go with the scale-down; Retain keeps them until the namespace goes."""
-    policy = workload["spec"].get("persistentVolumeClaimRetentionPolicy") or {}
-    return policy.get("whenScaled") == "Delete"
-
-
-def _scale_changes(t: Teardown) -> list[str]:
+def _scale_down(t: Teardown) -> list[Change]:
     out = []
-    for plural, w in _scale_targets(t):
-        what = f"{w.get('kind', plural[:-1].title())} {t.hcp_ns}/{name_of(w)}"
-        if _drops_pvcs(w):
-            out.append(f"set spec.persistentVolumeClaimRetentionPolicy.whenScaled=Retain on {what}")
-        if w["spec"].get("replicas", 1) != 0:
-            out.append(f"scale {what} from {w['spec'].get('replicas', 1)} to 0")
+    for plural in WORKLOADS:
+        for w in t.kube.workloads(plural, t.hcp_ns):
+            what, spec = f"{plural[:-1]} {t.hcp_ns}/{name_of(w)}", w["spec"]
+            # etcd's volumes would go with the scale-down; Retain keeps them until the namespace goes.
+            if (spec.get("persistentVolumeClaimRetentionPolicy") or {}).get("whenScaled") == "Delete":
+                do = partial(t.kube.patch_workload, plural, t.hcp_ns, name_of(w), RETAIN)
+                out.append(Change(f"set persistentVolumeClaimRetentionPolicy.whenScaled=Retain on {what}", do))
+            if spec.get("replicas", 1) != 0:
+                do = partial(t.kube.scale, plural, t.hcp_ns, name_of(w), 0)
+                out.append(Change(f"scale {what} from {spec.get('replicas', 1)} to 0", do))
     return out
 
 
-def _scale_down(t: Teardown) -> None:
-    for plural, w in _scale_targets(t):
-        if _drops_pvcs(w):
-            retain = {"spec": {"persistentVolumeClaimRetentionPolicy": {"whenScaled": "Retain"}}}
-            t.kube.patch_workload(plural, t.hcp_ns, name_of(w), retain)
-        if w["spec"].get("replicas", 1) != 0:
-            t.kube.scale(plural, t.hcp_ns, name_of(w), 0)
-    # The CAPI and CAPA controllers run here: none may see a deletion. Removing finalizers
-    # first is the real protection, so a pod stuck terminating is a warning, not a failure.
-    if not _wait(lambda: not [p for p in t.kube.pods(t.hcp_ns) if _run_by_workload(p)], min(60, t.opts.timeout)):
+def _wait_pods(t: Teardown) -> None:
+    # The CAPI and CAPA controllers run there too: none should see a deletion. Removing the
+    # finalizers is the real protection, so a pod stuck terminating is a warning only.
+    def running() -> bool:
+        owners = (o.get("kind") for p in t.kube.pods(t.hcp_ns) for o in p["metadata"].get("ownerReferences", []))
+        return any(kind in ("ReplicaSet", "StatefulSet") for kind in owners)
+
+    if not _wait(lambda: not running(), min(60.0, t.opts.timeout)):
         t.warnings.append(f"control-plane pods in {t.hcp_ns} still terminating; went on")
         t.reporter.line(f"warning: {t.warnings[-1]}")
-
-
-def _run_by_workload(pod: Obj) -> bool:
-    return any(o.get("kind") in ("ReplicaSet", "StatefulSet") for o in pod["metadata"].get("ownerReferences") or [])
 
 
 def _wait(done: Callable[[], bool], timeout: float) -> bool:
@@ -248,7 +201,7 @@ def _wait(done: Callable[[], bool], timeout: float) -> bool:
     return True
 
 
-# The HC namespace is shared (other HCs live there): its kinds say how they name their HC.
+# The HC namespace is shared (other HCs live there): these kinds say how they name their HC.
 # The HCP namespace is this HC's alone: everything of a kind there is its own.
 HC_NAMESPACE_SELECTORS: dict[KindRule, Callable[[Obj, list[Obj]], list[Obj]]] = {
     HC: lambda ref, items: [o for o in items if name_of(o) == name_of(ref)],
@@ -262,76 +215,62 @@ def _targets(t: Teardown, rule: KindRule) -> tuple[str, list[Obj]]:
     return t.opts.namespace, HC_NAMESPACE_SELECTORS[rule](_ref(t.opts), t.kube.list(rule, t.opts.namespace))
 
 
-def _remove_changes(t: Teardown, rule: KindRule) -> list[str]:
+def _remove(t: Teardown, rule: KindRule) -> list[Change]:
     ns, items = _targets(t, rule)
     out = []
     for o in items:
         fins = o["metadata"].get("finalizers")
-        out.append(f"{f'remove finalizers {fins} from, then ' if fins else ''}delete {rule.kind} {ns}/{name_of(o)}")
+        why = f" after removing its finalizers {', '.join(fins)}" if fins else ""
+        what = f"delete {rule.kind} {ns}/{name_of(o)}{why}"
+        out.append(Change(what, partial(_strip_and_delete, t, rule, ns, o)))
     return out
-
-
-def _remove_kind(t: Teardown, rule: KindRule) -> None:
-    ns, items = _targets(t, rule)
-    for o in items:
-        _strip_and_delete(t, rule, ns, o)
-    for o in items:
-        _wait_gone(t, rule, ns, name_of(o))
-        t.removed.append(f"{rule.kind} {ns}/{name_of(o)}")
 
 
 def _strip_and_delete(t: Teardown, rule: KindRule, ns: str, obj: Obj) -> None:
     if obj["metadata"].get("finalizers"):
         t.kube.remove_finalizers(rule, ns, name_of(obj))
-    t.kube.delete(rule, ns, name_of(obj))
+    if t.kube.delete(rule, ns, name_of(obj)) and f"{rule.kind} {ns}/{name_of(obj)}" not in t.removed:
+        t.removed.append(f"{rule.kind} {ns}/{name_of(obj)}")
 
 
-def _wait_gone(t: Teardown, rule: KindRule, ns: str, name: str) -> None:
-    deadline, removals = time.monotonic() + t.opts.timeout, 1
-    while (obj := t.kube.get(rule, ns, name)) is not None:
-        meta = obj["metadata"]
-        # Held by a finalizer a controller put back, or created again: remove it again.
-        if meta.get("finalizers") or not meta.get("deletionTimestamp"):
-            if removals >= MAX_REMOVALS:
+def _wait_gone(t: Teardown, rule: KindRule) -> None:
+    deadline, removals = time.monotonic() + t.opts.timeout, dict[str, int]()
+    while (found := _targets(t, rule))[1]:
+        ns, items = found
+        for o in items:
+            fins = o["metadata"].get("finalizers")
+            if not fins and o["metadata"].get("deletionTimestamp"):
+                continue  # on its way out
+            # A controller put a finalizer back, or created it again: remove it again, a few times.
+            removals[name_of(o)] = removals.get(name_of(o), 0) + 1
+            if removals[name_of(o)] > MAX_REMOVALS:
                 raise StepFailed(
-                    f"{rule.kind} {ns}/{name} came back {removals} times (finalizers {meta.get('finalizers')}): "
-                    "a controller still reconciles it; stop it (is the HyperShift operator scaled up and the "
-                    "HostedCluster unpaused?) and run teardown again to finish"
+                    f"{rule.kind} {ns}/{name_of(o)} keeps coming back (finalizers {fins}): a controller still "
+                    "reconciles it; stop it (is the HostedCluster unpaused?), then run teardown again"
                 )
-            removals += 1
-            _strip_and_delete(t, rule, ns, obj)
-        elif time.monotonic() > deadline:
-            raise StepFailed(f"{rule.kind} {ns}/{name} is still being deleted after {t.opts.timeout:.0f}s")
+            _strip_and_delete(t, rule, ns, o)
+        if time.monotonic() > deadline:
+            raise StepFailed(f"{rule.kind}s in {ns} are still there after {t.opts.timeout:.0f}s; run teardown again")
         time.sleep(POLL)
 
 
-def _hcp_ns_changes(t: Teardown) -> list[str]:
-    return [f"delete Namespace {t.hcp_ns} and all that is left in it"] if t.kube.namespace(t.hcp_ns) else []
-
-
-def _delete_hcp_namespace(t: Teardown) -> None:
+def _hcp_namespace(t: Teardown) -> list[Change]:
     if t.kube.namespace(t.hcp_ns) is None:
-        return
-    t.kube.delete_namespace(t.hcp_ns)
+        return []
+    return [Change(f"delete Namespace {t.hcp_ns} with all left in it", partial(_delete_namespace, t, t.hcp_ns))]
 
-    def gone() -> bool:
-        # Whatever a controller created meanwhile would hold the namespace by its finalizers.
-        for rule in teardown_order():
-            if rule.scope == "hcp":
-                for o in t.kube.list(rule, t.hcp_ns):
-                    if o["metadata"].get("finalizers"):
-                        t.kube.remove_finalizers(rule, t.hcp_ns, name_of(o))
-        return t.kube.namespace(t.hcp_ns) is None
 
-    if not _wait(gone, t.opts.timeout):
-        conditions = (t.kube.namespace(t.hcp_ns) or {}).get("status", {}).get("conditions") or []
-        why = "; ".join(c.get("message", "") for c in conditions if c.get("status") == "True")
-        raise StepFailed(f"Namespace {t.hcp_ns} is still terminating after {t.opts.timeout:.0f}s: {why or '?'}")
-    t.removed.append(f"Namespace {t.hcp_ns}")
+def _delete_namespace(t: Teardown, ns: str) -> None:
+    t.kube.delete_namespace(ns)
+    if not _wait(lambda: t.kube.namespace(ns) is None, t.opts.timeout):
+        conditions = (t.kube.namespace(ns) or {}).get("status", {}).get("conditions", [])
+        why = "; ".join(c.get("message", "") for c in conditions if c.get("status") == "True") or "unknown why"
+        raise StepFailed(f"Namespace {ns} is still terminating after {t.opts.timeout:.0f}s: {why}")
+    t.removed.append(f"Namespace {ns}")
 
 
 # What every namespace holds without anyone putting it there: no reason to keep one.
-_DEFAULT_CONTENT: dict[str, Callable[[Obj], bool]] = {
+DEFAULT_CONTENT: dict[str, Callable[[Obj], bool]] = {
     "Event": lambda o: True,  # history, not content
     "ConfigMap": lambda o: name_of(o) in ("kube-root-ca.crt", "openshift-service-ca.crt"),
     "ServiceAccount": lambda o: name_of(o) in ("default", "builder", "deployer"),
@@ -347,44 +286,22 @@ def leftovers(contents: list[Obj], own: set[tuple[str, str]], owner_uid: str | N
         owners = {r.get("uid") for r in o["metadata"].get("ownerReferences") or []}
         if (o["kind"], name_of(o)) in own or (owner_uid is not None and owner_uid in owners):
             return False
-        return not _DEFAULT_CONTENT.get(o["kind"], lambda _: False)(o)
+        return not DEFAULT_CONTENT.get(o["kind"], lambda _: False)(o)
 
     return sorted({f"{o['kind']} {name_of(o)}" for o in contents if someone_elses(o)})
 
 
-def _hc_ns_verdict(t: Teardown) -> list[str] | None:
-    """None: the namespace is gone; else what keeps it (empty: it can go)."""
-    if t.kube.namespace(t.opts.namespace) is None:
-        return None
-    contents, unlisted = t.kube.namespace_contents(t.opts.namespace)
-    return leftovers(contents, t.own, t.source_uid) + [f"(could not list {u})" for u in unlisted]
-
-
-def _hc_ns_changes(t: Teardown) -> list[str]:
-    others = _hc_ns_verdict(t)
-    if others is None:
+def _hc_namespace(t: Teardown) -> list[Change]:
+    ns = t.opts.namespace
+    if t.kube.namespace(ns) is None:
         return []
-    if others:
-        return [f"keep Namespace {t.opts.namespace}: it also holds {_summary(others)}"]
-    return [f"delete Namespace {t.opts.namespace}: nothing else lives in it"]
-
-
-def _summary(items: list[str], most: int = 5) -> str:
-    return ", ".join(items[:most]) + (f" and {len(items) - most} more" if len(items) > most else "")
-
-
-def _clean_hc_namespace(t: Teardown) -> None:
-    others = _hc_ns_verdict(t)
-    if others is None:
-        return
-    if others:
-        t.kept.append(f"Namespace {t.opts.namespace}: it also holds {_summary(others)}")
-        t.reporter.line(f"keeping {t.kept[-1]}")
-        return
-    t.kube.delete_namespace(t.opts.namespace)
-    if not _wait(lambda: t.kube.namespace(t.opts.namespace) is None, t.opts.timeout):
-        raise StepFailed(f"Namespace {t.opts.namespace} is still terminating after {t.opts.timeout:.0f}s")
-    t.removed.append(f"Namespace {t.opts.namespace}")
+    contents, unlisted = t.kube.namespace_contents(ns)
+    others = leftovers(contents, t.own, t.source_uid) + [f"(unlistable {u})" for u in unlisted]
+    if not others:
+        return [Change(f"delete Namespace {ns}: nothing else lives in it", partial(_delete_namespace, t, ns))]
+    more = f" and {len(others) - 5} more" if len(others) > 5 else ""
+    kept = f"Namespace {ns}: it also holds {', '.join(others[:5])}{more}"
+    return [Change(f"keep {kept}", partial(t.kept.append, kept))]
 
 
 def result(t: Teardown, timings: dict[str, float]) -> dict[str, Any]:

@@ -10,6 +10,7 @@ import signal
 import stat
 import subprocess
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -206,8 +207,8 @@ def test_sigterm_mid_stream_puts_the_source_back(sandbox: Sandbox, tmp_path: Pat
 
 
 def test_rerun_after_a_killed_backup_puts_the_source_back(sandbox: Sandbox, tmp_path: Path) -> None:
-    before = source_state(sandbox)
-    proc = hcm_popen(sandbox, "backup", "--hc", "example", "--prefix", "killed", "--part-size-mib", "5",
+    before, prefix = source_state(sandbox), f"killed-{uuid.uuid4().hex[:8]}"
+    proc = hcm_popen(sandbox, "backup", "--hc", "example", "--prefix", prefix, "--part-size-mib", "5",
                      "--dir", str(tmp_path / "b1"))  # fmt: skip
     _kill_when_streaming(proc, signal.SIGKILL)
     proc.communicate(timeout=60)
@@ -215,10 +216,10 @@ def test_rerun_after_a_killed_backup_puts_the_source_back(sandbox: Sandbox, tmp_
     assert stranded["hc_paused"] == "true" and stranded["replicas"]["kube-apiserver"] == 0
     # The record on the HC is what lets the next run know what was there before.
     assert "hcmigrate.openshift.io/source-state" in stranded["hc_annotations"]
-    res = _backup(sandbox, tmp_path, prefix="killed")
+    res = _backup(sandbox, tmp_path, prefix=prefix)
     assert source_state(sandbox) == before
-    assert incomplete_uploads(sandbox, "killed/") == []
-    complete = [k for k in keys(sandbox, "killed/") if k.endswith("manifest.json")]
+    assert incomplete_uploads(sandbox, f"{prefix}/") == []
+    complete = [k for k in keys(sandbox, f"{prefix}/") if k.endswith("manifest.json")]
     assert complete == [res["manifest_key"]]
 
 

