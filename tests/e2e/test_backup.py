@@ -235,3 +235,18 @@ def test_ha_two_nodepools(ha_sandbox: Sandbox, tmp_path: Path) -> None:
     assert {"nodepool-example-us-east-2a.yaml", "nodepool-example-us-east-2b.yaml"} <= files["clusters"]
     assert source_state(ha_sandbox) == before
     assert bystander(ha_sandbox) == others
+
+
+def test_ha_uses_the_next_ready_member(ha_sandbox: Sandbox, tmp_path: Path) -> None:
+    k = ha_sandbox.source.kubectl()
+
+    def ready(value: str) -> None:
+        k.patch_status("pod", "etcd-0", HCP_NS, {"status": {"conditions": [{"type": "Ready", "status": value}]}})
+
+    ready("False")
+    try:
+        res = _backup(ha_sandbox, tmp_path, prefix="ha-next")
+    finally:
+        ready("True")
+    assert res["etcd_pod"] == "etcd-1"
+    _check_snapshot(ha_sandbox, res, tmp_path)
