@@ -13,7 +13,7 @@ def parse_duration(text: str) -> int:
     not the parser decides what range is allowed (and says why)."""
     raw = text.strip().lower()
     sign = -1 if raw.startswith("-") else 1
-    body = raw.lstrip("+-")
+    body = raw[1:] if raw[:1] in ("-", "+") else raw
     if body.isdigit():
         return sign * int(body)
     parts = _PART.findall(body)

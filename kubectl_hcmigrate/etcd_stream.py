@@ -24,6 +24,7 @@ STDERR_TAIL = 64 * 1024
 # The client sends no heartbeat of its own, and a quiet `etcdctl snapshot save` can run
 # for minutes: idle connections through load balancers are cut well before that.
 KEEPALIVE_SECONDS = 15.0
+READ_TIMEOUT_SECONDS = 120
 RUN_EXEC_LIMIT = 16 * 1024 * 1024
 
 
@@ -248,6 +249,9 @@ def open_exec(
         reason = _handshake_reason(str(e.reason))
         label = command_label(argv)
         raise ExecFailed(pod, label, None, b"", reason, started=False) from None
+    # The apiserver answers our pings, so a live connection is never silent this long: past
+    # it the connection is dead, and waiting forever would keep the source paused for nothing.
+    client.sock.settimeout(READ_TIMEOUT_SECONDS)
     return ExecReader(client.sock, pod, argv, raise_on_exit_code=raise_on_exit_code)
 
 

@@ -103,7 +103,6 @@ def preflight(opts: RestoreOptions, kube: Kube, bucket: Any, reporter: Reporter)
         else:
             bundle = backups.read_from_bucket(bucket, ns, name, opts.backup_id)
         m = bundle.manifest
-        reporter.line(f"backup {m.backup_id} of {ns}/{name}, taken {m.created} on context '{m.source_context}'")
         found = load_objects(bundle)
         check_bundle_objects(found, m)
         key = backups.check_snapshot(bucket, bundle, reporter)
@@ -112,6 +111,8 @@ def preflight(opts: RestoreOptions, kube: Kube, bucket: Any, reporter: Reporter)
         if not resumed:
             limit = restore_url.max_length(kube.crd(HC.qualified), kube.version_of(HC.group))
             restore_url.check(bucket.presign_get(key, opts.url_expiry), limit)
+    how = "carrying on with the HC it restored before" if resumed else "the HC is not there yet"
+    reporter.line(f"backup {m.backup_id} of {ns}/{name} taken {m.created} on context '{m.source_context}'; {how}")
     objs = restore_sequence(found, opts.with_nodes)
     return Restore(opts, kube, bucket, reporter, bundle, objs, key, resumed, url)
 

@@ -78,11 +78,11 @@ def guard_problem(dst_hc: Obj | None, source_uid: str | None, *, where: str, uid
     """Why the source may not be torn down, or None; `where` names the destination's HC."""
     if dst_hc is None:
         return f"HostedCluster {where} not found: restore it there first, or check --to-context"
+    if source_uid is not None and dst_hc["metadata"].get("uid") == source_uid:
+        return f"HostedCluster {where} is the source's own: point --to-context at the destination cluster"
     marks = _annotations(dst_hc)
     if not marks.get(BACKUP_ID) or not marks.get(SOURCE_UID):
         return f"HostedCluster {where} has no {SOURCE_UID} and {BACKUP_ID}: it was not restored by hcmigrate"
-    if source_uid is not None and dst_hc["metadata"].get("uid") == source_uid:
-        return f"HostedCluster {where} is the source's own: point --to-context at the destination cluster"
     if source_uid is not None and marks[SOURCE_UID] != source_uid:
         return (
             f"HostedCluster {where} comes from another backup ({SOURCE_UID} {marks[SOURCE_UID]}, but the "

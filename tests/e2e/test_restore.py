@@ -4,11 +4,31 @@ serves the snapshot byte for byte, re-runs change nothing, and every refusal cha
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 import select
+import shutil
 import socket
 import ssl
+import subprocess
 import threading
+import time
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+
+from kubectl_hcmigrate import kinds, objects
+from kubectl_hcmigrate.kinds import KindRule
+from tests.e2e.etcd_check import digest, hosted_digest, restored_etcd, trailer_ok
+from tests.e2e.helpers import HC_KIND, HC_NAME, HC_NS, HCP_NS, assert_no_secrets, hcm, keys, s3
+from tests.sandbox import pki
+from tests.sandbox.harness import Sandbox
 
 
 class TlsFront:
@@ -68,3 +88,347 @@ class TlsFront:
         while isinstance(src, ssl.SSLSocket) and src.pending():
             dst.sendall(src.recv(src.pending()))
         return True
+
+
+# --- fixtures and helpers ---------------------------------------------------------------------
+
+HCP_KIND = "hostedcontrolplanes.hypershift.openshift.io"
+CONDITIONS = {HCP_KIND: ("EtcdSnapshotRestored", HCP_NS), HC_KIND: ("Available", HC_NS)}
+_backups: dict[tuple[object, str], dict[str, Any]] = {}
+
+
+@pytest.fixture(scope="session")
+def tls_pair(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
+    """A CA and a serving certificate for 127.0.0.1: (ca.crt, cert, key)."""
+    d = tmp_path_factory.mktemp("tls")
+    ca = pki.make_ca(d, "ca")
+    return (ca[0], *pki.make_cert(d, "s3", ca, cn="127.0.0.1", ips=("127.0.0.1",)))
+
+
+@pytest.fixture
+def https(sandbox: Sandbox, tls_pair: tuple[Path, Path, Path]) -> Iterator[dict[str, str]]:
+    """The environment for a restore that reaches S3 over HTTPS, as HyperShift requires."""
+    upstream = urlsplit(sandbox.env["AWS_ENDPOINT_URL_S3"])
+    front = TlsFront((upstream.hostname or "127.0.0.1", upstream.port or 80), tls_pair[1], tls_pair[2])
+    yield {"AWS_ENDPOINT_URL_S3": front.url, "AWS_CA_BUNDLE": str(tls_pair[0])}
+    front.close()
+
+
+@pytest.fixture(autouse=True)
+def empty_destination(sandbox: Sandbox) -> None:
+    sandbox.destination.kubectl().run(
+        "delete", "namespace", HC_NS, HCP_NS, "--ignore-not-found", "--wait=true", "--timeout=180s"
+    )
+
+
+def backup(sb: Sandbox, tmp_path_factory: pytest.TempPathFactory, prefix: str, *, cached: bool = True) -> dict:
+    """A real backup of `example` on `source` (over plain HTTP, as backup allows)."""
+    if cached and (sb.cfg, prefix) in _backups:
+        return _backups[sb.cfg, prefix]
+    where = tmp_path_factory.mktemp("bundle") / "b"
+    proc = hcm(sb, "-o", "json", "backup", "--hc", HC_NAME, "--prefix", prefix, "--dir", str(where))
+    assert proc.returncode == 0, proc.stderr
+    res = json.loads(proc.stdout)
+    _backups[sb.cfg, prefix] = res
+    return res
+
+
+def restore(sb: Sandbox, env: dict[str, str], *args: str) -> tuple[subprocess.CompletedProcess[str], float]:
+    t0 = time.monotonic()
+    proc = hcm(sb, "-o", "json", "restore", "--hc", HC_NAME, "--to-context", "destination", *args, env=env)
+    return proc, time.monotonic() - t0
+
+
+def bundle_objects(bundle_dir: Path) -> list[tuple[dict[str, Any], KindRule]]:
+    manifest = json.loads((bundle_dir / "manifest.json").read_text())
+    out = []
+    for rel in manifest["files"]:
+        if not rel.endswith("kustomization.yaml"):
+            obj = yaml.safe_load((bundle_dir / rel).read_text())
+            out.append((obj, kinds.rule_for_object(obj, "hc" if rel.startswith(f"{HC_NS}/") else "hcp")))
+    return out
+
+
+def secret_values(bundle_dir: Path) -> set[str]:
+    """Every Secret value of the bundle, base64 and decoded, long enough not to match by chance."""
+    values = set()
+    for obj, _ in bundle_objects(bundle_dir):
+        for v in (obj.get("data") or {}).values() if obj["kind"] == "Secret" else ():
+            values |= {v, base64.b64decode(v).decode(errors="replace")}
+    return {v for v in values if len(v) >= 8}
+
+
+def assert_nothing_leaks(sb: Sandbox, bundle_dir: Path, *texts: str) -> None:
+    assert_no_secrets(sb, *texts)
+    for text in texts:
+        leaked = [v for v in secret_values(bundle_dir) if v in text]
+        assert not leaked, "secret data in the output"
+
+
+def live(sb: Sandbox, rule: KindRule, namespace: str) -> dict[str, dict[str, Any]]:
+    items = sb.destination.kubectl().get(rule.qualified, "-n", namespace, "--show-managed-fields")["items"]
+    return {i["metadata"]["name"]: i for i in items}
+
+
+def destination_state(sb: Sandbox) -> dict[str, Any]:
+    """Every object restore may write on destination, in full (resourceVersion included)."""
+    return {f"{r.qualified} {ns}": live(sb, r, ns) for r in kinds.RULES for ns in (HC_NS, HCP_NS)}
+
+
+def destination_namespaces(sb: Sandbox) -> set[str]:
+    names = {n["metadata"]["name"] for n in sb.destination.kubectl().get("namespaces")["items"]}
+    return names & {HC_NS, HCP_NS}
+
+
+def subset(want: Any, got: Any) -> bool:
+    """`want` is in `got`; the server may add defaults but must not drop or change anything."""
+    if isinstance(want, dict):
+        return isinstance(got, dict) and all(k in got and subset(v, got[k]) for k, v in want.items())
+    if isinstance(want, list):
+        return isinstance(got, list) and len(want) == len(got) and all(map(subset, want, got))
+    return want == got
+
+
+def assert_restored(sb: Sandbox, bundle_dir: Path, *, with_nodes: bool) -> dict[str, Any]:
+    """Every backed-up object is on destination as backed up and cleaned; returns the live HC."""
+    for obj, rule in bundle_objects(bundle_dir):
+        ns, name = obj["metadata"]["namespace"], obj["metadata"]["name"]
+        found = live(sb, rule, ns).get(name)
+        if rule.nodes_only and not with_nodes:
+            assert found is None, f"{rule.kind} {name} restored without --with-nodes"
+            continue
+        assert found is not None, f"{rule.kind} {ns}/{name} missing on destination"
+        want = objects.clean(obj, rule)
+        assert subset({k: v for k, v in want.items() if k != "metadata"}, found), f"{rule.kind} {name} differs"
+        meta = found["metadata"]
+        for key in ("labels", "annotations"):
+            assert subset(want["metadata"].get(key, {}), meta.get(key, {})), f"{rule.kind} {name} {key}"
+        assert not {"ownerReferences", "finalizers"} & meta.keys(), f"{rule.kind} {name} not cleaned"
+        assert "pausedUntil" not in found.get("spec", {}), f"{rule.kind} {name} still paused"
+        # Only what the test, playing HyperShift, set (and the CRD's defaults): not the source's status.
+        conditions = (found.get("status") or {}).get("conditions", [])
+        assert {c["type"] for c in conditions} <= {c for c, _ in CONDITIONS.values()}, f"{rule.kind} {name}"
+        managers = {m["manager"] for m in meta["managedFields"] if m.get("subresource") != "status"}
+        assert managers == {"hcmigrate"}, f"{rule.kind} {name} written by {managers}"
+    if not with_nodes:
+        assert not any(live(sb, r, HCP_NS) for r in kinds.RULES if r.nodes_only)
+    return live(sb, kinds.rule_for("HostedCluster", "hc"), HC_NS)[HC_NAME]
+
+
+def fetch(url: str, ca: Path) -> bytes:
+    """What the etcd init container's curl gets: a plain GET, no credentials of its own."""
+    with urllib.request.urlopen(url, context=ssl.create_default_context(cafile=str(ca)), timeout=120) as resp:
+        return resp.read()
+
+
+def play_operator(sb: Sandbox, after: float) -> threading.Thread:
+    """Sets the conditions HyperShift would, `after` seconds once the restored HC exists."""
+
+    def run() -> None:
+        k = sb.destination.kubectl()
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not k.run("get", HC_KIND, "-n", HC_NS, "-o", "name").strip():
+            time.sleep(0.2)
+        time.sleep(after)
+        for kind, (cond, ns) in CONDITIONS.items():
+            k.patch_status(kind, HC_NAME, ns, {"status": {"conditions": [{
+                "type": cond, "status": "True", "reason": "AsExpected", "message": "",
+                "lastTransitionTime": "2026-01-01T00:00:00Z"}]}})  # fmt: skip
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
+
+
+def refused(proc: subprocess.CompletedProcess[str], message: str) -> None:
+    assert proc.returncode == 3, proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], proc.stderr
+
+
+# --- tests --------------------------------------------------------------------------------------
+
+
+def test_restore_from_the_bucket_then_again_changes_nothing(
+    sandbox: Sandbox, https: dict[str, str], tls_pair: tuple[Path, Path, Path],
+    tmp_path_factory: pytest.TempPathFactory, tmp_path: Path,
+) -> None:  # fmt: skip
+    res = backup(sandbox, tmp_path_factory, "rst")
+    bundle_dir = Path(res["bundle_dir"])
+    proc, seconds = restore(sandbox, https, "--prefix", "rst", "--no-wait")
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    print(f"\nrestore without nodes, apply only: {seconds:.1f}s wall, steps {out['timings_seconds']}")
+    assert out["backup_id"] == res["backup_id"] and out["resumed"] is False
+    assert out["namespaces_created"] == [HC_NS, HCP_NS]
+    assert out["snapshot_key"] == res["snapshot_key"] and "?" not in out["restore_url"]
+    hc = assert_restored(sandbox, bundle_dir, with_nodes=False)
+    assert hc["metadata"]["annotations"]["hcmigrate.openshift.io/backup-id"] == res["backup_id"]
+    manifest = json.loads((bundle_dir / "manifest.json").read_text())
+    assert hc["metadata"]["annotations"]["hcmigrate.openshift.io/source-uid"] == manifest["hostedcluster"]["uid"]
+    [url] = hc["spec"]["etcd"]["managed"]["storage"]["restoreSnapshotURL"]
+    assert url.startswith(https["AWS_ENDPOINT_URL_S3"] + "/") and "X-Amz-Signature=" in url
+    assert out["restore_url"] == url.split("?")[0]
+    # What the etcd init container would do: download with a plain GET and restore it.
+    body = fetch(url, tls_pair[0])
+    assert not body.startswith(b"<?xml") and len(body) == res["snapshot_size"]
+    assert hashlib.sha256(body).hexdigest() == res["snapshot_sha256"] and trailer_ok(body)
+    (tmp_path / "snap.db").write_bytes(body)
+    with restored_etcd(sandbox.bin, tmp_path / "snap.db", tmp_path) as conn:
+        assert digest(conn) == hosted_digest(sandbox.etcd)
+    assert_nothing_leaks(sandbox, bundle_dir, proc.stdout, proc.stderr)
+
+    before = destination_state(sandbox)
+    again, _ = restore(sandbox, https, "--prefix", "rst", "--no-wait")
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["resumed"] is True and json.loads(again.stdout)["namespaces_created"] == []
+    assert destination_state(sandbox) == before
+
+    # Nobody sets the conditions here: the wait ends with what is missing, and changes nothing.
+    waited, seconds = restore(sandbox, https, "--prefix", "rst", "--timeout", "3s")
+    assert waited.returncode == 5, waited.stderr
+    error = waited.stderr.strip().splitlines()[-1]
+    assert error.startswith("error: timed out after 3s") and "EtcdSnapshotRestored is not reported yet" in error
+    assert "HostedCluster clusters/example Available is not reported yet" in error
+    assert "waiting (" in waited.stderr and seconds < 60
+    assert json.loads(waited.stdout)["outcome"] == "TIMED_OUT"
+    assert destination_state(sandbox) == before
+    assert_nothing_leaks(sandbox, bundle_dir, again.stdout, again.stderr, waited.stdout, waited.stderr)
+
+
+def dirty_copy(bundle_dir: Path, into: Path) -> Path:
+    """The bundle with server-owned fields put back into its objects and the manifest updated,
+    as an older tool or a hand-made bundle would have them: restore must clean them itself."""
+    shutil.copytree(bundle_dir, into)
+    manifest = json.loads((into / "manifest.json").read_text())
+    for rel in manifest["files"]:
+        if rel.endswith("kustomization.yaml"):
+            continue
+        obj = yaml.safe_load((into / rel).read_text())
+        obj["metadata"].update(
+            uid="0f4a6d1e-0000-4000-8000-000000000001", resourceVersion="48213", generation=3,
+            creationTimestamp="2024-05-01T10:00:00Z", finalizers=["hypershift.openshift.io/finalizer"],
+            managedFields=[{"manager": "hypershift", "operation": "Update", "apiVersion": obj["apiVersion"]}],
+            ownerReferences=[{"apiVersion": "v1", "kind": "Namespace", "name": "x", "uid": "y"}],
+        )  # fmt: skip
+        obj["status"] = {"conditions": [{"type": "FromTheSource", "status": "True"}]}
+        if obj["kind"] in ("HostedCluster", "NodePool", "HostedControlPlane"):
+            obj["spec"]["pausedUntil"] = "true"
+        (into / rel).write_text(yaml.safe_dump(obj))
+        manifest["files"][rel] = hashlib.sha256((into / rel).read_bytes()).hexdigest()
+    (into / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    return into
+
+
+def test_restore_with_nodes_from_a_directory_waits_for_the_control_plane(
+    sandbox: Sandbox, https: dict[str, str], tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
+) -> None:
+    res = backup(sandbox, tmp_path_factory, "rst")
+    bundle_dir = dirty_copy(Path(res["bundle_dir"]), tmp_path / "dirty")
+    operator = play_operator(sandbox, after=2.0)
+    proc, seconds = restore(sandbox, https, "--with-nodes", "--from", str(bundle_dir), "--timeout", "2m")
+    operator.join(5)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    print(f"\nrestore with nodes and the wait (conditions set 2s after the HC): {seconds:.1f}s wall, "
+          f"steps {out['timings_seconds']}")  # fmt: skip
+    assert out["objects_applied"] == len(bundle_objects(bundle_dir)) and out["with_nodes"] is True
+    assert "EtcdSnapshotRestored=" in proc.stderr and out["waited"]
+    hc = assert_restored(sandbox, bundle_dir, with_nodes=True)
+    assert len(hc["spec"]["etcd"]["managed"]["storage"]["restoreSnapshotURL"]) == 1
+    assert hc["metadata"]["uid"] != "0f4a6d1e-0000-4000-8000-000000000001"
+    machines = {r.kind: len(live(sandbox, r, HCP_NS)) for r in kinds.RULES if r.nodes_only}
+    assert machines == {"AWSCluster": 1, "AWSMachineTemplate": 1, "AWSMachine": 2, "MachineDeployment": 1,
+                        "MachineSet": 1, "Machine": 2}  # fmt: skip
+    assert_nothing_leaks(sandbox, bundle_dir, proc.stdout, proc.stderr)
+
+
+def test_an_hc_restored_from_another_backup_is_left_alone(
+    sandbox: Sandbox, https: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    older = backup(sandbox, tmp_path_factory, "two", cached=False)
+    time.sleep(1.1)  # backup ids have one-second resolution
+    newer = backup(sandbox, tmp_path_factory, "two", cached=False)
+    proc, _ = restore(sandbox, https, "--prefix", "two", "--backup-id", older["backup_id"], "--no-wait")
+    assert proc.returncode == 0, proc.stderr
+    before = destination_state(sandbox)
+    # Without --backup-id the newest backup is picked: not the one that HC came from.
+    proc, _ = restore(sandbox, https, "--prefix", "two", "--no-wait")
+    refused(proc, f"restored from backup {older['backup_id']}), not from backup {newer['backup_id']}")
+    assert destination_state(sandbox) == before
+
+
+def tamper_in_bucket(sb: Sandbox, res: dict, prefix: str) -> None:
+    """A copy of the backup's bundle under `prefix`, with one byte of the HC file changed."""
+    client, bucket = s3(sb), sb.env["HCMIGRATE_BUCKET"]
+    source = res["manifest_key"].rsplit("/", 1)[0] + "/"
+    for key in keys(sb, source):
+        body = client.get_object(Bucket=bucket, Key=key)["Body"].read()
+        if key.endswith("hostedcluster-example.yaml"):
+            body = body.replace(b"SingleReplica", b"SingleReplicb", 1)
+        client.put_object(Bucket=bucket, Key=prefix + "/" + key.split("/", 1)[1], Body=body)
+
+
+def tamper_in_dir(res: dict, into: Path) -> Path:
+    shutil.copytree(res["bundle_dir"], into)
+    path = into / HC_NS / "secret-example-pull-secret.yaml"
+    data = bytearray(path.read_bytes())
+    data[-2] ^= 1
+    path.write_bytes(bytes(data))
+    return into
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["tampered-in-s3", "tampered-dir", "snapshot-deleted", "url-expiry-8d", "url-expiry-0", "plain-http",
+     "wrong-s3-secret"],
+)  # fmt: skip
+def test_refusals_change_nothing(
+    sandbox: Sandbox, https: dict[str, str], tmp_path_factory: pytest.TempPathFactory, tmp_path: Path, case: str
+) -> None:
+    res = backup(sandbox, tmp_path_factory, "rst")
+    env, args = dict(https), ["--no-wait"]
+    if case == "tampered-in-s3":
+        tamper_in_bucket(sandbox, res, "tampered")
+        args += ["--prefix", "tampered"]
+        message = "bundle file clusters/hostedcluster-example.yaml does not match manifest.json"
+    elif case == "tampered-dir":
+        args += ["--from", str(tamper_in_dir(res, tmp_path / "b"))]
+        message = "bundle file clusters/secret-example-pull-secret.yaml does not match manifest.json"
+    elif case == "snapshot-deleted":
+        gone = backup(sandbox, tmp_path_factory, "nosnap")
+        s3(sandbox).delete_object(Bucket=sandbox.env["HCMIGRATE_BUCKET"], Key=gone["snapshot_key"])
+        args += ["--prefix", "nosnap"]
+        message = f"the etcd snapshot s3://{sandbox.env['HCMIGRATE_BUCKET']}/{gone['snapshot_key']} of backup"
+    elif case.startswith("url-expiry"):
+        args += ["--prefix", "rst", "--url-expiry", case.rsplit("-", 1)[1]]
+        message = "--url-expiry must be more than 0 and at most 7d"
+    elif case == "plain-http":
+        env = {}
+        args += ["--prefix", "rst"]
+        message = "HyperShift accepts only https:// restore URLs"
+    else:
+        env["AWS_SECRET_ACCESS_KEY"] = "wrong-secret-value-123"
+        args += ["--prefix", "rst"]
+        message = "S3 refused the credentials"
+    proc, _ = restore(sandbox, env, *args)
+    refused(proc, message)
+    assert_nothing_leaks(sandbox, Path(res["bundle_dir"]), proc.stdout, proc.stderr)
+    assert "wrong-secret-value-123" not in proc.stdout + proc.stderr
+    assert destination_namespaces(sandbox) == set()
+
+
+def test_dry_run_lists_every_object_and_changes_nothing(
+    sandbox: Sandbox, https: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    res = backup(sandbox, tmp_path_factory, "rst")
+    proc, _ = restore(sandbox, https, "--prefix", "rst", "--with-nodes", "--dry-run")
+    assert proc.returncode == 0, proc.stderr
+    changes = json.loads(proc.stdout)["changes"]
+    for obj, rule in bundle_objects(Path(res["bundle_dir"])):
+        label = f"{rule.kind} {obj['metadata']['namespace']}/{obj['metadata']['name']}"
+        assert sum(c.endswith(": " + label) or (": " + label + " with") in c for c in changes) == 1, label
+    assert f"would create namespaces: create namespace {HCP_NS}" in proc.stderr
+    assert "restoreSnapshotURL [a GET of s3://" in proc.stderr
+    assert_nothing_leaks(sandbox, Path(res["bundle_dir"]), proc.stdout, proc.stderr)
+    assert destination_namespaces(sandbox) == set()

@@ -20,6 +20,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tests.sandbox import procs
 
@@ -121,7 +122,7 @@ def _flags(port: int, data: Path, config: Path, bucket: str) -> list[str]:
     ]
 
 
-def _client(server: S3Server, secret: str | None = None):  # -> botocore S3 client
+def _client(server: S3Server, secret: str | None = None) -> Any:  # a botocore S3 client
     import boto3
     from botocore.config import Config
 

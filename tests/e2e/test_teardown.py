@@ -1,0 +1,271 @@
+"""teardown on the sandbox: it removes every object of `example` from the source, finalizers
+and all, only when the destination runs the HC restored from this very source; it never
+touches bystander, the HyperShift operator or the backup; a killed run completes when run again.
+
+The destination is set up as restore leaves it: the bundle of a real `backup --keep-paused`
+applied there, the backup's identity annotations on the HC, and its Available condition set.
+Tests that tear `example` down rebuild the sandbox afterwards for whoever comes next.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kubectl_hcmigrate.restore import BACKUP_ID, SOURCE_UID
+from tests.e2e.helpers import (
+    HC_KIND,
+    HC_NAME,
+    HC_NS,
+    HCP_NS,
+    NP_KIND,
+    bystander,
+    full_objects,
+    hcm,
+    hcm_popen,
+    keys,
+    put_back,
+    source_state,
+)
+from tests.sandbox.harness import Sandbox, down
+
+pytestmark = pytest.mark.e2e
+
+TEARDOWN = ("teardown", "--hc", HC_NAME, "-n", HC_NS, "--context", "source", "--to-context", "destination")
+HCP_KINDS = ",".join([
+    "hostedcontrolplanes.hypershift.openshift.io", "clusters.cluster.x-k8s.io",
+    "machinedeployments.cluster.x-k8s.io", "machinesets.cluster.x-k8s.io", "machines.cluster.x-k8s.io",
+    "awsclusters.infrastructure.cluster.x-k8s.io", "awsmachinetemplates.infrastructure.cluster.x-k8s.io",
+    "awsmachines.infrastructure.cluster.x-k8s.io", "deployments", "statefulsets", "secrets", "configmaps",
+])  # fmt: skip
+
+
+@dataclass
+class Migrated:
+    sb: Sandbox
+    backup: dict[str, Any]
+    prefix: str
+    backup_keys: list[str]
+    bundle: Path
+    source_uid: str
+    torn_down: bool = False
+
+    def dest(self) -> Any:
+        return self.sb.destination.kubectl()
+
+    def mark(self, annotations: dict[str, str | None]) -> None:
+        self.dest().run("patch", HC_KIND, HC_NAME, "-n", HC_NS, "--type=merge",
+                        "-p", json.dumps({"metadata": {"annotations": annotations}}))  # fmt: skip
+
+    def available(self, status: str) -> None:
+        cond = {"type": "Available", "status": status, "reason": "AsExpected" if status == "True" else "Restoring",
+                "message": "set by the test", "lastTransitionTime": "2026-01-01T00:00:00Z"}  # fmt: skip
+        self.dest().patch_status(HC_KIND, HC_NAME, HC_NS, {"status": {"conditions": [cond]}})
+
+
+def example_on_source(sb: Sandbox) -> list[dict[str, Any]]:
+    """Every object of `example` on the source, to prove a refused teardown changed nothing."""
+    k = sb.source.kubectl()
+    if not k.run("get", "namespace", HCP_NS, "--ignore-not-found", "-o", "name"):
+        return []
+    return full_objects(
+        sb, "source", (HC_KIND, HC_NAME, "-n", HC_NS), (NP_KIND, "example-us-east-2a", "-n", HC_NS),
+        (HCP_KINDS, "-n", HCP_NS), ("namespace", HCP_NS), ("namespace", HC_NS),
+    )  # fmt: skip
+
+
+def gone(sb: Sandbox, *query: str) -> bool:
+    return sb.source.kubectl().run("get", *query, "--ignore-not-found", "-o", "name").strip() == ""
+
+
+@pytest.fixture
+def migrated(sandbox: Sandbox, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Migrated]:
+    before = source_state(sandbox)
+    prefix = f"teardown-{request.node.name}"
+    proc = hcm(sandbox, "-o", "json", "backup", "--hc", HC_NAME, "-n", HC_NS, "--keep-paused",
+               "--prefix", prefix, "--dir", str(tmp_path / "bundle"))  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    dest = sandbox.destination.kubectl()
+    for ns in (HC_NS, HCP_NS):
+        dest.run("create", "namespace", ns)
+    dest.run("apply", "--server-side", "--field-manager=restore-stand-in", "-k", str(tmp_path / "bundle"))
+    uid = sandbox.source.kubectl().get(HC_KIND, HC_NAME, "-n", HC_NS)["metadata"]["uid"]
+    m = Migrated(sandbox, json.loads(proc.stdout), prefix, keys(sandbox, prefix), tmp_path / "bundle", uid)
+    m.mark({BACKUP_ID: m.backup["backup_id"], SOURCE_UID: uid})
+    m.available("True")
+    yield m
+    if not m.torn_down:  # as it was: source resumed, nothing on the destination
+        put_back(sandbox, before)
+        dest.run("delete", "namespace", HC_NS, HCP_NS, "--ignore-not-found", "--wait=true")
+
+
+@pytest.fixture
+def doomed(migrated: Migrated, sandbox_manager: Any) -> Iterator[Migrated]:
+    """For tests that tear `example` down: the next test gets a new sandbox."""
+    migrated.torn_down = True
+    yield migrated
+    down(migrated.sb.cfg)
+    sandbox_manager.current = None
+
+
+def assert_torn_down(m: Migrated, others: list[dict[str, Any]]) -> None:
+    sb = m.sb
+    assert gone(sb, HC_KIND, HC_NAME, "-n", HC_NS)
+    assert gone(sb, NP_KIND, "example-us-east-2a", "-n", HC_NS)
+    assert gone(sb, "namespace", HCP_NS), "the control-plane namespace is still there"
+    # bystander lives in `clusters` (and so do secrets that are no one's): it stays.
+    assert not gone(sb, "namespace", HC_NS)
+    assert bystander(sb) == others
+    assert keys(sb, m.prefix) == m.backup_keys
+    assert (m.bundle / "manifest.json").is_file()
+    # The destination's HC is untouched.
+    assert m.dest().get(HC_KIND, HC_NAME, "-n", HC_NS)["metadata"]["annotations"][SOURCE_UID] == m.source_uid
+
+
+def run_teardown(sb: Sandbox, *extra: str) -> dict[str, Any]:
+    proc = hcm(sb, "-o", "json", *TEARDOWN, *extra)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def assert_refused(m: Migrated, message: str, *extra: str, **kw: Any) -> None:
+    before, others = example_on_source(m.sb), bystander(m.sb)
+    proc = hcm(m.sb, *TEARDOWN, *extra, stdin=kw.pop("stdin", subprocess.DEVNULL), **kw)
+    assert proc.returncode == 3, proc.stderr
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and message in errors[0], proc.stderr
+    assert example_on_source(m.sb) == before
+    assert bystander(m.sb) == others
+
+
+def test_refused_when_the_destination_has_no_such_hc(migrated: Migrated) -> None:
+    migrated.dest().run("delete", HC_KIND, HC_NAME, "-n", HC_NS)
+    assert_refused(migrated, "HostedCluster clusters/example on the destination (context 'destination') not found")
+
+
+def test_refused_when_the_destination_hc_is_not_available(migrated: Migrated) -> None:
+    migrated.available("False")
+    assert_refused(migrated, "is not Available (False (Restoring: set by the test))")
+
+
+def test_refused_when_the_destination_hc_comes_from_another_backup(migrated: Migrated) -> None:
+    migrated.mark({SOURCE_UID: "00000000-0000-0000-0000-000000000000"})
+    assert_refused(migrated, "comes from another backup")
+
+
+def test_refused_when_the_destination_hc_was_not_restored_by_hcmigrate(migrated: Migrated) -> None:
+    migrated.mark({BACKUP_ID: None, SOURCE_UID: None})
+    assert_refused(migrated, "it was not restored by hcmigrate")
+
+
+def test_refused_when_the_destination_is_the_source(migrated: Migrated) -> None:
+    proc = hcm(migrated.sb, *TEARDOWN[:-1], "source", stdin=subprocess.DEVNULL)
+    assert proc.returncode == 3 and "is the source's own: point --to-context at" in proc.stderr, proc.stderr
+
+
+def test_force_needs_yes_without_a_terminal(migrated: Migrated) -> None:
+    migrated.available("False")
+    assert_refused(migrated, "--force needs --yes when there is no terminal", "--force")
+
+
+def test_force_on_a_terminal_needs_the_name_typed(migrated: Migrated) -> None:
+    migrated.available("False")
+    controller, terminal = pty.openpty()
+    try:
+        os.write(controller, b"exemple\n")
+        assert_refused(migrated, "the name typed does not match", "--force", stdin=terminal)
+    finally:
+        os.close(controller)
+        os.close(terminal)
+
+
+def test_dry_run_lists_every_object_and_changes_nothing(migrated: Migrated) -> None:
+    before, others = example_on_source(migrated.sb), bystander(migrated.sb)
+    proc = hcm(migrated.sb, "-o", "json", *TEARDOWN, "--dry-run")
+    assert proc.returncode == 0, proc.stderr
+    changes = json.loads(proc.stdout)["changes"]
+    names = {f"{o['kind']} {o['metadata'].get('namespace', '')}/{o['metadata']['name']}" for o in before}
+    for kind in ("NodePool", "Machine", "MachineSet", "MachineDeployment", "Cluster", "AWSMachine",
+                 "AWSMachineTemplate", "AWSCluster", "HostedControlPlane", "HostedCluster"):  # fmt: skip
+        listed = [n for n in names if n.startswith(f"{kind} ")]
+        assert listed, kind
+        for name in listed:
+            assert any(f"delete {name}" in c for c in changes), name
+    assert any("scale statefulset clusters-example/etcd from 1 to 0" in c for c in changes)
+    assert any("whenScaled=Retain on statefulset clusters-example/etcd" in c for c in changes)
+    assert any(c.endswith(f"delete Namespace {HCP_NS} with all left in it") for c in changes)
+    assert any("keep Namespace clusters: it also holds HostedCluster bystander" in c for c in changes)
+    assert not any("bystander" in c and "keep" not in c for c in changes)
+    assert "would remove NodePools: delete NodePool clusters/example-us-east-2a" in proc.stderr
+    assert example_on_source(migrated.sb) == before
+    assert bystander(migrated.sb) == others
+
+
+def test_teardown_removes_example_and_only_example(doomed: Migrated) -> None:
+    others = bystander(doomed.sb)
+    t0 = time.monotonic()
+    res = run_teardown(doomed.sb)
+    print(f"\nteardown of the seeded cluster: {time.monotonic() - t0:.1f}s {res['timings_seconds']}")
+    assert res["outcome"] == "SUCCEEDED" and res["guard"] == "passed"
+    assert "HostedCluster clusters/example" in res["removed"] and f"Namespace {HCP_NS}" in res["removed"]
+    assert len([r for r in res["removed"] if r.startswith("Machine ")]) == 2
+    assert res["kept"] and res["kept"][0].startswith("Namespace clusters: it also holds HostedCluster bystander")
+    assert_torn_down(doomed, others)
+    # Done is done: a second run finds nothing left and changes nothing.
+    again = run_teardown(doomed.sb)
+    assert again["removed"] == [] and bystander(doomed.sb) == others
+
+
+def _kill_when_deleted(sb: Sandbox, plural: str, name: str) -> None:
+    """Starts teardown and SIGKILLs it the moment the source deletes `name` (a watch: no polling lag)."""
+    from kubernetes import client, config, watch
+
+    api = client.CustomObjectsApi(config.new_client_from_config(config_file=str(sb.kubeconfig), context="source"))
+    where = ("hypershift.openshift.io", "v1beta1", HC_NS, plural)
+    # Watching from before the start, so that no deletion can slip by before the watch is open.
+    since = api.list_namespaced_custom_object(*where)["metadata"]["resourceVersion"]
+    proc, w = hcm_popen(sb, *TEARDOWN), watch.Watch()
+    try:
+        for event in w.stream(api.list_namespaced_custom_object, *where, resource_version=since, timeout_seconds=120):
+            if event["type"] == "DELETED" and event["object"]["metadata"]["name"] == name:
+                os.kill(proc.pid, signal.SIGKILL)
+                break
+    finally:
+        w.stop()
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate(timeout=30)
+    assert proc.returncode == -signal.SIGKILL, "teardown ended before it could be killed"
+
+
+def test_killed_teardown_completes_when_run_again(doomed: Migrated) -> None:
+    sb, others = doomed.sb, bystander(doomed.sb)
+    # Killed once the first NodePool is gone: the HC and its control plane are still there.
+    _kill_when_deleted(sb, "nodepools", "example-us-east-2a")
+    assert gone(sb, NP_KIND, "example-us-east-2a", "-n", HC_NS)
+    assert not gone(sb, HC_KIND, HC_NAME, "-n", HC_NS)
+    # Killed again once the HC is gone: only the record on its namespace still names it.
+    _kill_when_deleted(sb, "hostedclusters", HC_NAME)
+    assert gone(sb, HC_KIND, HC_NAME, "-n", HC_NS)
+    ns = sb.source.kubectl().get("namespace", HCP_NS)
+    assert ns["metadata"]["annotations"][SOURCE_UID] == doomed.source_uid
+    # With the source HC gone, the record still tells another backup's HC apart. (The control
+    # plane may be going already, so only the exit and the message are checked here.)
+    doomed.mark({SOURCE_UID: "00000000-0000-0000-0000-000000000000"})
+    proc = hcm(sb, *TEARDOWN, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 3 and "comes from another backup" in proc.stderr, proc.stderr
+    assert sb.source.kubectl().get("namespace", HCP_NS)["metadata"]["annotations"][SOURCE_UID] == doomed.source_uid
+    doomed.mark({SOURCE_UID: doomed.source_uid})
+    res = run_teardown(sb)
+    assert res["outcome"] == "SUCCEEDED", res
+    assert_torn_down(doomed, others)
