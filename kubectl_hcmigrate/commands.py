@@ -94,7 +94,10 @@ def _confirm_force(name: str, *, yes: bool) -> None:
         raise PreflightError("--force needs --yes when there is no terminal to confirm on; nothing was changed")
     sys.stderr.write(f"--force: type the HostedCluster's name ({name}) to delete it from the source anyway: ")
     sys.stderr.flush()
-    if sys.stdin.readline().strip() != name:
+    typed = sys.stdin.readline().strip()
+    if not sys.stderr.isatty():  # else the terminal echoed the newline
+        sys.stderr.write("\n")
+    if typed != name:
         raise PreflightError("the name typed does not match; nothing was changed")
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from kubectl_hcmigrate import objects
 from kubectl_hcmigrate.kinds import KindRule, rule_for, teardown_order
-from kubectl_hcmigrate.kube import Kube
+from kubectl_hcmigrate.kube import Kube, KubeError
 from kubectl_hcmigrate.objects import name_of
 from kubectl_hcmigrate.pipeline import Plan, Step
 from kubectl_hcmigrate.report import PreflightError, StepFailed
@@ -150,7 +150,11 @@ def _step(name: str, changes: Callable[[], list[Change]], after: Callable[[], No
 
     def run() -> None:
         for change in changes():
-            change.do()
+            try:
+                change.do()
+            except KubeError as e:
+                if e.status != 404:  # gone meanwhile (the namespace is going): as good as done
+                    raise
         after()
 
     return Step(name, run, changes=lambda: [c.what for c in changes()])
@@ -246,7 +250,8 @@ def _wait_gone(t: Teardown, rule: KindRule) -> None:
             if removals[name_of(o)] > MAX_REMOVALS:
                 raise StepFailed(
                     f"{rule.kind} {ns}/{name_of(o)} keeps coming back (finalizers {fins}): a controller still "
-                    "reconciles it; stop it (is the HostedCluster unpaused?), then run teardown again"
+                    "reconciles it (is the HostedCluster paused, as `backup --keep-paused` leaves it?); stop it, "
+                    "then run teardown again"
                 )
             _strip_and_delete(t, rule, ns, o)
         if time.monotonic() > deadline:
@@ -261,7 +266,9 @@ def _hcp_namespace(t: Teardown) -> list[Change]:
 
 
 def _delete_namespace(t: Teardown, ns: str) -> None:
-    t.kube.delete_namespace(ns)
+    # Deleting a namespace that is already terminating is a conflict: just wait for it.
+    if not (t.kube.namespace(ns) or {}).get("metadata", {}).get("deletionTimestamp"):
+        t.kube.delete_namespace(ns)
     if not _wait(lambda: t.kube.namespace(ns) is None, t.opts.timeout):
         conditions = (t.kube.namespace(ns) or {}).get("status", {}).get("conditions", [])
         why = "; ".join(c.get("message", "") for c in conditions if c.get("status") == "True") or "unknown why"

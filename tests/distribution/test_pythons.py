@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import zipfile
+from email.parser import HeaderParser
 from pathlib import Path
 
 import pytest
+from packaging.specifiers import SpecifierSet
 
 from kubectl_hcmigrate.__main__ import MIN_PYTHON
 from tests.build_dist import BOTOCORE_SERVICES, ZIPAPP
@@ -46,6 +49,24 @@ import kubernetes.client
 kubernetes.client.CoreV1Api(kubernetes.client.ApiClient())
 print("ok", *sys.version_info[:2])
 """
+
+
+def test_every_package_inside_declares_it_runs_on_the_floor(dist: Path) -> None:
+    floor = "{}.{}".format(*MIN_PYTHON)
+    with zipfile.ZipFile(dist / ZIPAPP) as zipapp:
+        metadata = [
+            HeaderParser().parsestr(zipapp.read(n).decode())
+            for n in zipapp.namelist()
+            if n.endswith(".dist-info/METADATA")
+        ]
+    assert len(metadata) > 20
+    # pip refuses such a pin on a floor Python (`make venv` there fails) even when its code runs.
+    excluded = [
+        f"{m['Name']} {m['Version']} (Requires-Python {m['Requires-Python']})"
+        for m in metadata
+        if not SpecifierSet(m["Requires-Python"] or "").contains(floor)
+    ]
+    assert not excluded, f"pin versions in requirements.txt that admit Python {floor}: {excluded}"
 
 
 def test_this_machine_has_a_supported_cpython() -> None:

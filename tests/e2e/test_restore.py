@@ -133,9 +133,11 @@ def backup(sb: Sandbox, tmp_path_factory: pytest.TempPathFactory, prefix: str, *
     return res
 
 
-def restore(sb: Sandbox, env: dict[str, str], *args: str) -> tuple[subprocess.CompletedProcess[str], float]:
+def restore(
+    sb: Sandbox, env: dict[str, str], *args: str, to: str | None = "destination"
+) -> tuple[subprocess.CompletedProcess[str], float]:
     t0 = time.monotonic()
-    proc = hcm(sb, "-o", "json", "restore", "--hc", HC_NAME, "--to-context", "destination", *args, env=env)
+    proc = hcm(sb, "-o", "json", "restore", "--hc", HC_NAME, *(["--to-context", to] if to else []), *args, env=env)
     return proc, time.monotonic() - t0
 
 
@@ -432,3 +434,21 @@ def test_dry_run_lists_every_object_and_changes_nothing(
     assert "restoreSnapshotURL [a GET of s3://" in proc.stderr
     assert_nothing_leaks(sandbox, Path(res["bundle_dir"]), proc.stdout, proc.stderr)
     assert destination_namespaces(sandbox) == set()
+
+
+def test_the_runbooks_mgmt2_kubeconfig_picks_the_destination(
+    sandbox: Sandbox, https: dict[str, str], tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
+) -> None:
+    backup(sandbox, tmp_path_factory, "rst")
+    only_destination = tmp_path / "mgmt2.kubeconfig"
+    only_destination.write_text(
+        sandbox.destination.kubectl().run("config", "view", "--minify", "--flatten", "--context", "destination")
+    )
+    env = {**https, "MGMT2_KUBECONFIG": str(only_destination)}
+    proc, _ = restore(sandbox, env, "--prefix", "rst", "--no-wait", to=None)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["destination_context"] == "destination"
+    assert destination_namespaces(sandbox) == {HC_NS, HCP_NS}
+    # Without either, the kubeconfig's current context is used: here the source, whose own HC is refused.
+    proc, _ = restore(sandbox, https, "--prefix", "rst", to=None)
+    refused(proc, "HostedCluster clusters/example already exists on context 'source' (restored not by hcmigrate)")

@@ -15,7 +15,7 @@ import pty
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -90,17 +90,15 @@ def gone(sb: Sandbox, *query: str) -> bool:
 
 @pytest.fixture
 def migrated(sandbox: Sandbox, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Migrated]:
-    before = source_state(sandbox)
-    prefix = f"teardown-{request.node.name}"
+    before, bundle, prefix = source_state(sandbox), tmp_path / "bundle", f"teardown-{request.node.name}"
     proc = hcm(sandbox, "-o", "json", "backup", "--hc", HC_NAME, "-n", HC_NS, "--keep-paused",
-               "--prefix", prefix, "--dir", str(tmp_path / "bundle"))  # fmt: skip
+               "--prefix", prefix, "--dir", str(bundle))  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     dest = sandbox.destination.kubectl()
-    for ns in (HC_NS, HCP_NS):
-        dest.run("create", "namespace", ns)
-    dest.run("apply", "--server-side", "--field-manager=restore-stand-in", "-k", str(tmp_path / "bundle"))
+    dest.apply([{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}} for ns in (HC_NS, HCP_NS)])
+    dest.run("apply", "--server-side", "--force-conflicts", "--field-manager=restore-stand-in", "-k", str(bundle))
     uid = sandbox.source.kubectl().get(HC_KIND, HC_NAME, "-n", HC_NS)["metadata"]["uid"]
-    m = Migrated(sandbox, json.loads(proc.stdout), prefix, keys(sandbox, prefix), tmp_path / "bundle", uid)
+    m = Migrated(sandbox, json.loads(proc.stdout), prefix, keys(sandbox, prefix), bundle, uid)
     m.mark({BACKUP_ID: m.backup["backup_id"], SOURCE_UID: uid})
     m.available("True")
     yield m
@@ -226,18 +224,23 @@ def test_teardown_removes_example_and_only_example(doomed: Migrated) -> None:
     assert again["removed"] == [] and bystander(doomed.sb) == others
 
 
-def _kill_when_deleted(sb: Sandbox, plural: str, name: str) -> None:
-    """Starts teardown and SIGKILLs it the moment the source deletes `name` (a watch: no polling lag)."""
+def _kill_when(sb: Sandbox, what: str, seen: Callable[[str, dict[str, Any]], bool]) -> None:
+    """Starts teardown and SIGKILLs it the moment the source shows `seen` (a watch: no polling lag)."""
     from kubernetes import client, config, watch
 
-    api = client.CustomObjectsApi(config.new_client_from_config(config_file=str(sb.kubeconfig), context="source"))
-    where = ("hypershift.openshift.io", "v1beta1", HC_NS, plural)
-    # Watching from before the start, so that no deletion can slip by before the watch is open.
-    since = api.list_namespaced_custom_object(*where)["metadata"]["resourceVersion"]
+    api = config.new_client_from_config(config_file=str(sb.kubeconfig), context="source")
+    # A bound API method, not a wrapper: the watch reads its docstring for the type to return.
+    lister, args = (
+        (client.CoreV1Api(api).list_namespace, ()) if what == "namespaces"
+        else (client.CustomObjectsApi(api).list_namespaced_custom_object,
+              ("hypershift.openshift.io", "v1beta1", HC_NS, what))
+    )  # fmt: skip
+    # Watching from before the start, so that nothing can slip by before the watch is open.
+    since = api.sanitize_for_serialization(lister(*args))["metadata"]["resourceVersion"]
     proc, w = hcm_popen(sb, *TEARDOWN), watch.Watch()
     try:
-        for event in w.stream(api.list_namespaced_custom_object, *where, resource_version=since, timeout_seconds=120):
-            if event["type"] == "DELETED" and event["object"]["metadata"]["name"] == name:
+        for event in w.stream(lister, *args, resource_version=since, timeout_seconds=120):
+            if seen(event["type"], event["raw_object"]):
                 os.kill(proc.pid, signal.SIGKILL)
                 break
     finally:
@@ -248,24 +251,31 @@ def _kill_when_deleted(sb: Sandbox, plural: str, name: str) -> None:
     assert proc.returncode == -signal.SIGKILL, "teardown ended before it could be killed"
 
 
+def deleted(name: str) -> Callable[[str, dict[str, Any]], bool]:
+    return lambda kind, obj: kind == "DELETED" and obj["metadata"]["name"] == name
+
+
 def test_killed_teardown_completes_when_run_again(doomed: Migrated) -> None:
     sb, others = doomed.sb, bystander(doomed.sb)
     # Killed once the first NodePool is gone: the HC and its control plane are still there.
-    _kill_when_deleted(sb, "nodepools", "example-us-east-2a")
+    _kill_when(sb, "nodepools", deleted("example-us-east-2a"))
     assert gone(sb, NP_KIND, "example-us-east-2a", "-n", HC_NS)
     assert not gone(sb, HC_KIND, HC_NAME, "-n", HC_NS)
     # Killed again once the HC is gone: only the record on its namespace still names it.
-    _kill_when_deleted(sb, "hostedclusters", HC_NAME)
+    _kill_when(sb, "hostedclusters", deleted(HC_NAME))
     assert gone(sb, HC_KIND, HC_NAME, "-n", HC_NS)
     ns = sb.source.kubectl().get("namespace", HCP_NS)
     assert ns["metadata"]["annotations"][SOURCE_UID] == doomed.source_uid
-    # With the source HC gone, the record still tells another backup's HC apart. (The control
-    # plane may be going already, so only the exit and the message are checked here.)
+    # With the source HC gone, the record still tells another backup's HC apart. (Its control
+    # plane may be going already, the kill racing the namespace's deletion: no full comparison.)
     doomed.mark({SOURCE_UID: "00000000-0000-0000-0000-000000000000"})
     proc = hcm(sb, *TEARDOWN, stdin=subprocess.DEVNULL)
     assert proc.returncode == 3 and "comes from another backup" in proc.stderr, proc.stderr
     assert sb.source.kubectl().get("namespace", HCP_NS)["metadata"]["annotations"][SOURCE_UID] == doomed.source_uid
+    assert bystander(sb) == others
     doomed.mark({SOURCE_UID: doomed.source_uid})
+    # Killed once more while the control-plane namespace terminates.
+    _kill_when(sb, "namespaces", lambda _, o: o["metadata"]["name"] == HCP_NS and "deletionTimestamp" in o["metadata"])
     res = run_teardown(sb)
     assert res["outcome"] == "SUCCEEDED", res
     assert_torn_down(doomed, others)
