@@ -92,6 +92,7 @@ def check_snapshot(bucket: Any, bundle: Bundle, reporter: Reporter) -> str:
 
 def _hash(bucket: Any, key: str, size: int, reporter: Reporter) -> str:
     digest, done, t0 = hashlib.sha256(), 0, time.monotonic()
+    reporter.progress("hash snapshot", 0, size)  # starts the reporter's clock for the rate
     body = bucket.open_reader(key)
     try:
         while chunk := body.read(_HASH_CHUNK):

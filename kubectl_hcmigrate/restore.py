@@ -9,6 +9,7 @@ on where it stopped). Every write is a server-side apply, so a re-run changes no
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -62,6 +63,7 @@ class Restore:
     snapshot_key: str  # relative to the bucket's prefix
     resumed: bool
     url: str | None  # the HC's restore URL: kept from an earlier run, else presigned at apply time
+    preflight_seconds: float = 0.0
     created_namespaces: list[str] = field(default_factory=list)
     applied: list[str] = field(default_factory=list)
 
@@ -88,6 +90,7 @@ def _refusing(kube: Kube) -> Iterator[None]:
 
 
 def preflight(opts: RestoreOptions, kube: Kube, bucket: Any, reporter: Reporter) -> Restore:
+    t0 = time.monotonic()
     if not 0 < opts.url_expiry <= MAX_PRESIGN_SECONDS:
         raise PreflightError(
             "--url-expiry must be more than 0 and at most 7d (the limit of a presigned URL), "
@@ -114,7 +117,7 @@ def preflight(opts: RestoreOptions, kube: Kube, bucket: Any, reporter: Reporter)
     how = "carrying on with the HC it restored before" if resumed else "the HC is not there yet"
     reporter.line(f"backup {m.backup_id} of {ns}/{name} taken {m.created} on context '{m.source_context}'; {how}")
     objs = restore_sequence(found, opts.with_nodes)
-    return Restore(opts, kube, bucket, reporter, bundle, objs, key, resumed, url)
+    return Restore(opts, kube, bucket, reporter, bundle, objs, key, resumed, url, time.monotonic() - t0)
 
 
 def _check_crds(kube: Kube, with_nodes: bool) -> None:
@@ -255,5 +258,5 @@ def result(r: Restore, timings: dict[str, float]) -> dict[str, Any]:
         "snapshot_key": m.snapshot.key,
         "restore_url": safe_url(r.url) if r.url else None,
         "waited": [str(w) for w in wanted(r)] if r.opts.wait else [],
-        "timings_seconds": {k: round(v, 2) for k, v in timings.items()},
+        "timings_seconds": {k: round(v, 2) for k, v in {"preflight": r.preflight_seconds, **timings}.items()},
     }

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -59,6 +60,25 @@ def remove_snapshot(sb: Sandbox) -> None:
     _run(_exec_argv(sb, "rm", "-f", SNAPSHOT))
 
 
+def tool_reader(sb: Sandbox) -> float:
+    """Seconds for the tool's own exec reader and snapshot verifier to drain `cat SNAPSHOT`, in this process."""
+    from kubectl_hcmigrate.etcd_stream import open_exec
+    from kubectl_hcmigrate.kube import Kube
+    from kubectl_hcmigrate.options import KubeTarget
+    from kubectl_hcmigrate.snapshot import SnapshotVerifier, VerifyingReader
+
+    api = Kube(KubeTarget(kubeconfig=str(sb.kubeconfig), context="source")).api
+    verifier, buf = SnapshotVerifier(), bytearray(1 << 20)
+    t0 = time.perf_counter()
+    with open_exec(api, HCP_NS, POD, CONTAINER, ["cat", SNAPSHOT]) as reader:
+        stream = VerifyingReader(reader, verifier)
+        while stream.readinto(buf):
+            pass
+        reader.check()
+    verifier.finish()  # raises unless the snapshot arrived whole
+    return time.perf_counter() - t0
+
+
 def raw_exec(sb: Sandbox) -> float:
     """Seconds for `kubectl exec ... cat SNAPSHOT > /dev/null`: the exec API's own rate."""
     t0 = time.perf_counter()
@@ -99,51 +119,50 @@ class ToolRun:
     step: float  # its "etcd snapshot" step: in-pod save + stream to S3 + small execs
     size: int  # bytes of the snapshot it uploaded
     peak_rss: int  # bytes, the child's VmHWM as the kernel reports it on exit
+    cpu: float  # user + system seconds of the CLI process
 
 
-def _wait_with_rusage(proc: subprocess.Popen) -> int:
-    """Reap `proc` ourselves to get its own rusage (RUSAGE_CHILDREN would mix in kubectl)."""
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return usage.ru_maxrss * 1024  # KiB on Linux
+def run_cli(sb: Sandbox, tmp: Path, *args: str) -> tuple[dict, float, resource.struct_rusage]:
+    """(JSON result, wall seconds, rusage) of `python -m kubectl_hcmigrate -o json ...`.
 
-
-def run_cli(sb: Sandbox, tmp: Path, *args: str) -> tuple[dict, float, int]:
-    """(JSON result, wall seconds, peak RSS bytes) of `python -m kubectl_hcmigrate -o json ...`."""
+    The child is reaped with os.wait4 for its own rusage: RUSAGE_CHILDREN would mix in kubectl's.
+    """
     out, err = tmp / "cli.out", tmp / "cli.err"
     argv = [sys.executable, "-m", "kubectl_hcmigrate", "-o", "json", *args]
     env = {**os.environ, **sb.env}
     with open(out, "wb") as fo, open(err, "wb") as fe:
         t0 = time.perf_counter()
         proc = subprocess.Popen(argv, cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=fo, stderr=fe)
-        rss = _wait_with_rusage(proc)
+        _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         tail = err.read_text(errors="replace").strip().splitlines()[-3:]
         raise BenchError(f"hcmigrate {args[0]} exited {proc.returncode}: {' | '.join(tail)}")
-    return json.loads(out.read_text()), wall, rss
+    return json.loads(out.read_text()), wall, usage
 
 
 def tool(sb: Sandbox, tmp: Path, n: int) -> ToolRun:
     """The real `backup` verb, as a user runs it; its objects are deleted afterwards."""
     prefix = f"bench-{n}"
     try:
-        res, wall, rss = run_cli(
+        res, wall, usage = run_cli(
             sb, tmp, "backup", "--hc", HC_NAME, "-n", HC_NS, "--bucket", sb.env["HCMIGRATE_BUCKET"],
             "--prefix", prefix, "--dir", str(tmp / f"bundle-{n}"),
         )  # fmt: skip
     finally:
         delete_prefix(sb, prefix)
-    return ToolRun(wall=wall, step=res["timings_seconds"]["etcd snapshot"], size=res["snapshot_size"], peak_rss=rss)
+    step, size = res["timings_seconds"]["etcd snapshot"], res["snapshot_size"]
+    return ToolRun(wall, step, size, peak_rss=usage.ru_maxrss * 1024, cpu=usage.ru_utime + usage.ru_stime)
 
 
 def baseline_rss(sb: Sandbox, tmp: Path) -> int:
     """Peak RSS of `backup --dry-run`: the same imports, clients and preflight, no snapshot."""
-    _, _, rss = run_cli(
+    _, _, usage = run_cli(
         sb, tmp, "backup", "--hc", HC_NAME, "-n", HC_NS, "--bucket", sb.env["HCMIGRATE_BUCKET"],
         "--prefix", "bench-dry", "--dir", str(tmp / "bundle-dry"), "--dry-run",
     )  # fmt: skip
-    return rss
+    return usage.ru_maxrss * 1024  # KiB on Linux
 
 
 def delete_prefix(sb: Sandbox, prefix: str) -> None:

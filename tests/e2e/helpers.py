@@ -86,7 +86,7 @@ def s3(sb: Sandbox):
     return boto3.client(
         "s3", endpoint_url=sb.env["AWS_ENDPOINT_URL_S3"], region_name=sb.env["AWS_DEFAULT_REGION"],
         aws_access_key_id=sb.env["AWS_ACCESS_KEY_ID"], aws_secret_access_key=sb.env["AWS_SECRET_ACCESS_KEY"],
-        config=Config(s3={"addressing_style": "path"}),
+        verify=sb.env["AWS_CA_BUNDLE"], config=Config(s3={"addressing_style": "path"}),
     )  # fmt: skip
 
 

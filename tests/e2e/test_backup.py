@@ -109,9 +109,9 @@ def test_plain_backup(sandbox: Sandbox, tmp_path: Path) -> None:
     assert source_state(sandbox) == before
     assert bystander(sandbox) == others
     # Nothing left in the etcd pod.
-    ls = subprocess.run([str(sandbox.bin / "kubectl"), f"--kubeconfig={sandbox.kubeconfig}", "exec", "-n", HCP_NS,
-                         "etcd-0", "-c", "etcd", "--", "ls", "/var/lib/data", "/tmp"], capture_output=True, text=True)  # fmt: skip
-    assert "hcmigrate-" not in ls.stdout
+    argv = [str(sandbox.bin / "kubectl"), f"--kubeconfig={sandbox.kubeconfig}", "exec", "-n", HCP_NS, "etcd-0",
+            "-c", "etcd", "--", "ls", "/var/lib/data", "/tmp"]  # fmt: skip
+    assert f"hcmigrate-{res['backup_id']}" not in subprocess.run(argv, capture_output=True, text=True).stdout
 
 
 def test_keep_paused_leaves_the_source_paused(sandbox: Sandbox, tmp_path: Path) -> None:
@@ -122,8 +122,8 @@ def test_keep_paused_leaves_the_source_paused(sandbox: Sandbox, tmp_path: Path) 
         assert after["hc_paused"] == "true"
         assert all(v == "true" for k, v in after["pools"].items() if k.startswith("example-"))
         assert after["pools"]["bystander-pool"] == before["pools"]["bystander-pool"]
-        assert all(after["replicas"][d] == 0 for d in ("kube-apiserver", "openshift-apiserver",
-                                                       "openshift-oauth-apiserver", "control-plane-operator"))  # fmt: skip
+        quiesced = ("kube-apiserver", "openshift-apiserver", "openshift-oauth-apiserver", "control-plane-operator")
+        assert all(after["replicas"][d] == 0 for d in quiesced)
         assert after["operator"] == before["operator"]
     finally:
         put_back(sandbox, before)

@@ -7,9 +7,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import select
 import shutil
-import socket
 import ssl
 import subprocess
 import threading
@@ -18,77 +16,16 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 import yaml
 
 from kubectl_hcmigrate import kinds, objects
 from kubectl_hcmigrate.kinds import KindRule
+from tests.conftest import SandboxManager
 from tests.e2e.etcd_check import digest, hosted_digest, restored_etcd, trailer_ok
 from tests.e2e.helpers import HC_KIND, HC_NAME, HC_NS, HCP_NS, assert_no_secrets, hcm, keys, s3
-from tests.sandbox import pki
 from tests.sandbox.harness import Sandbox
-
-
-class TlsFront:
-    """HTTPS in front of the sandbox's plain-HTTP S3, passing bytes through unchanged.
-
-    HyperShift accepts only https:// restore URLs, and the sandbox serves S3 over HTTP. The
-    Host header reaches S3 as the client sent it, so SigV4 signatures made for this address
-    verify there.
-    """
-
-    def __init__(self, upstream: tuple[str, int], cert: Path, key: Path) -> None:
-        self.upstream = upstream
-        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        self.ctx.load_cert_chain(str(cert), str(key))
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        return f"https://127.0.0.1:{self.port}"
-
-    def close(self) -> None:
-        self.sock.close()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
-
-    def _serve(self, conn: socket.socket) -> None:
-        # One thread per connection and no concurrent use of the TLS socket: OpenSSL objects
-        # must not be read and written from two threads at once.
-        try:
-            conn.settimeout(30)
-            with self.ctx.wrap_socket(conn, server_side=True) as tls, socket.create_connection(self.upstream) as up:
-                tls.settimeout(None)
-                while True:
-                    ready, _, _ = select.select([tls, up], [], [], 120)
-                    if not ready or not all(self._relay(s, up if s is tls else tls) for s in ready):
-                        return
-        except OSError:
-            return
-        finally:
-            conn.close()
-
-    @staticmethod
-    def _relay(src: socket.socket, dst: socket.socket) -> bool:
-        data = src.recv(1 << 16)
-        if not data:
-            return False
-        dst.sendall(data)
-        # Bytes OpenSSL has already decrypted do not wake select up again.
-        while isinstance(src, ssl.SSLSocket) and src.pending():
-            dst.sendall(src.recv(src.pending()))
-        return True
-
 
 # --- fixtures and helpers ---------------------------------------------------------------------
 
@@ -97,28 +34,33 @@ CONDITIONS = {HCP_KIND: ("EtcdSnapshotRestored", HCP_NS), HC_KIND: ("Available",
 _backups: dict[tuple[object, str], dict[str, Any]] = {}
 
 
-@pytest.fixture(scope="session")
-def tls_pair(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
-    """A CA and a serving certificate for 127.0.0.1: (ca.crt, cert, key)."""
-    d = tmp_path_factory.mktemp("tls")
-    ca = pki.make_ca(d, "ca")
-    return (ca[0], *pki.make_cert(d, "s3", ca, cn="127.0.0.1", ips=("127.0.0.1",)))
+@pytest.fixture
+def tls_pair(sandbox: Sandbox) -> tuple[Path]:
+    """The CA of the sandbox's HTTPS S3 (HyperShift takes only https:// restore URLs)."""
+    return (Path(sandbox.env["AWS_CA_BUNDLE"]),)
 
 
 @pytest.fixture
-def https(sandbox: Sandbox, tls_pair: tuple[Path, Path, Path]) -> Iterator[dict[str, str]]:
-    """The environment for a restore that reaches S3 over HTTPS, as HyperShift requires."""
-    upstream = urlsplit(sandbox.env["AWS_ENDPOINT_URL_S3"])
-    front = TlsFront((upstream.hostname or "127.0.0.1", upstream.port or 80), tls_pair[1], tls_pair[2])
-    yield {"AWS_ENDPOINT_URL_S3": front.url, "AWS_CA_BUNDLE": str(tls_pair[0])}
-    front.close()
+def https(sandbox: Sandbox) -> dict[str, str]:
+    """Extra environment for a restore: none, the sandbox's S3 endpoint is HTTPS already."""
+    return {}
+
+
+def delete_restored(sb: Sandbox) -> None:
+    sb.destination.kubectl().run("delete", "namespace", HC_NS, HCP_NS, "--ignore-not-found", "--timeout=180s")
 
 
 @pytest.fixture(autouse=True)
 def empty_destination(sandbox: Sandbox) -> None:
-    sandbox.destination.kubectl().run(
-        "delete", "namespace", HC_NS, HCP_NS, "--ignore-not-found", "--wait=true", "--timeout=180s"
-    )
+    delete_restored(sandbox)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def leave_destination_empty(sandbox_manager: SandboxManager) -> Iterator[None]:
+    """Tests in other modules find the destination as the sandbox made it."""
+    yield
+    if sandbox_manager.current is not None:
+        delete_restored(sandbox_manager.current)
 
 
 def backup(sb: Sandbox, tmp_path_factory: pytest.TempPathFactory, prefix: str, *, cached: bool = True) -> dict:
@@ -243,9 +185,11 @@ def play_operator(sb: Sandbox, after: float) -> threading.Thread:
 
 
 def refused(proc: subprocess.CompletedProcess[str], message: str) -> None:
+    """Exit 3 and one line saying why; only hashing a snapshot without its tag shows progress first."""
     assert proc.returncode == 3, proc.stderr
-    lines = [line for line in proc.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], proc.stderr
+    *progress, error = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert error.startswith("error: ") and message in error, proc.stderr
+    assert all(line.startswith("hash snapshot: ") for line in progress), proc.stderr
 
 
 # --- tests --------------------------------------------------------------------------------------
@@ -269,7 +213,7 @@ def test_restore_from_the_bucket_then_again_changes_nothing(
     manifest = json.loads((bundle_dir / "manifest.json").read_text())
     assert hc["metadata"]["annotations"]["hcmigrate.openshift.io/source-uid"] == manifest["hostedcluster"]["uid"]
     [url] = hc["spec"]["etcd"]["managed"]["storage"]["restoreSnapshotURL"]
-    assert url.startswith(https["AWS_ENDPOINT_URL_S3"] + "/") and "X-Amz-Signature=" in url
+    assert url.startswith(sandbox.env["AWS_ENDPOINT_URL_S3"] + "/") and "X-Amz-Signature=" in url
     assert out["restore_url"] == url.split("?")[0]
     # What the etcd init container would do: download with a plain GET and restore it.
     body = fetch(url, tls_pair[0])
@@ -382,8 +326,8 @@ def tamper_in_dir(res: dict, into: Path) -> Path:
 
 @pytest.mark.parametrize(
     "case",
-    ["tampered-in-s3", "tampered-dir", "snapshot-deleted", "url-expiry-8d", "url-expiry-0", "plain-http",
-     "wrong-s3-secret"],
+    ["tampered-in-s3", "tampered-dir", "snapshot-deleted", "snapshot-replaced", "url-expiry-8d", "url-expiry-0",
+     "plain-http", "wrong-s3-secret"],
 )  # fmt: skip
 def test_refusals_change_nothing(
     sandbox: Sandbox, https: dict[str, str], tmp_path_factory: pytest.TempPathFactory, tmp_path: Path, case: str
@@ -402,11 +346,20 @@ def test_refusals_change_nothing(
         s3(sandbox).delete_object(Bucket=sandbox.env["HCMIGRATE_BUCKET"], Key=gone["snapshot_key"])
         args += ["--prefix", "nosnap"]
         message = f"the etcd snapshot s3://{sandbox.env['HCMIGRATE_BUCKET']}/{gone['snapshot_key']} of backup"
+    elif case == "snapshot-replaced":
+        # Same size, one byte changed, no sha256 tag: restore hashes the object itself.
+        other = backup(sandbox, tmp_path_factory, "replaced")
+        client, bucket = s3(sandbox), sandbox.env["HCMIGRATE_BUCKET"]
+        body = bytearray(client.get_object(Bucket=bucket, Key=other["snapshot_key"])["Body"].read())
+        body[len(body) // 2] ^= 1
+        client.put_object(Bucket=bucket, Key=other["snapshot_key"], Body=bytes(body))
+        args += ["--prefix", "replaced"]
+        message = f"has sha256 {hashlib.sha256(body).hexdigest()}, the manifest says {other['snapshot_sha256']}"
     elif case.startswith("url-expiry"):
         args += ["--prefix", "rst", "--url-expiry", case.rsplit("-", 1)[1]]
         message = "--url-expiry must be more than 0 and at most 7d"
     elif case == "plain-http":
-        env = {}
+        env = {"AWS_ENDPOINT_URL_S3": sandbox.env["HCMIGRATE_SANDBOX_S3_HTTP"]}
         args += ["--prefix", "rst"]
         message = "HyperShift accepts only https:// restore URLs"
     else:

@@ -120,7 +120,7 @@ def test_s3_enforces_credentials(sandbox: Sandbox) -> None:
     def client(secret: str):
         return boto3.client(
             "s3", endpoint_url=env["AWS_ENDPOINT_URL_S3"], region_name=env["AWS_DEFAULT_REGION"],
-            aws_access_key_id=env["AWS_ACCESS_KEY_ID"], aws_secret_access_key=secret,
+            aws_access_key_id=env["AWS_ACCESS_KEY_ID"], aws_secret_access_key=secret, verify=env["AWS_CA_BUNDLE"],
             config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}),
         )  # fmt: skip
 

@@ -99,7 +99,7 @@ def _start_s3(cfg: SandboxConfig):
     from tests.sandbox.s3 import start_s3
 
     # It keeps its pid and log beside the others: state/pids/s3.pid, state/logs/s3.log.
-    return start_s3(cfg.state, port=cfg.s3_port, bucket=cfg.bucket)
+    return start_s3(cfg.state, port=cfg.s3_port, bucket=cfg.bucket, https=True)
 
 
 def _start_nodes(clusters: dict[str, Cluster], etcd: HostedEtcd, cfg: SandboxConfig) -> None:
@@ -177,6 +177,8 @@ def _write_env(cfg: SandboxConfig, bin_: Path, s3) -> dict[str, str]:
         "AWS_SECRET_ACCESS_KEY": s3.secret_key,
         "AWS_ENDPOINT_URL_S3": s3.endpoint_url,
         "AWS_DEFAULT_REGION": s3.region,
+        "AWS_CA_BUNDLE": str(s3.ca_bundle),
+        "HCMIGRATE_SANDBOX_S3_HTTP": s3.plain_url,
         "HCMIGRATE_BUCKET": cfg.bucket,
         "HCMIGRATE_SANDBOX_BIN": str(bin_),
     }

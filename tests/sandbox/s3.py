@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.sandbox import procs
+from tests.sandbox import pki, procs
 
 REGION = "us-east-1"
 GRPC_OFFSET = 10000
@@ -40,11 +40,19 @@ class S3Server:
     bucket: str
     log_path: Path
     region: str = REGION
+    # The CA that signed its serving certificate, when it serves HTTPS (as AWS does).
+    ca_bundle: Path | None = None
+    # The same S3 over plain HTTP (the only endpoint without https).
+    plain_url: str = ""
+
+
+HTTPS_OFFSET = 5
 
 
 def owned_ports(port: int) -> list[int]:
     """Every TCP port a server started on `port` listens on."""
-    return [port + o for o in PORT_OFFSETS] + [port + GRPC_OFFSET + o for o in PORT_OFFSETS]
+    ports = [port + o for o in PORT_OFFSETS] + [port + GRPC_OFFSET + o for o in PORT_OFFSETS]
+    return [*ports, port + HTTPS_OFFSET]
 
 
 def _weed() -> str:
@@ -132,6 +140,7 @@ def _client(server: S3Server, secret: str | None = None) -> Any:  # a botocore S
         aws_access_key_id=server.access_key,
         aws_secret_access_key=secret or server.secret_key,
         region_name=server.region,
+        verify=str(server.ca_bundle) if server.ca_bundle else None,
         config=Config(
             s3={"addressing_style": "path"},
             retries={"mode": "standard", "max_attempts": 1},
@@ -167,10 +176,13 @@ def _wait_ready(server: S3Server) -> None:
     raise procs.SandboxError("sandbox: S3 accepted a wrong secret key: auth is not enforced")
 
 
-def start_s3(state_dir: Path, port: int = 18333, bucket: str = "hcmigrate-sandbox") -> S3Server:
+def start_s3(
+    state_dir: Path, port: int = 18333, bucket: str = "hcmigrate-sandbox", *, https: bool = False
+) -> S3Server:
     """Start SeaweedFS; return once the S3 API answers and `bucket` exists.
 
-    Its pid goes to state_dir/pids/s3.pid and its log to state_dir/logs/s3.log.
+    Its pid goes to state_dir/pids/s3.pid and its log to state_dir/logs/s3.log. With `https`
+    it serves TLS with a certificate of its own CA (HyperShift only takes https restore URLs).
     """
     if not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", bucket):
         raise ValueError(f"{bucket!r} is not a valid S3 bucket name")
@@ -192,10 +204,18 @@ def start_s3(state_dir: Path, port: int = 18333, bucket: str = "hcmigrate-sandbo
     }
     _write_private(config, json.dumps({"identities": [identity]}, indent=2))
     argv = [_weed(), "mini", *_flags(port, data, config, bucket)]
+    ca, endpoint = None, f"http://127.0.0.1:{port}"
+    if https:
+        ca_pair = pki.make_ca(root / "s3" / "pki", "ca")
+        crt, key = pki.make_cert(root / "s3" / "pki", "s3", ca_pair, cn="s3", dns=("localhost",), ips=("127.0.0.1",))
+        argv += [f"-s3.port.https={port + HTTPS_OFFSET}", f"-s3.cert.file={crt}", f"-s3.key.file={key}"]
+        ca, endpoint = ca_pair[0], f"https://127.0.0.1:{port + HTTPS_OFFSET}"
     pid = procs.start("s3", argv, pids=root / "pids", logs=root / "logs", cwd=root / "s3")
     server = S3Server(
         pid=pid,
-        endpoint_url=f"http://127.0.0.1:{port}",
+        endpoint_url=endpoint,
+        ca_bundle=ca,
+        plain_url=f"http://127.0.0.1:{port}",
         access_key=access,
         secret_key=secret,
         bucket=bucket,
@@ -212,4 +232,4 @@ def start_s3(state_dir: Path, port: int = 18333, bucket: str = "hcmigrate-sandbo
 def stop_s3(server: S3Server) -> None:
     """Stop the server (its whole process group) by pid; no error if it is gone."""
     procs.stop_pid(server.pid)
-    remove_stale_sockets(int(server.endpoint_url.rsplit(":", 1)[1]))
+    remove_stale_sockets(int(server.plain_url.rsplit(":", 1)[1]))
