@@ -48,7 +48,7 @@ class Kube:
             self.api: ApiClient = config.new_client_from_config(config_file=target.kubeconfig, context=self.context)
         except ConfigException as e:
             raise PreflightError(f"cannot load kubeconfig for the {role} cluster: {e}") from None
-        self._versions: dict[str, str] = {}
+        self._groups: dict[str, Obj] = {}
 
     # -- REST --------------------------------------------------------------------
 
@@ -80,24 +80,40 @@ class Kube:
         data = resp[0].data if isinstance(resp, tuple) else resp.data
         return json.loads(data) if data else {}
 
+    def request_or_none(self, method: str, path: str, body: Any = None, **kw: Any) -> Obj | None:
+        """`request`, with None for an object that is not there (404)."""
+        try:
+            return self.request(method, path, body, **kw)
+        except KubeError as e:
+            if e.status == 404:
+                return None
+            raise
+
+    def _group(self, group: str) -> Obj:
+        if group not in self._groups:
+            info = self.request_or_none("GET", f"/apis/{group}")
+            if info is None:
+                raise PreflightError(
+                    f"the {self.role} cluster does not serve {group}: install the HyperShift CRDs there first"
+                )
+            self._groups[group] = info
+        return self._groups[group]
+
     def version_of(self, group: str) -> str:
         """The version the server prefers for a group (core is v1)."""
-        if not group:
-            return "v1"
-        if group not in self._versions:
-            try:
-                info = self.request("GET", f"/apis/{group}")
-            except KubeError as e:
-                if e.status == 404:
-                    raise PreflightError(
-                        f"the {self.role} cluster does not serve {group}: install the HyperShift CRDs there first"
-                    ) from None
-                raise
-            self._versions[group] = info["preferredVersion"]["version"]
-        return self._versions[group]
+        return self._group(group)["preferredVersion"]["version"] if group else "v1"
 
-    def path(self, rule: KindRule, namespace: str | None, name: str | None = None) -> str:
-        base = f"/apis/{rule.group}/{self.version_of(rule.group)}" if rule.group else "/api/v1"
+    def version_for(self, rule: KindRule, obj: Obj) -> str:
+        """The object's own version when the server serves it (its fields are that version's
+        schema), else the preferred one."""
+        group, _, version = obj.get("apiVersion", "").rpartition("/")
+        if rule.group and group == rule.group and version in {v["version"] for v in self._group(group)["versions"]}:
+            return version
+        return self.version_of(rule.group)
+
+    def path(self, rule: KindRule, namespace: str | None, name: str | None = None, version: str | None = None) -> str:
+        version = version or self.version_of(rule.group)
+        base = f"/apis/{rule.group}/{version}" if rule.group else "/api/v1"
         if namespace is not None:
             base += f"/namespaces/{namespace}"
         base += f"/{rule.plural}"
@@ -106,12 +122,7 @@ class Kube:
     # -- objects -------------------------------------------------------------------
 
     def get(self, rule: KindRule, namespace: str, name: str) -> Obj | None:
-        try:
-            return self.request("GET", self.path(rule, namespace, name))
-        except KubeError as e:
-            if e.status == 404:
-                return None
-            raise
+        return self.request_or_none("GET", self.path(rule, namespace, name))
 
     def list(self, rule: KindRule, namespace: str) -> list[Obj]:
         items = self.request("GET", self.path(rule, namespace)).get("items", [])
@@ -130,43 +141,30 @@ class Kube:
     def apply(self, rule: KindRule, obj: Obj, *, dry_run: bool = False) -> Obj:
         """Server-side apply under our own field manager."""
         meta = obj["metadata"]
-        body = {**obj, "apiVersion": f"{rule.group}/{self.version_of(rule.group)}" if rule.group else "v1"}
+        version = self.version_for(rule, obj)
+        body = {**obj, "apiVersion": f"{rule.group}/{version}" if rule.group else "v1"}
         query = [("fieldManager", FIELD_MANAGER), ("force", "true")]
         if dry_run:
             query.append(("dryRun", "All"))
         return self.request(
-            "PATCH", self.path(rule, meta.get("namespace"), meta["name"]), body,
+            "PATCH", self.path(rule, meta.get("namespace"), meta["name"], version), body,
             content_type="application/apply-patch+yaml", query=query,
         )  # fmt: skip
 
     def delete(self, rule: KindRule, namespace: str | None, name: str) -> bool:
-        try:
-            self.request("DELETE", self.path(rule, namespace, name))
-            return True
-        except KubeError as e:
-            if e.status == 404:
-                return False
-            raise
+        """False when it was already gone."""
+        return self.request_or_none("DELETE", self.path(rule, namespace, name)) is not None
 
     def remove_finalizers(self, rule: KindRule, namespace: str, name: str) -> bool:
         """Drops every finalizer (a merge patch to null); False when the object is gone."""
-        try:
-            self.merge_patch(rule, namespace, name, {"metadata": {"finalizers": None}})
-            return True
-        except KubeError as e:
-            if e.status == 404:
-                return False
-            raise
+        patch = {"metadata": {"finalizers": None}}
+        path = self.path(rule, namespace, name)
+        return self.request_or_none("PATCH", path, patch, content_type="application/merge-patch+json") is not None
 
     # -- namespaces, workloads -----------------------------------------------------------
 
     def namespace(self, name: str) -> Obj | None:
-        try:
-            return self.request("GET", f"/api/v1/namespaces/{name}")
-        except KubeError as e:
-            if e.status == 404:
-                return None
-            raise
+        return self.request_or_none("GET", f"/api/v1/namespaces/{name}")
 
     def create_namespace(self, name: str) -> None:
         try:
@@ -178,13 +176,7 @@ class Kube:
                 raise
 
     def delete_namespace(self, name: str) -> bool:
-        try:
-            self.request("DELETE", f"/api/v1/namespaces/{name}")
-            return True
-        except KubeError as e:
-            if e.status == 404:
-                return False
-            raise
+        return self.request_or_none("DELETE", f"/api/v1/namespaces/{name}") is not None
 
     def annotate_namespace(self, name: str, annotations: dict[str, str | None]) -> None:
         self.request(
@@ -244,21 +236,7 @@ class Kube:
 
     def crd(self, name: str) -> Obj | None:
         """A CustomResourceDefinition, to read the rules its schema sets; None if not installed."""
-        try:
-            return self.request("GET", f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}")
-        except KubeError as e:
-            if e.status == 404:
-                return None
-            raise
-
-    def crd_exists(self, name: str) -> bool:
-        try:
-            self.request("GET", f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}")
-            return True
-        except KubeError as e:
-            if e.status == 404:
-                return False
-            raise
+        return self.request_or_none("GET", f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}")
 
 
 def _kube_error(e: Any) -> KubeError:

@@ -58,20 +58,26 @@ def execute(plan: Plan, reporter: Reporter) -> dict[str, float]:
             step.run()
             timings[step.name] = time.monotonic() - t0
         except BaseException as exc:
-            interrupted = isinstance(exc, KeyboardInterrupt)
-            message = _message(exc, step.name)
             undo_errors = rollback(done, reporter)
-            if interrupted and not undo_errors:
-                outcome = Outcome.INTERRUPTED
-            elif not any(s.undo for s in done) and isinstance(exc, HcmigrateError):
-                outcome = exc.outcome  # nothing had been changed yet
-            elif undo_errors:
-                outcome = Outcome.FAILED_NEEDS_ATTENTION
-            else:
-                outcome = Outcome.FAILED_SOURCE_RESTORED
-            raise RunFailed(outcome, message, undo_errors) from exc
+            outcome = _outcome(exc, done, undo_errors)
+            raise RunFailed(outcome, _message(exc, step.name), undo_errors) from exc
         done.append(step)
     return timings
+
+
+def _outcome(exc: BaseException, done: list[Step], undo_errors: list[str]) -> Outcome:
+    """Says only what is true: "put back" needs something undone, "refused" nothing changed."""
+    if undo_errors:
+        return Outcome.FAILED_NEEDS_ATTENTION
+    if isinstance(exc, KeyboardInterrupt):
+        return Outcome.INTERRUPTED
+    if any(s.undo for s in done):
+        return Outcome.FAILED_SOURCE_RESTORED
+    changed = any(s.changes() for s in done)
+    if isinstance(exc, HcmigrateError) and not (changed and exc.outcome is Outcome.REFUSED):
+        return exc.outcome
+    # Changes that have no undo (objects applied, objects deleted) stay: the user must look.
+    return Outcome.FAILED_NEEDS_ATTENTION
 
 
 def rollback(done: list[Step], reporter: Reporter) -> list[str]:

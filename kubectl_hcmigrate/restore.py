@@ -122,7 +122,7 @@ def preflight(opts: RestoreOptions, kube: Kube, bucket: Any, reporter: Reporter)
 
 def _check_crds(kube: Kube, with_nodes: bool) -> None:
     needed = sorted({r.qualified for r in restore_order(with_nodes) if r.group})
-    missing = [crd for crd in needed if not kube.crd_exists(crd)]
+    missing = [crd for crd in needed if kube.crd(crd) is None]
     if missing:
         raise PreflightError(
             f"the destination (context '{kube.context}') lacks the CRDs {', '.join(missing)}: "

@@ -82,3 +82,21 @@ def test_dry_run_lists_changes_and_runs_nothing() -> None:
     log: list[str] = []
     assert dry_run(_plan(log), NullReporter()) == ["pause: pause hc", "scale: scale a", "scale: scale b"]
     assert log == []
+
+
+def test_a_failure_after_changes_without_undo_needs_attention() -> None:
+    plan = Plan("restore")
+    plan.add(Step("apply", lambda: None, changes=lambda: ["create HostedCluster"]))
+    plan.add(Step("wait", lambda: (_ for _ in ()).throw(RuntimeError("api gone"))))
+    with pytest.raises(RunFailed) as failed:
+        execute(plan, NullReporter())
+    assert failed.value.outcome is Outcome.FAILED_NEEDS_ATTENTION
+
+
+def test_a_refusal_after_changes_is_not_called_a_refusal() -> None:
+    plan = Plan("restore")
+    plan.add(Step("apply", lambda: None, changes=lambda: ["create HostedCluster"]))
+    plan.add(Step("check", lambda: (_ for _ in ()).throw(PreflightError("cannot reach the cluster"))))
+    with pytest.raises(RunFailed) as failed:
+        execute(plan, NullReporter())
+    assert failed.value.outcome is Outcome.FAILED_NEEDS_ATTENTION
