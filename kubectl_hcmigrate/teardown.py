@@ -10,6 +10,7 @@ left and takes "gone" as done, so an interrupted teardown completes when run aga
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,6 +30,9 @@ from kubectl_hcmigrate.wait import condition_state
 
 Obj = dict[str, Any]
 WORKLOADS = ("deployments", "statefulsets")
+# This HC's Secrets and ConfigMaps in the shared namespace, recorded before the HC goes: a
+# re-run after the HC is gone can no longer follow its references to find them.
+CONFIG = "hcmigrate.openshift.io/hc-namespace-config"
 RETAIN = {"spec": {"persistentVolumeClaimRetentionPolicy": {"whenScaled": "Retain"}}}
 # An object that keeps coming back (or its finalizers) means a controller still reconciles it.
 MAX_REMOVALS = 5
@@ -55,6 +59,7 @@ class Teardown:
     source_uid: str | None
     recorded_uid: str | None
     own: set[tuple[str, str]]  # (kind, name) of this HC's objects in its (maybe shared) namespace
+    dst: Kube | None = None
     guard: str = "passed"
     warnings: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
@@ -101,7 +106,7 @@ def preflight(opts: TeardownOptions, kube: Kube, destination: Callable[[], Kube]
     hcp = kube.namespace(f"{ns}-{name}")
     recorded_uid = _annotations(hcp).get(SOURCE_UID)
     source_uid = hc["metadata"]["uid"] if hc else recorded_uid
-    context, problem = "", None
+    context, problem, dst = "", None, None
     try:
         dst = destination()
         context, where = dst.context, f"{ns}/{name} on the destination (context '{dst.context}')"
@@ -116,7 +121,11 @@ def preflight(opts: TeardownOptions, kube: Kube, destination: Callable[[], Kube]
     )  # fmt: skip
     own = {(o["kind"], name_of(o)) for o in [*([hc] if hc else []), *objects.nodepools_of(ref, pools)]}
     own |= {("Secret", name_of(s)) for s in secrets} | {("ConfigMap", name_of(c)) for c in configmaps}
-    t = Teardown(opts, kube, reporter, context, hc, source_uid, recorded_uid, own)
+    own |= {tuple(ref.split("/", 1)) for ref in json.loads(_annotations(hcp).get(CONFIG) or "[]")}  # type: ignore[misc]
+    # A Secret another HC or its NodePools reference is theirs too: never ours to delete.
+    others = [o for o in [*kube.list(HC, ns), *pools] if (o["kind"], name_of(o)) not in own]
+    own -= {(kind, n) for o in others for n in objects.referenced_names(o) for kind in ("Secret", "ConfigMap")}
+    t = Teardown(opts, kube, reporter, context, hc, source_uid, recorded_uid, own, dst)
     if problem and not opts.force:
         raise PreflightError(f"{problem}; nothing was changed (--force skips this check)")
     if problem:
@@ -129,9 +138,11 @@ def preflight(opts: TeardownOptions, kube: Kube, destination: Callable[[], Kube]
 def build_plan(t: Teardown) -> Plan:
     plan = Plan("teardown")
     plan.add(_step("record source identity", partial(_record, t)))
+    plan.add(_step("pause", partial(_pause, t)))
     plan.add(_step("scale down control plane", partial(_scale_down, t), after=partial(_wait_pods, t)))
     for rule in teardown_order():
         plan.add(_step(f"remove {rule.kind}s", partial(_remove, t, rule), after=partial(_wait_gone, t, rule)))
+    plan.add(_step("remove its Secrets and ConfigMaps", partial(_own_config, t)))
     plan.add(_step("delete HCP namespace", partial(_hcp_namespace, t)))
     plan.add(_step("clean up HC namespace", partial(_hc_namespace, t)))
     return plan
@@ -165,8 +176,22 @@ def _step(name: str, changes: Callable[[], list[Change]], after: Callable[[], No
 def _record(t: Teardown) -> list[Change]:
     if t.hc is None or t.recorded_uid == t.source_uid or t.kube.namespace(t.hcp_ns) is None:
         return []
-    do = partial(t.kube.annotate_namespace, t.hcp_ns, {SOURCE_UID: t.source_uid})
-    return [Change(f"annotate Namespace {t.hcp_ns} with {SOURCE_UID}={t.source_uid}", do)]
+    config = json.dumps(sorted(f"{k}/{n}" for k, n in t.own if k in ("Secret", "ConfigMap")))
+    do = partial(t.kube.annotate_namespace, t.hcp_ns, {SOURCE_UID: t.source_uid, CONFIG: config})
+    return [Change(f"annotate Namespace {t.hcp_ns} with {SOURCE_UID}={t.source_uid} and its config's names", do)]
+
+
+def _pause(t: Teardown) -> list[Change]:
+    """Paused, HyperShift stops reconciling: it would scale the control plane back up and put
+    finalizers back while we remove them. `backup --keep-paused` has usually done it already."""
+    out = []
+    for rule in (HC, NODEPOOL):
+        ns, items = _targets(t, rule)
+        for o in items:
+            if o["spec"].get("pausedUntil") != "true":
+                do = partial(t.kube.merge_patch, rule, ns, name_of(o), {"spec": {"pausedUntil": "true"}})
+                out.append(Change(f"pause {rule.kind} {ns}/{name_of(o)}", do))
+    return out
 
 
 def _scale_down(t: Teardown) -> list[Change]:
@@ -309,6 +334,28 @@ def _hc_namespace(t: Teardown) -> list[Change]:
     more = f" and {len(others) - 5} more" if len(others) > 5 else ""
     kept = f"Namespace {ns}: it also holds {', '.join(others[:5])}{more}"
     return [Change(f"keep {kept}", partial(t.kept.append, kept))]
+
+
+def _own_config(t: Teardown) -> list[Change]:
+    """This HC's Secrets and ConfigMaps in the shared namespace (pull secret, keys, ...): the
+    source has no use for them now, but each goes only if the destination has it already."""
+    out = []
+    for rule in (rule_for("Secret", "hc"), rule_for("ConfigMap", "hc")):
+        names = [name_of(o) for o in t.kube.list(rule, t.opts.namespace) if (rule.kind, name_of(o)) in t.own]
+        out += [_config_change(t, rule, name) for name in names]
+    return out
+
+
+def _config_change(t: Teardown, rule: KindRule, name: str) -> Change:
+    what = f"{rule.kind} {t.opts.namespace}/{name}"
+    if t.dst is not None and t.dst.get(rule, t.opts.namespace, name) is not None:
+        return Change(f"delete {what} (the destination has it)", partial(_delete_config, t, rule, name, what))
+    return Change(f"keep {what}: the destination does not have it", partial(t.kept.append, what))
+
+
+def _delete_config(t: Teardown, rule: KindRule, name: str, what: str) -> None:
+    if t.kube.delete(rule, t.opts.namespace, name):
+        t.removed.append(what)
 
 
 def result(t: Teardown, timings: dict[str, float]) -> dict[str, Any]:

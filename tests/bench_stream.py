@@ -120,6 +120,7 @@ class ToolRun:
     size: int  # bytes of the snapshot it uploaded
     peak_rss: int  # bytes, the child's VmHWM as the kernel reports it on exit
     cpu: float  # user + system seconds of the CLI process
+    s3_cpu: float  # user + system seconds the sandbox's S3 server spent meanwhile
 
 
 def run_cli(sb: Sandbox, tmp: Path, *args: str) -> tuple[dict, float, resource.struct_rusage]:
@@ -142,18 +143,28 @@ def run_cli(sb: Sandbox, tmp: Path, *args: str) -> tuple[dict, float, resource.s
     return json.loads(out.read_text()), wall, usage
 
 
+def s3_server_cpu(sb: Sandbox) -> float:
+    """CPU seconds the sandbox's S3 server (one `weed mini` process) has used so far."""
+    pid = (sb.cfg.pids / "s3.pid").read_text().strip()
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
 def tool(sb: Sandbox, tmp: Path, n: int) -> ToolRun:
     """The real `backup` verb, as a user runs it; its objects are deleted afterwards."""
     prefix = f"bench-{n}"
+    s3_cpu = s3_server_cpu(sb)
     try:
         res, wall, usage = run_cli(
             sb, tmp, "backup", "--hc", HC_NAME, "-n", HC_NS, "--bucket", sb.env["HCMIGRATE_BUCKET"],
             "--prefix", prefix, "--dir", str(tmp / f"bundle-{n}"),
         )  # fmt: skip
+        s3_cpu = s3_server_cpu(sb) - s3_cpu
     finally:
         delete_prefix(sb, prefix)
     step, size = res["timings_seconds"]["etcd snapshot"], res["snapshot_size"]
-    return ToolRun(wall, step, size, peak_rss=usage.ru_maxrss * 1024, cpu=usage.ru_utime + usage.ru_stime)
+    cpu = usage.ru_utime + usage.ru_stime
+    return ToolRun(wall, step, size, peak_rss=usage.ru_maxrss * 1024, cpu=cpu, s3_cpu=s3_cpu)
 
 
 def baseline_rss(sb: Sandbox, tmp: Path) -> int:

@@ -123,6 +123,14 @@ def assert_torn_down(m: Migrated, others: list[dict[str, Any]]) -> None:
     assert gone(sb, "namespace", HCP_NS), "the control-plane namespace is still there"
     # bystander lives in `clusters` (and so do secrets that are no one's): it stays.
     assert not gone(sb, "namespace", HC_NS)
+    # example's own Secrets and ConfigMaps there go (the destination has them); no one else's.
+    items = sb.source.kubectl().get("secrets,configmaps", "-n", HC_NS)["items"]
+    left = {(o["kind"], o["metadata"]["name"]) for o in items}
+    ours = {("Secret", "example-pull-secret"), ("Secret", "example-ssh-key"), ("Secret", "audit-webhook"),
+            ("Secret", "example-etcd-encryption-key"), ("ConfigMap", "user-ca-bundle"),
+            ("ConfigMap", "machineconfig-extra")}  # fmt: skip
+    assert not left & ours
+    assert {("Secret", "unrelated-secret"), ("Secret", "bystander-pull-secret")} <= left
     assert bystander(sb) == others
     assert keys(sb, m.prefix) == m.backup_keys
     assert (m.bundle / "manifest.json").is_file()

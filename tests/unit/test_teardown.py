@@ -142,6 +142,12 @@ class FakeKube:
             self._gone(rule, ns, name)
         return True
 
+    def merge_patch(self, rule: KindRule, ns: str, name: str, patch: Obj) -> Obj:
+        self.writes.append(f"patch {name}")
+        o = self.store[(rule.plural, ns, name)]
+        o["spec"].update(patch.get("spec", {}))
+        return copy.deepcopy(o)
+
     def delete(self, rule: KindRule, ns: str, name: str) -> bool:
         self.writes.append(f"delete {name}")
         o = self.store.get((rule.plural, ns, name))
@@ -196,6 +202,7 @@ def test_only_this_hcs_nodepools_and_the_whole_control_plane_namespace_are_remov
     changes = dry_run(plan, NullReporter())
     assert kube.writes == []
     assert changes == [
+        "pause: pause NodePool clusters/example-a",
         "remove NodePools: delete NodePool clusters/example-a after removing its finalizers "
         "hypershift.openshift.io/finalizer",
         "remove Machines: delete Machine clusters-example/m-1 after removing its finalizers machine.cluster.x-k8s.io",
