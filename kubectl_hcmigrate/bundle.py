@@ -171,8 +171,7 @@ def verify_files(files: Mapping[str, bytes]) -> Manifest:
     for relpath, expected in manifest.files.items():
         if relpath not in files:
             raise PreflightError(
-                f"bundle file {relpath} is listed in manifest.json but missing: the bundle is "
-                f"incomplete; {_AGAIN}"
+                f"bundle file {relpath} is listed in manifest.json but missing: the bundle is incomplete; {_AGAIN}"
             )
         actual = sha256_hex(files[relpath])
         if actual != expected:
@@ -251,8 +250,7 @@ def load_objects(bundle: Bundle) -> list[BundleObject]:
         except (ValueError, KeyError, TypeError, AttributeError, yaml.YAMLError) as e:
             reason = (str(e).strip("'\"") or type(e).__name__).splitlines()[0]
             raise PreflightError(
-                f"bundle file {relpath} does not hold an object this tool restores ({reason}); "
-                f"{_AGAIN}"
+                f"bundle file {relpath} does not hold an object this tool restores ({reason}); {_AGAIN}"
             ) from None
     return out
 

@@ -71,9 +71,7 @@ def main(
     context: Optional[str] = typer.Option(  # noqa: UP045
         None, "--context", help="Kubeconfig context of the source management cluster."
     ),
-    output: OutputFormat = typer.Option(
-        OutputFormat.text, "-o", "--output", help="Output format: text or json."
-    ),
+    output: OutputFormat = typer.Option(OutputFormat.text, "-o", "--output", help="Output format: text or json."),
     version: bool = typer.Option(
         False, "--version", callback=_version_callback, is_eager=True, help="Print the version."
     ),
@@ -133,12 +131,8 @@ def _bucket_target(
 
 
 HcOpt = Annotated[str, typer.Option("--hc", envvar="HC_CLUSTER_NAME", help="HostedCluster name.")]
-NsOpt = Annotated[
-    str, typer.Option("-n", "--namespace", envvar="HC_CLUSTER_NS", help="HostedCluster namespace.")
-]
-BucketOpt = Annotated[
-    str, typer.Option("--bucket", envvar=["BUCKET_NAME", "HCMIGRATE_BUCKET"], help="S3 bucket.")
-]
+NsOpt = Annotated[str, typer.Option("-n", "--namespace", envvar="HC_CLUSTER_NS", help="HostedCluster namespace.")]
+BucketOpt = Annotated[str, typer.Option("--bucket", envvar=["BUCKET_NAME", "HCMIGRATE_BUCKET"], help="S3 bucket.")]
 PrefixOpt = Annotated[str, typer.Option("--prefix", help="Key prefix inside the bucket.")]
 RegionOpt = Annotated[Optional[str], typer.Option("--region", help="The bucket's AWS region.")]  # noqa: UP045
 EndpointOpt = Annotated[
@@ -163,9 +157,7 @@ def backup(
         Optional[Path],  # noqa: UP045
         typer.Option("--dir", envvar="BACKUP_DIR", help="Where to write the bundle."),
     ] = None,
-    keep_paused: Annotated[
-        bool, typer.Option("--keep-paused", help="Leave the source paused (to migrate).")
-    ] = False,
+    keep_paused: Annotated[bool, typer.Option("--keep-paused", help="Leave the source paused (to migrate).")] = False,
     region: RegionOpt = None,
     endpoint_url: EndpointOpt = None,
     aws_creds: CredsOpt = None,

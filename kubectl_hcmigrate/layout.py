@@ -49,8 +49,7 @@ def parse_backup_id(backup_id: str) -> datetime:
         return datetime.strptime(backup_id, _ID_FORMAT).replace(tzinfo=timezone.utc)
     except ValueError:
         raise PreflightError(
-            f"backup id {backup_id!r} is not of the form YYYYMMDDTHHMMSSZ (UTC); "
-            "pick one from `list`"
+            f"backup id {backup_id!r} is not of the form YYYYMMDDTHHMMSSZ (UTC); pick one from `list`"
         ) from None
 
 

@@ -97,11 +97,7 @@ def _refs_of(objs: Iterable[Mapping[str, Any]]) -> set[str]:
 
 def nodepools_of(hc: Mapping[str, Any], nodepools: Iterable[Obj]) -> list[Obj]:
     """The HC's NodePools: linked by `spec.clusterName`, in the HC's namespace."""
-    return [
-        np
-        for np in nodepools
-        if _cluster_name(np) == name_of(hc) and namespace_of(np) in ("", namespace_of(hc))
-    ]
+    return [np for np in nodepools if _cluster_name(np) == name_of(hc) and namespace_of(np) in ("", namespace_of(hc))]
 
 
 def _owned_by_other(secret_name: str, own: str, others: set[str]) -> bool:
@@ -131,11 +127,7 @@ def select_hc_namespace_objects(
     other_names = {name_of(h) for h in others} | {_cluster_name(np) for np in theirs}
 
     def by_prefix(name: str) -> bool:
-        return (
-            name.startswith(f"{own}-")
-            and name not in other_refs
-            and not _owned_by_other(name, own, other_names)
-        )
+        return name.startswith(f"{own}-") and name not in other_refs and not _owned_by_other(name, own, other_names)
 
     chosen_secrets = [s for s in secrets if name_of(s) in refs or by_prefix(name_of(s))]
     chosen_configmaps = [c for c in configmaps if name_of(c) in refs]
@@ -165,8 +157,7 @@ def _annotations(secret: Mapping[str, Any]) -> Mapping[str, Any]:
 GENERATED_SECRETS: tuple[GeneratedSecretRule, ...] = (
     GeneratedSecretRule(
         lambda s: _type(s) == "kubernetes.io/service-account-token",
-        why="signed by the source's service account key, useless on the destination, "
-        "which mints its own",
+        why="signed by the source's service account key, useless on the destination, which mints its own",
     ),
     GeneratedSecretRule(
         lambda s: (

@@ -9,6 +9,7 @@ loopback address. So the tool's exact production command line works unchanged.
 from __future__ import annotations
 
 import base64
+import contextlib
 import http.client
 import json
 import os
@@ -53,7 +54,7 @@ class HostedEtcd:
     def make_pki(self) -> None:
         ca_dir = self.tls / "etcd-ca"
         ca = pki.make_ca(ca_dir, "ca")
-        ips = tuple(self.cfg.member_ip(i) for i in range(self.cfg.etcd_members)) + ("127.0.0.1",)
+        ips = (*tuple(self.cfg.member_ip(i) for i in range(self.cfg.etcd_members)), "127.0.0.1")
         pki.make_cert(self.tls / "server", "server", ca, cn="etcd-server", dns=("localhost",), ips=ips)
         pki.make_cert(self.tls / "client", "etcd-client", ca, cn="etcd-client")
         # A real container never sees the CA key.
@@ -177,8 +178,6 @@ def remove_mountpoints(state: Path) -> None:
     if others:
         return
     for p in reversed(record.read_text().split()):
-        try:
+        with contextlib.suppress(OSError):
             Path(p).rmdir()
-        except OSError:
-            pass
     record.unlink()

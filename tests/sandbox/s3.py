@@ -176,9 +176,7 @@ def _wait_ready(server: S3Server) -> None:
     raise procs.SandboxError("sandbox: S3 accepted a wrong secret key: auth is not enforced")
 
 
-def start_s3(
-    state_dir: Path, port: int = 18333, bucket: str = "hcmigrate-sandbox", *, https: bool = False
-) -> S3Server:
+def start_s3(state_dir: Path, port: int = 18333, bucket: str = "hcmigrate-sandbox", *, https: bool = False) -> S3Server:
     """Start SeaweedFS; return once the S3 API answers and `bucket` exists.
 
     Its pid goes to state_dir/pids/s3.pid and its log to state_dir/logs/s3.log. With `https`

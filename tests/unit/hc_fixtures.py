@@ -87,9 +87,7 @@ def hostedcluster() -> Obj:
     }
     spec["configuration"]["apiServer"] = {
         "servingCerts": {
-            "namedCertificates": [
-                {"names": ["api.example.com"], "servingCertificate": {"name": "api-serving-cert"}}
-            ]
+            "namedCertificates": [{"names": ["api.example.com"], "servingCertificate": {"name": "api-serving-cert"}}]
         }
     }
     return from_server(hc)
@@ -209,8 +207,6 @@ def manifest() -> layout.Manifest:
         created=layout.utc_timestamp(CREATED),
         source_context="mgmt-1",
         hostedcluster=layout.HostedClusterRef("cesar", NS, "uid-1", "fakeInfraID"),
-        snapshot=layout.SnapshotRef(
-            "bkt", "clusters/cesar/x/etcd-snapshot.db", 1056, SHA, "etcd-0"
-        ),
+        snapshot=layout.SnapshotRef("bkt", "clusters/cesar/x/etcd-snapshot.db", 1056, SHA, "etcd-0"),
         files={"clusters/secret-b.yaml": SHA, "clusters/kustomization.yaml": "b" * 64},
     )

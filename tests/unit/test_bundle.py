@@ -129,9 +129,7 @@ def test_tampered_byte_is_caught(written: Path) -> None:
     data = bytearray((written / SECRET_FILE).read_bytes())
     data[-2] ^= 0x01
     (written / SECRET_FILE).write_bytes(bytes(data))
-    with pytest.raises(
-        PreflightError, match=f"^bundle file {re.escape(SECRET_FILE)} does not match"
-    ) as e:
+    with pytest.raises(PreflightError, match=f"^bundle file {re.escape(SECRET_FILE)} does not match") as e:
         bundle.verify_bundle(written)
     assert "\n" not in str(e.value) and "take a new backup" in str(e.value)
 
@@ -242,9 +240,7 @@ def test_load_objects_rejects_unknown_kinds() -> None:
 
 @pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl (kustomize) not installed")
 def test_kustomize_renders_it(written: Path) -> None:
-    out = subprocess.run(
-        ["kubectl", "kustomize", str(written)], capture_output=True, text=True, check=True
-    ).stdout
+    out = subprocess.run(["kubectl", "kustomize", str(written)], capture_output=True, text=True, check=True).stdout
     docs = list(yaml.safe_load_all(out))
     assert len(docs) == len(EXPECTED_FILES) - 3
     assert json.dumps(docs).count('"kind": "Secret"') == 4

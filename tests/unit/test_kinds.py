@@ -96,9 +96,7 @@ def test_pause_is_stripped_from_hc_nodepools_and_hcp_only() -> None:
 def test_lookup() -> None:
     rule = kinds.rule_for("Secret", "hcp")
     assert (rule.restore_phase, rule.api_version, rule.qualified) == (20, "v1", "secrets")
-    machine = kinds.rule_for_object(
-        {"apiVersion": "cluster.x-k8s.io/v1beta1", "kind": "Machine"}, "hcp"
-    )
+    machine = kinds.rule_for_object({"apiVersion": "cluster.x-k8s.io/v1beta1", "kind": "Machine"}, "hcp")
     assert machine.qualified == "machines.cluster.x-k8s.io"
     assert machine.api_version == "cluster.x-k8s.io/v1beta2"
     # OpenShift's own Machine API has the same kind names: never confuse them.

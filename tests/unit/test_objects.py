@@ -132,18 +132,11 @@ def test_prefix_of_a_longer_named_hc_is_not_taken() -> None:
     east["metadata"]["name"] = "cesar-east"
     east["spec"]["pullSecret"] = {"name": "cesar-shared-by-east"}
     pool = {"metadata": {"name": "p", "namespace": "clusters"}, "spec": {"clusterName": "west"}}
-    candidates = [
-        fx.secret(n)
-        for n in ("cesar-east-pull-secret", "cesar-west-x", "cesar-shared-by-east", "cesar-own")
-    ]
-    secrets, _ = objects.select_hc_namespace_objects(
-        fx.rendered("HostedCluster"), [pool], candidates, [], [east]
-    )
+    candidates = [fx.secret(n) for n in ("cesar-east-pull-secret", "cesar-west-x", "cesar-shared-by-east", "cesar-own")]
+    secrets, _ = objects.select_hc_namespace_objects(fx.rendered("HostedCluster"), [pool], candidates, [], [east])
     assert names(secrets) == {"cesar-west-x", "cesar-own"}  # `west` is not `cesar-west`
     # Without knowing the other HC, the prefix rule alone decides.
-    secrets, _ = objects.select_hc_namespace_objects(
-        fx.rendered("HostedCluster"), [], candidates, []
-    )
+    secrets, _ = objects.select_hc_namespace_objects(fx.rendered("HostedCluster"), [], candidates, [])
     assert len(secrets) == 4
 
 

@@ -12,7 +12,7 @@ from kubectl_hcmigrate.ui import NullReporter
 
 def _plan(log: list[str], fail_at: str | None = None, undo_fails: str | None = None,
           exc: BaseException | None = None) -> Plan:  # fmt: skip
-    def run(name: str):  # noqa: ANN202
+    def run(name: str):
         def f() -> None:
             if name == fail_at:
                 raise exc or StepFailed(f"{name} broke")
@@ -20,7 +20,7 @@ def _plan(log: list[str], fail_at: str | None = None, undo_fails: str | None = N
 
         return f
 
-    def undo(name: str):  # noqa: ANN202
+    def undo(name: str):
         def f() -> None:
             if name == undo_fails:
                 raise RuntimeError("api down")

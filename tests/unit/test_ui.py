@@ -8,7 +8,7 @@ import json
 from kubectl_hcmigrate.ui import TextReporter, human_bytes, print_result
 
 
-def test_terminal_gets_a_bar_with_bytes_rate_and_eta(monkeypatch) -> None:  # noqa: ANN001
+def test_terminal_gets_a_bar_with_bytes_rate_and_eta(monkeypatch) -> None:
     clock = iter([100.0, 102.0])
     monkeypatch.setattr("kubectl_hcmigrate.ui.time.monotonic", lambda: next(clock))
     out = io.StringIO()
@@ -20,7 +20,7 @@ def test_terminal_gets_a_bar_with_bytes_rate_and_eta(monkeypatch) -> None:  # no
     assert "50.0 MiB / 100.0 MiB (50%)" in text and "25.0 MiB/s" in text and "ETA 0:00:02" in text
 
 
-def test_logs_get_plain_lines_without_control_codes(monkeypatch) -> None:  # noqa: ANN001
+def test_logs_get_plain_lines_without_control_codes(monkeypatch) -> None:
     clock = iter([0.0, 10.0])
     monkeypatch.setattr("kubectl_hcmigrate.ui.time.monotonic", lambda: next(clock))
     out = io.StringIO()
