@@ -11,8 +11,9 @@ say() { printf '\n\033[1m## %s\033[0m\n' "$*"; }
 
 say "bring up the sandbox"
 $PY -m tests.sandbox up
+state=$($PY -c 'from tests.sandbox.config import SandboxConfig; print(SandboxConfig.from_env().state)')
 # shellcheck disable=SC1091
-. .sandbox/env
+. "$state/env"
 k() { "$HCMIGRATE_SANDBOX_BIN/kubectl" "$@"; }
 hcm() { $PY -m kubectl_hcmigrate "$@"; }
 
@@ -21,7 +22,7 @@ k --context source get hostedclusters,nodepools -n clusters
 k --context source get pods -n clusters-example
 
 say "backup (keep it paused: this is a migration)"
-hcm backup --hc example -n clusters --bucket "$HCMIGRATE_BUCKET" --keep-paused --dir .sandbox/demo-bundle
+hcm backup --hc example -n clusters --bucket "$HCMIGRATE_BUCKET" --keep-paused --dir "$state/demo-bundle"
 
 say "restore on destination (the demo plays the HyperShift operator and reports the cluster up)"
 (
