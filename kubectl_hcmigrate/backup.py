@@ -127,6 +127,7 @@ def build_plan(b: Backup) -> Plan:
         Step(
             "etcd snapshot",
             lambda: _snapshot(b),
+            undo=lambda: _drop_orphan_snapshot(b),
             changes=lambda: [
                 f"stream an etcd snapshot from {b.hcp_ns}/{b.etcd_pods[0]} to s3://{b.opts.bucket.bucket}/{b.layout.snapshot_key}"
             ],
@@ -172,7 +173,15 @@ def _quiesce(b: Backup, ctl: SourceControl) -> None:
 
 def _snapshot(b: Backup) -> SnapshotResult:
     snap = EtcdSnapshotter(b.kube, b.hcp_ns, b.reporter)
-    b.snapshot = snap.snapshot_to_bucket(b.etcd_pods, b.bucket, b.layout.snapshot_key, b.opts.part_size, b.backup_id)
+    try:
+        b.snapshot = snap.snapshot_to_bucket(
+            b.etcd_pods, b.bucket, b.layout.snapshot_key, b.opts.part_size, b.backup_id
+        )
+    except BaseException:
+        # An interrupt can land while S3 creates or completes the upload, where its reply is
+        # lost: clear whatever exists of this backup's own key, finished or not.
+        _forget(b, [b.layout.snapshot_key])
+        raise
     return b.snapshot
 
 
@@ -204,10 +213,32 @@ def _bundle(b: Backup) -> Manifest:
     )  # fmt: skip
     manifest = write_bundle(b.dir, collect_objects(b.kube, hc), meta)
     # Upload every file, the manifest last: without it the backup is incomplete to every reader.
-    for relpath in [*manifest.files, "manifest.json"]:
-        b.bucket.put_bytes(b.layout.bundle_key(relpath), (b.dir / relpath).read_bytes())
+    uploaded: list[str] = []
+    try:
+        for relpath in [*manifest.files, "manifest.json"]:
+            b.bucket.put_bytes(b.layout.bundle_key(relpath), (b.dir / relpath).read_bytes())
+            uploaded.append(b.layout.bundle_key(relpath))
+    except BaseException:
+        _forget(b, uploaded)
+        raise
     b.manifest = manifest
     return manifest
+
+
+def _drop_orphan_snapshot(b: Backup) -> None:
+    """A snapshot whose backup never got its manifest is of no use to anyone: remove it. One
+    with a manifest is a good backup, whatever failed after it: keep it."""
+    if b.snapshot is not None and b.manifest is None:
+        _forget(b, [b.snapshot.key])
+
+
+def _forget(b: Backup, keys: list[str]) -> None:
+    for key in reversed(keys):
+        try:
+            b.bucket.abort_incomplete_uploads(key)
+            b.bucket.delete(key)
+        except Exception as e:  # a warning: the cause of the failure matters more
+            b.reporter.line(f"warning: could not remove s3://{b.opts.bucket.bucket}/{b.bucket.full_key(key)}: {e}")
 
 
 def result(b: Backup, timings: dict[str, float]) -> dict[str, Any]:

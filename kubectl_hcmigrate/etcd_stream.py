@@ -13,6 +13,7 @@ import json
 import os
 import re
 import threading
+import time
 from collections.abc import Sequence
 from typing import Any, Protocol
 
@@ -25,6 +26,7 @@ STDERR_TAIL = 64 * 1024
 # for minutes: idle connections through load balancers are cut well before that.
 KEEPALIVE_SECONDS = 15.0
 READ_TIMEOUT_SECONDS = 120
+HANDSHAKE_ATTEMPTS = 3
 RUN_EXEC_LIMIT = 16 * 1024 * 1024
 
 
@@ -231,24 +233,30 @@ def open_exec(
     from kubernetes.client.exceptions import ApiException
     from kubernetes.stream import stream
 
-    try:
-        client = stream(
-            CoreV1Api(api_client).connect_get_namespaced_pod_exec,
-            pod,
-            namespace,
-            container=container,
-            command=list(argv),
-            stdin=False,
-            stdout=True,
-            stderr=True,
-            tty=False,
-            _preload_content=False,
-            binary=True,  # otherwise output is decoded as text
-        )
-    except ApiException as e:
-        reason = _handshake_reason(str(e.reason))
-        label = command_label(argv)
-        raise ExecFailed(pod, label, None, b"", reason, started=False) from None
+    # The command has not started when the handshake fails, so trying again is safe; an
+    # apiserver or kubelet under load refuses a connection now and then.
+    for attempt in range(HANDSHAKE_ATTEMPTS):
+        try:
+            client = stream(
+                CoreV1Api(api_client).connect_get_namespaced_pod_exec,
+                pod,
+                namespace,
+                container=container,
+                command=list(argv),
+                stdin=False,
+                stdout=True,
+                stderr=True,
+                tty=False,
+                _preload_content=False,
+                binary=True,  # otherwise output is decoded as text
+            )
+            break
+        except (ApiException, OSError) as e:
+            if attempt + 1 == HANDSHAKE_ATTEMPTS or getattr(e, "status", 500) in (400, 401, 403, 404):
+                status = getattr(e, "status", None)
+                reason = _handshake_reason(str(getattr(e, "reason", e))) or (f"HTTP {status}" if status else "")
+                raise ExecFailed(pod, command_label(argv), None, b"", reason, started=False) from None
+            time.sleep(0.5 * 3**attempt)
     # The apiserver answers our pings, so a live connection is never silent this long: past
     # it the connection is dead, and waiting forever would keep the source paused for nothing.
     client.sock.settimeout(READ_TIMEOUT_SECONDS)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -134,3 +136,43 @@ def find_pids(needle: str) -> list[int]:
             if needle in cmd:
                 pids.append(int(p.name))
     return pids
+
+
+SNAPSHOT_CAT = ("cat /var/lib/data/hcmigrate-", "cat /tmp/hcmigrate-")
+
+
+def _mid_file(pid: int) -> bool:
+    """Whether the process has read part, not all, of the snapshot it streams."""
+    fds = Path(f"/proc/{pid}/fd")
+    for fd in fds.iterdir():
+        try:
+            target = os.readlink(fd)
+            if "hcmigrate-" in target and target.endswith(".db"):
+                info = (Path(f"/proc/{pid}/fdinfo") / fd.name).read_text()
+                pos = int(next(line.split()[1] for line in info.splitlines() if line.startswith("pos:")))
+                return 0 < pos < fd.stat().st_size
+        except OSError:
+            continue
+    return False
+
+
+def stop_mid_stream(proc: subprocess.Popen[str], timeout: float = 120) -> int | None:
+    """Freezes (SIGSTOP) the exec'd `cat` of the tool's snapshot once it is part-way through
+    the file, and returns its pid; None if the tool ended first. The caller decides what to
+    cut (the cat, or the tool itself) and must SIGCONT or SIGKILL the cat."""
+    def cats() -> set[int]:
+        return {p for needle in SNAPSHOT_CAT for p in find_pids(needle)}
+
+    # A cat left by an earlier killed run (its stream gone, blocked on a full pipe) is not ours.
+    stale, deadline = cats(), time.monotonic() + timeout
+    while proc.poll() is None and time.monotonic() < deadline:
+        for pid in cats() - stale:
+            try:
+                os.kill(pid, signal.SIGSTOP)
+            except ProcessLookupError:
+                continue
+            if _mid_file(pid):
+                return pid
+            os.kill(pid, signal.SIGCONT)  # not started or already through: look again
+        time.sleep(0.001)
+    return None

@@ -3,6 +3,7 @@ and the source ends as it began (or stays paused when asked), whatever fails."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -21,7 +22,6 @@ from tests.e2e.helpers import (
     HCP_NS,
     assert_no_secrets,
     bystander,
-    find_pids,
     hcm,
     hcm_popen,
     incomplete_uploads,
@@ -29,6 +29,7 @@ from tests.e2e.helpers import (
     put_back,
     s3,
     source_state,
+    stop_mid_stream,
 )  # fmt: skip
 from tests.sandbox.harness import Sandbox
 
@@ -164,45 +165,39 @@ def test_preflight_failures_change_nothing(
 
 
 def test_stream_cut_mid_transfer_leaves_nothing(sandbox: Sandbox, tmp_path: Path) -> None:
-    before = source_state(sandbox)
-    proc = hcm_popen(sandbox, "backup", "--hc", "example", "--prefix", "cut", "--part-size-mib", "5",
+    before, prefix = source_state(sandbox), f"cut-{uuid.uuid4().hex[:8]}"
+    proc = hcm_popen(sandbox, "backup", "--hc", "example", "--prefix", prefix, "--part-size-mib", "5",
                      "--dir", str(tmp_path / "b"))  # fmt: skip
-    killed = []
-    deadline = time.monotonic() + 120
-    while not killed and proc.poll() is None and time.monotonic() < deadline:
-        for pid in find_pids("cat /var/lib/data/hcmigrate-") + find_pids("cat /tmp/hcmigrate-"):
-            os.kill(pid, signal.SIGKILL)
-            killed.append(pid)
-        time.sleep(0.005)
+    cat = stop_mid_stream(proc)
+    assert cat is not None, "the exec'd cat was never caught mid-file"
+    os.kill(cat, signal.SIGKILL)  # the process serving the stream dies half-way
     out, err = proc.communicate(timeout=120)
-    assert killed, "the exec'd cat was never seen"
     assert proc.returncode == 4, err
     assert "put back" in err
     assert_no_secrets(sandbox, out, err)
-    assert keys(sandbox, "cut/") == []
-    assert incomplete_uploads(sandbox, "cut/") == []
+    assert keys(sandbox, f"{prefix}/") == []
+    assert incomplete_uploads(sandbox, f"{prefix}/") == []
     assert source_state(sandbox) == before
 
 
 def _kill_when_streaming(proc: subprocess.Popen, sig: signal.Signals) -> None:
-    """Sends `sig` to the tool while the snapshot is streaming out of the pod."""
-    deadline = time.monotonic() + 120
-    while proc.poll() is None and time.monotonic() < deadline:
-        if find_pids("cat /var/lib/data/hcmigrate-") or find_pids("cat /tmp/hcmigrate-"):
-            proc.send_signal(sig)
-            return
-        time.sleep(0.005)
-    raise AssertionError("the snapshot stream was never seen")
+    """Sends `sig` to the tool while the snapshot is part-way through the stream."""
+    cat = stop_mid_stream(proc)
+    assert cat is not None, "the snapshot stream was never caught mid-file"
+    proc.send_signal(sig)
+    time.sleep(0.5)  # the tool reacts while the stream is still frozen half-way
+    with contextlib.suppress(ProcessLookupError):  # gone with the connection the tool dropped
+        os.kill(cat, signal.SIGCONT)
 
 
 def test_sigterm_mid_stream_puts_the_source_back(sandbox: Sandbox, tmp_path: Path) -> None:
-    before = source_state(sandbox)
-    proc = hcm_popen(sandbox, "backup", "--hc", "example", "--prefix", "term", "--part-size-mib", "5",
+    before, prefix = source_state(sandbox), f"term-{uuid.uuid4().hex[:8]}"
+    proc = hcm_popen(sandbox, "backup", "--hc", "example", "--prefix", prefix, "--part-size-mib", "5",
                      "--dir", str(tmp_path / "b"))  # fmt: skip
     _kill_when_streaming(proc, signal.SIGTERM)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
-    assert keys(sandbox, "term/") == [] and incomplete_uploads(sandbox, "term/") == []
+    assert keys(sandbox, f"{prefix}/") == [] and incomplete_uploads(sandbox, f"{prefix}/") == []
     assert source_state(sandbox) == before
 
 
