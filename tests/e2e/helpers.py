@@ -160,6 +160,7 @@ def stop_mid_stream(proc: subprocess.Popen[str], timeout: float = 120) -> int | 
     """Freezes (SIGSTOP) the exec'd `cat` of the tool's snapshot once it is part-way through
     the file, and returns its pid; None if the tool ended first. The caller decides what to
     cut (the cat, or the tool itself) and must SIGCONT or SIGKILL the cat."""
+
     def cats() -> set[int]:
         return {p for needle in SNAPSHOT_CAT for p in find_pids(needle)}
 
