@@ -42,7 +42,7 @@ class BackupOptions:
     bucket: BucketTarget
     dir: Path | None = None
     keep_paused: bool = False
-    part_size: int = 64 << 20
+    part_size: int = 8 << 20
 
 
 @dataclass

@@ -144,6 +144,27 @@ CredsOpt = Annotated[
     typer.Option("--aws-creds", envvar="AWS_CREDS", help="AWS credentials file (the runbook's)."),
 ]
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Print every change; change nothing.")]
+# Also accepted after the verb, as in `teardown --context source --to-context destination`.
+ContextOpt = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option("--context", help="Kubeconfig context of the source management cluster."),
+]
+ToContextOpt = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option("--to-context", help="Kubeconfig context of the destination management cluster."),
+]
+ToKubeconfigOpt = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option("--to-kubeconfig", envvar="MGMT2_KUBECONFIG", help="Destination kubeconfig (else --kubeconfig)."),
+]
+
+
+def _source(ctx: typer.Context, context: str | None) -> KubeTarget:
+    return KubeTarget(kubeconfig=ctx.obj.kube.kubeconfig, context=context or ctx.obj.kube.context)
+
+
+def _destination(ctx: typer.Context, kubeconfig: str | None, context: str | None) -> KubeTarget:
+    return KubeTarget(kubeconfig=kubeconfig or ctx.obj.kube.kubeconfig, context=context)
 
 
 @app.command()
@@ -152,6 +173,7 @@ def backup(
     hc: HcOpt,
     bucket: BucketOpt,
     namespace: NsOpt = "clusters",
+    context: ContextOpt = None,
     prefix: PrefixOpt = "",
     dir: Annotated[
         Optional[Path],  # noqa: UP045
@@ -161,9 +183,7 @@ def backup(
     region: RegionOpt = None,
     endpoint_url: EndpointOpt = None,
     aws_creds: CredsOpt = None,
-    part_size_mib: Annotated[
-        int, typer.Option("--part-size-mib", min=5, max=5120, help="S3 multipart part size.")
-    ] = 64,
+    part_size_mib: Annotated[int, typer.Option("--part-size-mib", min=5, max=5120, help="S3 multipart part size.")] = 8,
     dry_run: DryRunOpt = False,
 ) -> None:
     """Pause the HC, stream its etcd snapshot into S3 and write its object bundle."""
@@ -175,7 +195,7 @@ def backup(
         bucket=_bucket_target(bucket, prefix, region, endpoint_url, aws_creds),
         dir=dir, keep_paused=keep_paused, part_size=part_size_mib << 20,
     )  # fmt: skip
-    raise typer.Exit(commands.backup(ctx.obj.kube, opts, dry_run=dry_run, output=ctx.obj.output))
+    raise typer.Exit(commands.backup(_source(ctx, context), opts, dry_run=dry_run, output=ctx.obj.output))
 
 
 def _seconds(value: str, flag: str) -> int:
@@ -202,14 +222,8 @@ def restore(
         Optional[str],  # noqa: UP045
         typer.Option("--backup-id", help="The backup to restore (default: the newest complete one)."),
     ] = None,
-    to_context: Annotated[
-        Optional[str],  # noqa: UP045
-        typer.Option("--to-context", help="Kubeconfig context of the destination management cluster."),
-    ] = None,
-    to_kubeconfig: Annotated[
-        Optional[str],  # noqa: UP045
-        typer.Option("--to-kubeconfig", envvar="MGMT2_KUBECONFIG", help="Destination kubeconfig (else --kubeconfig)."),
-    ] = None,
+    to_context: ToContextOpt = None,
+    to_kubeconfig: ToKubeconfigOpt = None,
     with_nodes: Annotated[
         bool, typer.Option("--with-nodes", help="Also restore the CAPI machine objects, to keep the nodes.")
     ] = False,
@@ -235,23 +249,8 @@ def restore(
         source_dir=source_dir, backup_id=backup_id, with_nodes=with_nodes,
         url_expiry=_seconds(url_expiry, "--url-expiry"), timeout=_seconds(timeout, "--timeout"), wait=not no_wait,
     )  # fmt: skip
-    destination = KubeTarget(kubeconfig=to_kubeconfig or ctx.obj.kube.kubeconfig, context=to_context)
+    destination = _destination(ctx, to_kubeconfig, to_context)
     raise typer.Exit(commands.restore(destination, opts, dry_run=dry_run, output=ctx.obj.output))
-
-
-# Also accepted after the verb, as in `teardown --context source --to-context destination`.
-ContextOpt = Annotated[
-    Optional[str],  # noqa: UP045
-    typer.Option("--context", help="Kubeconfig context of the source management cluster."),
-]
-ToContextOpt = Annotated[
-    Optional[str],  # noqa: UP045
-    typer.Option("--to-context", help="Kubeconfig context of the destination management cluster."),
-]
-ToKubeconfigOpt = Annotated[
-    Optional[str],  # noqa: UP045
-    typer.Option("--to-kubeconfig", envvar="MGMT2_KUBECONFIG", help="Destination kubeconfig (else --kubeconfig)."),
-]
 
 
 @app.command()
@@ -276,8 +275,7 @@ def teardown(
     from kubectl_hcmigrate.teardown import TeardownOptions
 
     opts = TeardownOptions(name=hc, namespace=namespace, force=force, timeout=_seconds(timeout, "--timeout"))
-    source = KubeTarget(kubeconfig=ctx.obj.kube.kubeconfig, context=context or ctx.obj.kube.context)
-    destination = KubeTarget(kubeconfig=to_kubeconfig or ctx.obj.kube.kubeconfig, context=to_context)
+    source, destination = _source(ctx, context), _destination(ctx, to_kubeconfig, to_context)
     raise typer.Exit(commands.teardown(source, destination, opts, yes=yes, dry_run=dry_run, output=ctx.obj.output))
 
 

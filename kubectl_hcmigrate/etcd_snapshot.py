@@ -132,6 +132,7 @@ class EtcdSnapshotter:
                 bucket.upload_stream(
                     key, stream, part_size=part_size, finish=finish, expected_size=total or None,
                     on_progress=lambda done: self.reporter.progress(label, done, total),
+                    sha256=lambda: verifier.finish().sha256,  # it hashes every byte already
                 )  # fmt: skip
             finally:
                 reader.close()

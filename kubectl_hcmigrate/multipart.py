@@ -8,6 +8,7 @@ CompleteMultipartUpload, and any failure aborts the upload instead of leaving an
 from __future__ import annotations
 
 import hashlib
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import AbstractContextManager
@@ -16,7 +17,10 @@ from typing import Any, Protocol
 from kubectl_hcmigrate.s3errors import S3Error
 
 MiB = 1024 * 1024
-DEFAULT_PART_SIZE = 64 * MiB
+# Small parts, several in flight: S3 takes parts in parallel, and memory stays near
+# (IN_FLIGHT + 1) parts. 10,000 parts of 8 MiB hold 78 GiB, well past etcd's 8 GiB quota.
+DEFAULT_PART_SIZE = 8 * MiB
+IN_FLIGHT = 4
 MIN_PART_SIZE = 5 * MiB  # S3's minimum for every part but the last
 MAX_PARTS = 10_000
 
@@ -42,10 +46,13 @@ def upload(
     on_progress: Callable[[int], None] | None = None,
     finish: Callable[[], object] | None = None,
     expected_size: int | None = None,
+    sha256: Callable[[], str] | None = None,
 ) -> tuple[str, int, str]:
     """(etag, size, sha256) of the completed object; on any exception, abort and re-raise.
 
     `errors` maps client exceptions to ours; `finish` runs after EOF, before completion.
+    `sha256`, when the caller already hashes every byte (the snapshot verifier does), gives
+    the whole object's hex digest after `finish`, so the data is not hashed twice.
     """
     if part_size < MIN_PART_SIZE:
         raise ValueError(f"part_size must be at least {MIN_PART_SIZE} bytes")
@@ -53,11 +60,13 @@ def upload(
         upload_id = client.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
     ids = {"Bucket": bucket, "Key": key, "UploadId": upload_id}
     try:
-        parts, size, sha = _send_parts(client, ids, reader, part_size, errors, on_progress)
+        parts, size, sha = _send_parts(client, ids, reader, part_size, errors, on_progress, hash_data=sha256 is None)
         if expected_size is not None and size != expected_size:
             raise S3Error(f"read {size} bytes for {key}, expected {expected_size}")
         if finish is not None:
             finish()
+        if sha256 is not None:
+            sha = sha256()
         with errors():
             done = client.complete_multipart_upload(**ids, MultipartUpload={"Parts": parts})
         return done["ETag"], size, sha
@@ -77,37 +86,38 @@ def _send_parts(
     part_size: int,
     errors: Callable[[], AbstractContextManager[None]],
     on_progress: Callable[[int], None] | None,
+    *,
+    hash_data: bool = True,
 ) -> tuple[list[dict[str, Any]], int, str]:
     def send(number: int, body: bytearray) -> dict[str, Any]:
         with errors():
             etag = client.upload_part(**ids, PartNumber=number, Body=body)["ETag"]
         return {"PartNumber": number, "ETag": etag}
 
-    # One part uploads while the next is read: memory stays near two parts.
+    # Up to IN_FLIGHT parts upload while the next is read: memory stays near IN_FLIGHT + 1 parts.
     digest, parts, size, number = hashlib.sha256(), [], 0, 0
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="s3-part")
-    pending: Future[dict[str, Any]] | None = None
+    pool = ThreadPoolExecutor(max_workers=IN_FLIGHT, thread_name_prefix="s3-part")
+    pending: deque[Future[dict[str, Any]]] = deque()
     try:
         while True:
+            if len(pending) == IN_FLIGHT:
+                parts.append(pending.popleft().result())  # in order: parts stays sorted
             buf = _fill(reader, part_size, size, on_progress)
-            digest.update(buf)
+            if hash_data:
+                digest.update(buf)
             size += len(buf)
-            if pending is not None:
-                parts.append(pending.result())
-                pending = None
             if not buf and number:  # the end fell on a part boundary
                 break
             number += 1
             if number > MAX_PARTS:
                 raise S3Error(f"more than {MAX_PARTS} parts: use a larger part size")
-            pending = pool.submit(send, number, buf)
+            pending.append(pool.submit(send, number, buf))
             if len(buf) < part_size:
-                parts.append(pending.result())
-                pending = None
                 break
+        while pending:
+            parts.append(pending.popleft().result())
     finally:
-        if pending is not None:
-            wait([pending])  # let it land, so that the abort that follows removes it
+        wait(pending)  # let them land, so that the abort that follows removes them
         pool.shutdown(wait=True)
     return parts, size, digest.hexdigest()
 

@@ -121,6 +121,7 @@ class Bucket:
         on_progress: Callable[[int], None] | None = None,
         finish: Callable[[], object] | None = None,
         expected_size: int | None = None,
+        sha256: Callable[[], str] | None = None,
     ) -> UploadResult:
         """Multipart-upload `reader` to its end, then tag the object with sha256 and size.
 
@@ -138,6 +139,7 @@ class Bucket:
             on_progress=on_progress,
             finish=finish,
             expected_size=expected_size,
+            sha256=sha256,
         )
         try:
             with self._errors(key=key):

@@ -156,13 +156,23 @@ def _mid_file(pid: int) -> bool:
     return False
 
 
-def stop_mid_stream(proc: subprocess.Popen[str], timeout: float = 120) -> int | None:
+def _mount_ns(pid: int) -> str:
+    try:
+        return os.readlink(f"/proc/{pid}/ns/mnt")
+    except OSError:
+        return ""
+
+
+def stop_mid_stream(sb: Sandbox, proc: subprocess.Popen[str], timeout: float = 120) -> int | None:
     """Freezes (SIGSTOP) the exec'd `cat` of the tool's snapshot once it is part-way through
     the file, and returns its pid; None if the tool ended first. The caller decides what to
     cut (the cat, or the tool itself) and must SIGCONT or SIGKILL the cat."""
+    # Only cats run by this sandbox's etcd kwok (its mount namespace): other sandboxes stream too.
+    kwok = int((sb.cfg.pids / "source-kwok-kwok-etcd-0.pid").read_text())
+    ours = _mount_ns(kwok)
 
     def cats() -> set[int]:
-        return {p for needle in SNAPSHOT_CAT for p in find_pids(needle)}
+        return {p for needle in SNAPSHOT_CAT for p in find_pids(needle) if _mount_ns(p) == ours}
 
     # A cat left by an earlier killed run (its stream gone, blocked on a full pipe) is not ours.
     stale, deadline = cats(), time.monotonic() + timeout

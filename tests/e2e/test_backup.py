@@ -147,8 +147,9 @@ def test_dry_run_changes_nothing(sandbox: Sandbox, tmp_path: Path) -> None:
         (["--hc", "nope"], {}, "HostedCluster clusters/nope not found"),
         (["--hc", "example"], {"AWS_SECRET_ACCESS_KEY": "wrong-secret-value-123"}, "refused the credentials"),
         (["--hc", "example", "--bucket", "no-such-bucket"], {}, "does not exist"),
+        (["--hc", "example", "--context", "nope"], {}, "kubeconfig has no context 'nope' for the source cluster"),
     ],
-    ids=["unknown-hc", "wrong-s3-secret", "missing-bucket"],
+    ids=["unknown-hc", "wrong-s3-secret", "missing-bucket", "wrong-context"],
 )
 def test_preflight_failures_change_nothing(
     sandbox: Sandbox, tmp_path: Path, args: list[str], env: dict, message: str
@@ -168,7 +169,7 @@ def test_stream_cut_mid_transfer_leaves_nothing(sandbox: Sandbox, tmp_path: Path
     before, prefix = source_state(sandbox), f"cut-{uuid.uuid4().hex[:8]}"
     proc = hcm_popen(sandbox, "backup", "--hc", "example", "--prefix", prefix, "--part-size-mib", "5",
                      "--dir", str(tmp_path / "b"))  # fmt: skip
-    cat = stop_mid_stream(proc)
+    cat = stop_mid_stream(sandbox, proc)
     assert cat is not None, "the exec'd cat was never caught mid-file"
     os.kill(cat, signal.SIGKILL)  # the process serving the stream dies half-way
     out, err = proc.communicate(timeout=120)
@@ -180,9 +181,9 @@ def test_stream_cut_mid_transfer_leaves_nothing(sandbox: Sandbox, tmp_path: Path
     assert source_state(sandbox) == before
 
 
-def _kill_when_streaming(proc: subprocess.Popen, sig: signal.Signals) -> None:
+def _kill_when_streaming(sb: Sandbox, proc: subprocess.Popen, sig: signal.Signals) -> None:
     """Sends `sig` to the tool while the snapshot is part-way through the stream."""
-    cat = stop_mid_stream(proc)
+    cat = stop_mid_stream(sb, proc)
     assert cat is not None, "the snapshot stream was never caught mid-file"
     proc.send_signal(sig)
     time.sleep(0.5)  # the tool reacts while the stream is still frozen half-way
@@ -194,7 +195,7 @@ def test_sigterm_mid_stream_puts_the_source_back(sandbox: Sandbox, tmp_path: Pat
     before, prefix = source_state(sandbox), f"term-{uuid.uuid4().hex[:8]}"
     proc = hcm_popen(sandbox, "backup", "--hc", "example", "--prefix", prefix, "--part-size-mib", "5",
                      "--dir", str(tmp_path / "b"))  # fmt: skip
-    _kill_when_streaming(proc, signal.SIGTERM)
+    _kill_when_streaming(sandbox, proc, signal.SIGTERM)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
     assert keys(sandbox, f"{prefix}/") == [] and incomplete_uploads(sandbox, f"{prefix}/") == []
@@ -205,7 +206,7 @@ def test_rerun_after_a_killed_backup_puts_the_source_back(sandbox: Sandbox, tmp_
     before, prefix = source_state(sandbox), f"killed-{uuid.uuid4().hex[:8]}"
     proc = hcm_popen(sandbox, "backup", "--hc", "example", "--prefix", prefix, "--part-size-mib", "5",
                      "--dir", str(tmp_path / "b1"))  # fmt: skip
-    _kill_when_streaming(proc, signal.SIGKILL)
+    _kill_when_streaming(sandbox, proc, signal.SIGKILL)
     proc.communicate(timeout=60)
     stranded = source_state(sandbox)
     assert stranded["hc_paused"] == "true" and stranded["replicas"]["kube-apiserver"] == 0
