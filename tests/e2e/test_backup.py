@@ -97,18 +97,24 @@ def _check_bundle(sb: Sandbox, res: dict, hcp_expect: dict[str, int]) -> dict[st
     return files
 
 
-def test_plain_backup(sandbox: Sandbox, tmp_path: Path) -> None:
-    before, others = source_state(sandbox), bystander(sandbox)
-    res = _backup(sandbox, tmp_path, prefix="plain")
+def _backup_and_check(sb: Sandbox, tmp_path: Path, prefix: str, hcp_kinds: dict[str, int]) -> tuple[dict, dict]:
+    """A plain backup, checked end to end; the source and bystander end as they began."""
+    before, others = source_state(sb), bystander(sb)
+    res = _backup(sb, tmp_path, prefix=prefix)
     assert res["etcd_pod"] == "etcd-0"
-    _check_snapshot(sandbox, res, tmp_path)
-    files = _check_bundle(sandbox, res, {
+    _check_snapshot(sb, res, tmp_path)
+    files = _check_bundle(sb, res, hcp_kinds)
+    assert source_state(sb) == before
+    assert bystander(sb) == others
+    return res, files
+
+
+def test_plain_backup(sandbox: Sandbox, tmp_path: Path) -> None:
+    res, files = _backup_and_check(sandbox, tmp_path, "plain", {
         "HostedControlPlane": 1, "Cluster": 1, "AWSCluster": 1, "AWSMachineTemplate": 1, "AWSMachine": 2,
         "MachineDeployment": 1, "MachineSet": 1, "Machine": 2, "Secret": 6,
     })  # fmt: skip
     assert files["clusters"] == EXPECTED_HC_NS
-    assert source_state(sandbox) == before
-    assert bystander(sandbox) == others
     # Nothing left in the etcd pod.
     argv = [str(sandbox.bin / "kubectl"), f"--kubeconfig={sandbox.kubeconfig}", "exec", "-n", HCP_NS, "etcd-0",
             "-c", "etcd", "--", "ls", "/var/lib/data", "/tmp"]  # fmt: skip
@@ -220,17 +226,11 @@ def test_rerun_after_a_killed_backup_puts_the_source_back(sandbox: Sandbox, tmp_
 
 
 def test_ha_two_nodepools(ha_sandbox: Sandbox, tmp_path: Path) -> None:
-    before, others = source_state(ha_sandbox), bystander(ha_sandbox)
-    res = _backup(ha_sandbox, tmp_path, prefix="ha")
-    assert res["etcd_pod"] == "etcd-0"
-    _check_snapshot(ha_sandbox, res, tmp_path)
-    files = _check_bundle(ha_sandbox, res, {
+    _, files = _backup_and_check(ha_sandbox, tmp_path, "ha", {
         "HostedControlPlane": 1, "Cluster": 1, "AWSCluster": 1, "AWSMachineTemplate": 2, "AWSMachine": 4,
         "MachineDeployment": 2, "MachineSet": 2, "Machine": 4, "Secret": 7,
     })  # fmt: skip
     assert {"nodepool-example-us-east-2a.yaml", "nodepool-example-us-east-2b.yaml"} <= files["clusters"]
-    assert source_state(ha_sandbox) == before
-    assert bystander(ha_sandbox) == others
 
 
 def test_ha_uses_the_next_ready_member(ha_sandbox: Sandbox, tmp_path: Path) -> None:
