@@ -23,10 +23,10 @@ from kubectl_hcmigrate.kube import Kube, KubeError
 from kubectl_hcmigrate.objects import name_of
 from kubectl_hcmigrate.pipeline import Plan, Step
 from kubectl_hcmigrate.report import PreflightError, StepFailed
-from kubectl_hcmigrate.restore import BACKUP_ID, SOURCE_UID
+from kubectl_hcmigrate.restore import SOURCE_UID
 from kubectl_hcmigrate.source_state import HC, NODEPOOL
+from kubectl_hcmigrate.teardown_guard import annotations_of, guard_problem, leftovers
 from kubectl_hcmigrate.ui import Reporter
-from kubectl_hcmigrate.wait import condition_state
 
 Obj = dict[str, Any]
 WORKLOADS = ("deployments", "statefulsets")
@@ -75,36 +75,11 @@ def _ref(opts: TeardownOptions) -> Obj:
     return {"metadata": {"name": opts.name, "namespace": opts.namespace}}
 
 
-def _annotations(obj: Obj | None) -> dict[str, str]:
-    return ((obj or {}).get("metadata") or {}).get("annotations") or {}
-
-
-def guard_problem(dst_hc: Obj | None, source_uid: str | None, *, where: str, uid_required: bool) -> str | None:
-    """Why the source may not be torn down, or None; `where` names the destination's HC."""
-    if dst_hc is None:
-        return f"HostedCluster {where} not found: restore it there first, or check --to-context"
-    if source_uid is not None and dst_hc["metadata"].get("uid") == source_uid:
-        return f"HostedCluster {where} is the source's own: point --to-context at the destination cluster"
-    marks = _annotations(dst_hc)
-    if not marks.get(BACKUP_ID) or not marks.get(SOURCE_UID):
-        return f"HostedCluster {where} has no {SOURCE_UID} and {BACKUP_ID}: it was not restored by hcmigrate"
-    if source_uid is not None and marks[SOURCE_UID] != source_uid:
-        return (
-            f"HostedCluster {where} comes from another backup ({SOURCE_UID} {marks[SOURCE_UID]}, but the "
-            f"source's uid is {source_uid}): restore this cluster's backup there first"
-        )
-    if source_uid is None and uid_required:
-        return "the source HostedCluster is gone and its control-plane namespace has no hcmigrate record"
-    if (available := condition_state(dst_hc, "Available")) != "True":
-        return f"HostedCluster {where} is not Available ({available}): wait until its restore finishes"
-    return None
-
-
 def preflight(opts: TeardownOptions, kube: Kube, destination: Callable[[], Kube], reporter: Reporter) -> Teardown:
     ns, name = opts.namespace, opts.name
     hc = kube.get(HC, ns, name)
     hcp = kube.namespace(f"{ns}-{name}")
-    recorded_uid = _annotations(hcp).get(SOURCE_UID)
+    recorded_uid = annotations_of(hcp).get(SOURCE_UID)
     source_uid = hc["metadata"]["uid"] if hc else recorded_uid
     context, problem, dst = "", None, None
     try:
@@ -121,7 +96,7 @@ def preflight(opts: TeardownOptions, kube: Kube, destination: Callable[[], Kube]
     )  # fmt: skip
     own = {(o["kind"], name_of(o)) for o in [*([hc] if hc else []), *objects.nodepools_of(ref, pools)]}
     own |= {("Secret", name_of(s)) for s in secrets} | {("ConfigMap", name_of(c)) for c in configmaps}
-    own |= {tuple(ref.split("/", 1)) for ref in json.loads(_annotations(hcp).get(CONFIG) or "[]")}  # type: ignore[misc]
+    own |= {tuple(ref.split("/", 1)) for ref in json.loads(annotations_of(hcp).get(CONFIG) or "[]")}  # type: ignore[misc]
     # A Secret another HC or its NodePools reference is theirs too: never ours to delete.
     others = [o for o in [*kube.list(HC, ns), *pools] if (o["kind"], name_of(o)) not in own]
     own -= {(kind, n) for o in others for n in objects.referenced_names(o) for kind in ("Secret", "ConfigMap")}
@@ -299,28 +274,6 @@ def _delete_namespace(t: Teardown, ns: str) -> None:
         why = "; ".join(c.get("message", "") for c in conditions if c.get("status") == "True") or "unknown why"
         raise StepFailed(f"Namespace {ns} is still terminating after {t.opts.timeout:.0f}s: {why}")
     t.removed.append(f"Namespace {ns}")
-
-
-# What every namespace holds without anyone putting it there: no reason to keep one.
-DEFAULT_CONTENT: dict[str, Callable[[Obj], bool]] = {
-    "Event": lambda o: True,  # history, not content
-    "ConfigMap": lambda o: name_of(o) in ("kube-root-ca.crt", "openshift-service-ca.crt"),
-    "ServiceAccount": lambda o: name_of(o) in ("default", "builder", "deployer"),
-    "RoleBinding": lambda o: name_of(o) in ("system:image-pullers", "system:image-builders", "system:deployers"),
-    "Secret": objects.is_generated_secret,  # service account tokens and their registry configs
-}
-
-
-def leftovers(contents: list[Obj], own: set[tuple[str, str]], owner_uid: str | None) -> list[str]:
-    """What in the HC namespace is someone else's: while anything is, the namespace stays."""
-
-    def someone_elses(o: Obj) -> bool:
-        owners = {r.get("uid") for r in o["metadata"].get("ownerReferences") or []}
-        if (o["kind"], name_of(o)) in own or (owner_uid is not None and owner_uid in owners):
-            return False
-        return not DEFAULT_CONTENT.get(o["kind"], lambda _: False)(o)
-
-    return sorted({f"{o['kind']} {name_of(o)}" for o in contents if someone_elses(o)})
 
 
 def _hc_namespace(t: Teardown) -> list[Change]:

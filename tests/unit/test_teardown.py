@@ -13,7 +13,8 @@ from kubectl_hcmigrate.kinds import KindRule, rule_for
 from kubectl_hcmigrate.pipeline import RunFailed, dry_run, execute
 from kubectl_hcmigrate.report import Outcome, StepFailed
 from kubectl_hcmigrate.restore import BACKUP_ID, SOURCE_UID
-from kubectl_hcmigrate.teardown import Teardown, TeardownOptions, guard_problem, leftovers
+from kubectl_hcmigrate.teardown import Teardown, TeardownOptions
+from kubectl_hcmigrate.teardown_guard import guard_problem, leftovers
 from kubectl_hcmigrate.ui import NullReporter
 
 Obj = dict[str, Any]

@@ -1,0 +1,61 @@
+"""teardown's rules, apart from the calls that act on them: whether the destination vouches
+for the source's hosted cluster, and what in a shared namespace belongs to someone else."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from kubectl_hcmigrate import objects
+from kubectl_hcmigrate.objects import name_of
+from kubectl_hcmigrate.restore import BACKUP_ID, SOURCE_UID
+from kubectl_hcmigrate.wait import condition_state
+
+Obj = dict[str, Any]
+
+
+def annotations_of(obj: Obj | None) -> dict[str, str]:
+    return ((obj or {}).get("metadata") or {}).get("annotations") or {}
+
+
+def guard_problem(dst_hc: Obj | None, source_uid: str | None, *, where: str, uid_required: bool) -> str | None:
+    """Why the source may not be torn down, or None; `where` names the destination's HC."""
+    if dst_hc is None:
+        return f"HostedCluster {where} not found: restore it there first, or check --to-context"
+    if source_uid is not None and dst_hc["metadata"].get("uid") == source_uid:
+        return f"HostedCluster {where} is the source's own: point --to-context at the destination cluster"
+    marks = annotations_of(dst_hc)
+    if not marks.get(BACKUP_ID) or not marks.get(SOURCE_UID):
+        return f"HostedCluster {where} has no {SOURCE_UID} and {BACKUP_ID}: it was not restored by hcmigrate"
+    if source_uid is not None and marks[SOURCE_UID] != source_uid:
+        return (
+            f"HostedCluster {where} comes from another backup ({SOURCE_UID} {marks[SOURCE_UID]}, but the "
+            f"source's uid is {source_uid}): restore this cluster's backup there first"
+        )
+    if source_uid is None and uid_required:
+        return "the source HostedCluster is gone and its control-plane namespace has no hcmigrate record"
+    if (available := condition_state(dst_hc, "Available")) != "True":
+        return f"HostedCluster {where} is not Available ({available}): wait until its restore finishes"
+    return None
+
+
+# What every namespace holds without anyone putting it there: no reason to keep one.
+DEFAULT_CONTENT: dict[str, Callable[[Obj], bool]] = {
+    "Event": lambda o: True,  # history, not content
+    "ConfigMap": lambda o: name_of(o) in ("kube-root-ca.crt", "openshift-service-ca.crt"),
+    "ServiceAccount": lambda o: name_of(o) in ("default", "builder", "deployer"),
+    "RoleBinding": lambda o: name_of(o) in ("system:image-pullers", "system:image-builders", "system:deployers"),
+    "Secret": objects.is_generated_secret,  # service account tokens and their registry configs
+}
+
+
+def leftovers(contents: list[Obj], own: set[tuple[str, str]], owner_uid: str | None) -> list[str]:
+    """What in the HC namespace is someone else's: while anything is, the namespace stays."""
+
+    def someone_elses(o: Obj) -> bool:
+        owners = {r.get("uid") for r in o["metadata"].get("ownerReferences") or []}
+        if (o["kind"], name_of(o)) in own or (owner_uid is not None and owner_uid in owners):
+            return False
+        return not DEFAULT_CONTENT.get(o["kind"], lambda _: False)(o)
+
+    return sorted({f"{o['kind']} {name_of(o)}" for o in contents if someone_elses(o)})
