@@ -84,19 +84,18 @@ def test_dry_run_lists_changes_and_runs_nothing() -> None:
     assert log == []
 
 
-def test_a_failure_after_changes_without_undo_needs_attention() -> None:
+@pytest.mark.parametrize(
+    "exc", [RuntimeError("api gone"), PreflightError("cannot reach the cluster")], ids=["error", "refusal"]
+)
+def test_a_failure_after_changes_without_undo_needs_attention(exc: Exception) -> None:
+    """Not "put back" (nothing was undone), and not "refused" (something was changed)."""
+
+    def fail() -> None:
+        raise exc
+
     plan = Plan("restore")
     plan.add(Step("apply", lambda: None, changes=lambda: ["create HostedCluster"]))
-    plan.add(Step("wait", lambda: (_ for _ in ()).throw(RuntimeError("api gone"))))
-    with pytest.raises(RunFailed) as failed:
-        execute(plan, NullReporter())
-    assert failed.value.outcome is Outcome.FAILED_NEEDS_ATTENTION
-
-
-def test_a_refusal_after_changes_is_not_called_a_refusal() -> None:
-    plan = Plan("restore")
-    plan.add(Step("apply", lambda: None, changes=lambda: ["create HostedCluster"]))
-    plan.add(Step("check", lambda: (_ for _ in ()).throw(PreflightError("cannot reach the cluster"))))
+    plan.add(Step("wait", fail))
     with pytest.raises(RunFailed) as failed:
         execute(plan, NullReporter())
     assert failed.value.outcome is Outcome.FAILED_NEEDS_ATTENTION
