@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from kubectl_hcmigrate import __version__, objects
-from kubectl_hcmigrate.bundle import write_bundle
+from kubectl_hcmigrate.bundle import check_bundle_dir, write_bundle
 from kubectl_hcmigrate.etcd_snapshot import EtcdSnapshotter, SnapshotResult, ready_etcd_pods
 from kubectl_hcmigrate.kinds import rule_for, rules_in_scope
 from kubectl_hcmigrate.kube import Kube
@@ -67,7 +67,7 @@ class Backup:
         return objects.hcp_namespace(self.hc)
 
 
-def preflight(opts: BackupOptions, kube: Kube, bucket: Any, reporter: Reporter, *, dry_run: bool) -> Backup:
+def preflight(opts: BackupOptions, kube: Kube, bucket: Any, reporter: Reporter) -> Backup:
     ns, name = opts.namespace, opts.name
     hc = kube.get(HC, ns, name)
     if hc is None:
@@ -87,18 +87,18 @@ def preflight(opts: BackupOptions, kube: Kube, bucket: Any, reporter: Reporter, 
     pods = ready_etcd_pods(kube, hcp_ns)
     if not pods:
         raise PreflightError(f"no Ready etcd pod in {hcp_ns}: the snapshot needs a healthy member")
-    # A dry run only reads: the write probe would be a change.
-    bucket.preflight(probe_write=not dry_run)
+    bucket.preflight()  # a dry run's bucket (s3store.DryRunBucket) skips the write probe
     pools = objects.nodepools_of(hc, kube.list(NODEPOOL, ns))
-    # A record left by an interrupted run is the truth about what was there before.
-    state = recorded(hc) or SourceState.observe(hc, pools, kube.workloads("deployments", hcp_ns))
-    state.nodepools = {np: state.nodepools.get(np) for np in (objects.name_of(p) for p in pools)} | state.nodepools
+    observed = SourceState.observe(hc, pools, kube.workloads("deployments", hcp_ns))
+    # A record left by an interrupted run is the truth about what was there before; a pool
+    # added since that run keeps its current setting.
+    state = recorded(hc) or observed
+    state.nodepools = {**observed.nodepools, **state.nodepools}
     backup_id = new_backup_id()
     # Keys relative to --prefix: the bucket adapter adds it, full_key() shows it.
     layout = BackupLayout("", ns, name, backup_id)
     folder = opts.dir or Path(f"{ns}-{name}-{backup_id}")
-    if folder.exists() and any(folder.iterdir()):
-        raise PreflightError(f"bundle directory {folder} is not empty: pass an empty or new --dir")
+    check_bundle_dir(folder)
     return Backup(opts, kube, bucket, reporter, hc, state, pods, backup_id, layout, folder)
 
 

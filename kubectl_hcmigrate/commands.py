@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from kubectl_hcmigrate.options import KubeTarget, OutputFormat
@@ -13,7 +13,7 @@ from kubectl_hcmigrate.report import EXIT_CODES, HcmigrateError, Outcome
 from kubectl_hcmigrate.ui import TextReporter, print_result
 
 
-def _fail(output: OutputFormat, outcome: Outcome, message: str, undo_errors: list[str] = ()) -> int:  # type: ignore[assignment]
+def _fail(output: OutputFormat, outcome: Outcome, message: str, undo_errors: Sequence[str] = ()) -> int:
     sys.stderr.write(f"error: {message}\n")
     for err in undo_errors:
         sys.stderr.write(f"error: {err}\n")
@@ -64,9 +64,11 @@ def backup(kube_target: KubeTarget, opts: Any, *, dry_run: bool, output: OutputF
     def body(reporter: TextReporter) -> dict[str, Any]:
         from kubectl_hcmigrate import backup as verb
         from kubectl_hcmigrate.kube import Kube
-        from kubectl_hcmigrate.s3store import Bucket
+        from kubectl_hcmigrate.s3store import Bucket, DryRunBucket
 
-        b = verb.preflight(opts, Kube(kube_target, "source"), Bucket(opts.bucket), reporter, dry_run=dry_run)
+        # A dry run's bucket reads but never writes (restic's dry backend), so no step checks.
+        bucket = DryRunBucket(Bucket(opts.bucket)) if dry_run else Bucket(opts.bucket)
+        b = verb.preflight(opts, Kube(kube_target, "source"), bucket, reporter)
         return _plan_and_run(verb, b, reporter, dry_run=dry_run)
 
     return run(output, body)

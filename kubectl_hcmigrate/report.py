@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
 
 
 class Outcome(str, enum.Enum):
@@ -20,7 +19,7 @@ class Outcome(str, enum.Enum):
     INTERRUPTED = "INTERRUPTED"
 
 
-# The documented exit codes (README "Exit codes"). 2 is the CLI's usage error.
+# The documented exit codes (README "Exit codes"); 2, a usage error, comes from the CLI parser.
 EXIT_CODES: dict[Outcome, int] = {
     Outcome.SUCCEEDED: 0,
     Outcome.SUCCEEDED_WITH_WARNINGS: 0,
@@ -30,7 +29,6 @@ EXIT_CODES: dict[Outcome, int] = {
     Outcome.TIMED_OUT: 5,
     Outcome.INTERRUPTED: 130,
 }
-EXIT_USAGE = 2
 
 
 class HcmigrateError(Exception):
@@ -47,17 +45,3 @@ class PreflightError(HcmigrateError):
 
 class StepFailed(HcmigrateError):
     """A step failed after changes were made."""
-
-
-@dataclass
-class Report:
-    """Collects warnings and errors by scope instead of printing them as they happen."""
-
-    warnings: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-
-    def warn(self, scope: str, message: str) -> None:
-        self.warnings.append(f"{scope}: {message}")
-
-    def error(self, scope: str, message: str) -> None:
-        self.errors.append(f"{scope}: {message}")

@@ -254,7 +254,9 @@ def _tags(sha256: str, size: int) -> list[dict[str, str]]:
 class DryRunBucket:
     """restic's dry backend: reads go to the bucket, writes are recorded and not sent."""
 
-    _READS = frozenset({"head", "get_bytes", "open_reader", "list_keys", "list_incomplete_uploads", "presign_get"})
+    _READS = frozenset(
+        {"head", "get_bytes", "open_reader", "list_keys", "list_incomplete_uploads", "presign_get", "full_key"}
+    )
 
     def __init__(self, bucket: Bucket) -> None:
         self._bucket = bucket
