@@ -138,18 +138,21 @@ class Kube:
             content_type="application/merge-patch+json",
         )  # fmt: skip
 
-    def apply(self, rule: KindRule, obj: Obj, *, dry_run: bool = False) -> Obj:
-        """Server-side apply under our own field manager."""
+    def create(self, rule: KindRule, obj: Obj) -> bool:
+        """Creates the object; False when one of that name is already there, which is left as it is.
+
+        Never an update: what a controller or a person changed on the destination since stays."""
         meta = obj["metadata"]
         version = self.version_for(rule, obj)
         body = {**obj, "apiVersion": f"{rule.group}/{version}" if rule.group else "v1"}
-        query = [("fieldManager", FIELD_MANAGER), ("force", "true")]
-        if dry_run:
-            query.append(("dryRun", "All"))
-        return self.request(
-            "PATCH", self.path(rule, meta.get("namespace"), meta["name"], version), body,
-            content_type="application/apply-patch+yaml", query=query,
-        )  # fmt: skip
+        try:
+            self.request("POST", self.path(rule, meta.get("namespace"), version=version), body,
+                         query=[("fieldManager", FIELD_MANAGER)])  # fmt: skip
+        except KubeError as e:
+            if e.status == 409 and e.reason == "AlreadyExists":
+                return False
+            raise
+        return True
 
     def delete(self, rule: KindRule, namespace: str | None, name: str) -> bool:
         """False when it was already gone."""

@@ -3,7 +3,8 @@ etcd restored from the snapshot through one presigned URL set on the HostedClust
 
 Preflight only reads: the bundle verifies, the snapshot is there and intact, the destination
 has the CRDs and either no such HC or the one this same backup restored (then the run carries
-on where it stopped). Every write is a server-side apply, so a re-run changes nothing.
+on where it stopped). Objects are only ever created: one already on the destination is kept as it
+is, so a re-run changes nothing and never undoes what HyperShift's controllers did since.
 """
 
 from __future__ import annotations
@@ -65,7 +66,8 @@ class Restore:
     url: str | None  # the HC's restore URL: kept from an earlier run, else presigned at apply time
     preflight_seconds: float = 0.0
     created_namespaces: list[str] = field(default_factory=list)
-    applied: list[str] = field(default_factory=list)
+    created: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)  # already on the destination: left as they were
 
     @property
     def manifest(self) -> Manifest:
@@ -112,6 +114,7 @@ def preflight(opts: RestoreOptions, kube: Kube, bucket: Any, reporter: Reporter)
         _check_crds(kube, opts.with_nodes)
         resumed, url = same_backup(kube.get(HC, ns, name), m, kube.context)
         if not resumed:
+            check_encryption_keys(kube, found, m)
             limit = restore_url.max_length(kube.crd(HC.qualified), kube.version_of(HC.group))
             restore_url.check(bucket.presign_get(key, opts.url_expiry), limit)
     how = "carrying on with the HC it restored before" if resumed else "the HC is not there yet"
@@ -141,6 +144,21 @@ def check_bundle_objects(found: list[BundleObject], m: Manifest) -> None:
     for key in objects.encryption_key_names(hcs[0]):
         if key not in secrets:
             raise PreflightError(f"the bundle lacks the etcd encryption key secret {key}: the snapshot is unreadable")
+
+
+def check_encryption_keys(kube: Kube, found: list[BundleObject], m: Manifest) -> None:
+    """An encryption key secret already on the destination would be kept, so it must be the backup's:
+    with any other key the restored etcd cannot be decrypted."""
+    hc = next(o.obj for o in found if o.rule == HC and objects.name_of(o.obj) == m.hostedcluster.name)
+    ours = {objects.name_of(o.obj): o.obj for o in found if o.rule == SECRET}
+    for name in objects.encryption_key_names(hc):
+        theirs = kube.get(SECRET, m.hostedcluster.namespace, name)
+        if theirs is not None and theirs.get("data") != ours[name].get("data"):
+            raise PreflightError(
+                f"Secret {m.hostedcluster.namespace}/{name} on context '{kube.context}' holds another etcd "
+                f"encryption key than backup {m.backup_id}: the snapshot would not decrypt with it. "
+                "Delete that secret if it is a leftover, or restore into another namespace"
+            )
 
 
 def same_backup(existing: dict[str, Any] | None, m: Manifest, context: str) -> tuple[bool, str | None]:
@@ -196,18 +214,22 @@ def _failing(r: Restore, what: str) -> Iterator[None]:
         raise StepFailed(f"{what} on context '{r.kube.context}' failed: {scrub(str(e))}") from None
 
 
-def _apply(r: Restore, batch: list[BundleObject]) -> None:
+def _create(r: Restore, batch: list[BundleObject]) -> None:
     for o in batch:
         body = objects.clean(o.obj, o.rule)
         hook = HOOKS.get(o.rule)
-        with _failing(r, f"apply {_label(o)}"):
-            r.kube.apply(o.rule, hook.prepare(r, body) if hook else body)
-        r.applied.append(_label(o))
+        with _failing(r, f"create {_label(o)}"):
+            created = r.kube.create(o.rule, hook.prepare(r, body) if hook else body)
+        (r.created if created else r.kept).append(_label(o))
+        if not created:
+            r.reporter.line(f"{_label(o)} is already on the destination: kept as it is")
 
 
 def _describe(r: Restore, o: BundleObject) -> str:
+    if r.kube.get(o.rule, objects.namespace_of(o.obj), objects.name_of(o.obj)) is not None:
+        return f"keep {_label(o)} (already there)"
     hook = HOOKS.get(o.rule)
-    return _label(o) + (hook.describe(r) if hook else "")
+    return f"create {_label(o)}" + (hook.describe(r) if hook else "")
 
 
 def _create_namespaces(r: Restore) -> None:
@@ -233,7 +255,7 @@ def build_plan(r: Restore) -> Plan:
     for _, group in itertools.groupby(r.objects, key=lambda o: (o.rule.restore_phase, o.rule.scope)):
         batch = list(group)
         kinds = ", ".join(dict.fromkeys(o.rule.kind for o in batch))
-        plan.add(Step(f"apply {kinds} in {objects.namespace_of(batch[0].obj)}", lambda b=batch: _apply(r, b),
+        plan.add(Step(f"create {kinds} in {objects.namespace_of(batch[0].obj)}", lambda b=batch: _create(r, b),
                       changes=lambda b=batch: [_describe(r, o) for o in b]))  # fmt: skip
     if r.opts.wait:
         plan.add(Step("wait for the restored control plane",
@@ -253,8 +275,9 @@ def result(r: Restore, timings: dict[str, float]) -> dict[str, Any]:
         "with_nodes": r.opts.with_nodes,
         "namespaces": r.namespaces,
         "namespaces_created": r.created_namespaces,
-        "objects_applied": len(r.applied),
-        "objects": r.applied,
+        "objects_created": len(r.created),
+        "objects": r.created,
+        "objects_kept": r.kept,
         "snapshot_key": m.snapshot.key,
         "restore_url": safe_url(r.url) if r.url else None,
         "waited": [str(w) for w in wanted(r)] if r.opts.wait else [],

@@ -63,6 +63,10 @@ def leave_destination_empty(sandbox_manager: SandboxManager) -> Iterator[None]:
         delete_restored(sandbox_manager.current)
 
 
+HCP_RULE = kinds.rule_for("HostedControlPlane", "hcp")
+NEWER = "quay.io/openshift-release-dev/ocp-release:4.99.1-x86_64"  # an upgrade made on the destination
+
+
 def backup(sb: Sandbox, tmp_path_factory: pytest.TempPathFactory, prefix: str, *, cached: bool = True) -> dict:
     """A real backup of `example` on `source` (over plain HTTP, as backup allows)."""
     if cached and (sb.cfg, prefix) in _backups:
@@ -224,11 +228,22 @@ def test_restore_from_the_bucket_then_again_changes_nothing(
         assert digest(conn) == hosted_digest(sandbox.etcd)
     assert_nothing_leaks(sandbox, bundle_dir, proc.stdout, proc.stderr)
 
+    # What HyperShift's controllers do after a restore (an upgrade, a rotated secret): a re-run keeps it.
+    dest = sandbox.destination.kubectl()
+    upgrade = json.dumps({"spec": {"releaseImage": NEWER}})
+    dest.run("patch", HCP_RULE.qualified, HC_NAME, "-n", HCP_NS, "--type=merge", "-p", upgrade)
+    rotated = base64.b64encode(b"rotated by the operator").decode()
+    first_secret = next(o for o, r in bundle_objects(bundle_dir) if r.kind == "Secret" and r.scope == "hcp")
+    dest.run("patch", "secret", first_secret["metadata"]["name"], "-n", HCP_NS, "--type=merge",
+             "-p", json.dumps({"data": {"rotated": rotated}}))  # fmt: skip
     before = destination_state(sandbox)
     again, _ = restore(sandbox, https, "--prefix", "rst", "--no-wait")
     assert again.returncode == 0, again.stderr
-    assert json.loads(again.stdout)["resumed"] is True and json.loads(again.stdout)["namespaces_created"] == []
+    rerun = json.loads(again.stdout)
+    assert rerun["resumed"] is True and rerun["namespaces_created"] == [] and rerun["objects_created"] == 0
+    assert len(rerun["objects_kept"]) == out["objects_created"] == len(out["objects"])
     assert destination_state(sandbox) == before
+    assert live(sandbox, HCP_RULE, HCP_NS)[HC_NAME]["spec"]["releaseImage"] == NEWER
 
     # Nobody sets the conditions here: the wait ends with what is missing, and changes nothing.
     waited, seconds = restore(sandbox, https, "--prefix", "rst", "--timeout", "3s")
@@ -278,7 +293,7 @@ def test_restore_with_nodes_from_a_directory_waits_for_the_control_plane(
     out = json.loads(proc.stdout)
     print(f"\nrestore with nodes and the wait (conditions set 2s after the HC): {seconds:.1f}s wall, "
           f"steps {out['timings_seconds']}")  # fmt: skip
-    assert out["objects_applied"] == len(bundle_objects(bundle_dir)) and out["with_nodes"] is True
+    assert out["objects_created"] == len(bundle_objects(bundle_dir)) and out["with_nodes"] is True
     assert "EtcdSnapshotRestored=" in proc.stderr and out["waited"]
     hc = assert_restored(sandbox, bundle_dir, with_nodes=True)
     assert len(hc["spec"]["etcd"]["managed"]["storage"]["restoreSnapshotURL"]) == 1
@@ -302,6 +317,21 @@ def test_an_hc_restored_from_another_backup_is_left_alone(
     proc, _ = restore(sandbox, https, "--prefix", "two", "--no-wait")
     refused(proc, f"restored from backup {older['backup_id']}), not from backup {newer['backup_id']}")
     assert destination_state(sandbox) == before
+
+
+def test_another_encryption_key_on_the_destination_is_refused(
+    sandbox: Sandbox, https: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    res = backup(sandbox, tmp_path_factory, "rst")
+    hc = next(o for o, r in bundle_objects(Path(res["bundle_dir"])) if r == kinds.rule_for("HostedCluster", "hc"))
+    [key_name] = objects.encryption_key_names(hc)
+    dest = sandbox.destination.kubectl()
+    dest.run("create", "namespace", HC_NS)
+    dest.run("create", "secret", "generic", key_name, "-n", HC_NS, "--from-literal=key=c29tZW9uZSBlbHNlJ3M=")
+    before = destination_state(sandbox)
+    proc, _ = restore(sandbox, https, "--prefix", "rst", "--no-wait")
+    refused(proc, f"Secret {HC_NS}/{key_name} on context 'destination' holds another etcd encryption key")
+    assert destination_state(sandbox) == before and destination_namespaces(sandbox) == {HC_NS}
 
 
 def tamper_in_bucket(sb: Sandbox, res: dict, prefix: str) -> None:
@@ -382,7 +412,7 @@ def test_dry_run_lists_every_object_and_changes_nothing(
     changes = json.loads(proc.stdout)["changes"]
     for obj, rule in bundle_objects(Path(res["bundle_dir"])):
         label = f"{rule.kind} {obj['metadata']['namespace']}/{obj['metadata']['name']}"
-        assert sum(c.endswith(": " + label) or (": " + label + " with") in c for c in changes) == 1, label
+        assert sum(c.endswith(": create " + label) or (": create " + label + " with") in c for c in changes) == 1, label
     assert f"would create namespaces: create namespace {HCP_NS}" in proc.stderr
     assert "restoreSnapshotURL [a GET of s3://" in proc.stderr
     assert_nothing_leaks(sandbox, Path(res["bundle_dir"]), proc.stdout, proc.stderr)

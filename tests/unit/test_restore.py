@@ -139,28 +139,30 @@ def plan_names(with_nodes: bool, wait: bool) -> list[str]:
 def test_the_plan_applies_in_dependency_order() -> None:
     assert plan_names(with_nodes=False, wait=True) == [
         "create namespaces",
-        "apply ConfigMap, Secret in clusters",
-        "apply Secret in clusters-cesar",
-        "apply HostedControlPlane in clusters-cesar",
-        "apply Cluster in clusters-cesar",
-        "apply HostedCluster in clusters",
-        "apply NodePool in clusters",
+        "create ConfigMap, Secret in clusters",
+        "create Secret in clusters-cesar",
+        "create HostedControlPlane in clusters-cesar",
+        "create Cluster in clusters-cesar",
+        "create HostedCluster in clusters",
+        "create NodePool in clusters",
         "wait for the restored control plane",
     ]
 
 
 def test_with_nodes_the_machine_objects_come_between_cluster_and_hostedcluster() -> None:
     names = plan_names(with_nodes=True, wait=False)
-    between = names[names.index("apply Cluster in clusters-cesar") + 1 : names.index("apply HostedCluster in clusters")]
-    assert between == [
-        "apply AWSCluster in clusters-cesar",
-        "apply AWSMachineTemplate in clusters-cesar",
-        "apply AWSMachine in clusters-cesar",
-        "apply MachineDeployment in clusters-cesar",
-        "apply MachineSet in clusters-cesar",
-        "apply Machine in clusters-cesar",
+    between = names[
+        names.index("create Cluster in clusters-cesar") + 1 : names.index("create HostedCluster in clusters")
     ]
-    assert names[-1] == "apply NodePool in clusters"
+    assert between == [
+        "create AWSCluster in clusters-cesar",
+        "create AWSMachineTemplate in clusters-cesar",
+        "create AWSMachine in clusters-cesar",
+        "create MachineDeployment in clusters-cesar",
+        "create MachineSet in clusters-cesar",
+        "create Machine in clusters-cesar",
+    ]
+    assert names[-1] == "create NodePool in clusters"
 
 
 def test_url_expiry_and_timeout_out_of_range_are_refused_before_anything_is_read() -> None:
