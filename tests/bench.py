@@ -22,6 +22,11 @@ hosted etcd's, in a sandbox on slot 3 seeded with etcd_mb = 64 and then 1024):
                 quiesce (waits >= 1 s), save, stream, bundle and resume
   tool/raw      tool stream / raw exec; the target is >= 0.9
   tool/ceiling  tool stream / min(raw exec, S3 upload): a streamer cannot beat the slower end
+  CPU bound     the fastest any exec-to-S3 streamer could go on this machine if it cost nothing
+                itself and its two ends overlapped perfectly: cores / (CPU-seconds per MiB of
+                the exec path, from the whole machine's /proc/stat during `tool reader`, + the
+                S3 server's CPU-seconds per MiB during `tool`). bound/raw is the best tool/raw
+                this machine allows; tool/bound is how much of that the tool reaches
   peak RSS      the CLI process's VmHWM (its own rusage from os.wait4), the largest of the runs;
                 `dry RSS` is `backup --dry-run` (same imports, clients and preflight, no
                 snapshot). The target is < 150 MiB, flat across snapshot sizes
@@ -68,6 +73,7 @@ class Row:
     save: float
     raw: float
     reader: float
+    reader_cpu: float
     naive_copy: float
     naive_upload: float
     naive: float
@@ -89,6 +95,12 @@ class Row:
     @property
     def ratio(self) -> float:
         return self.rate(self.stream, self.tool_size) / self.rate(self.raw)
+
+    @property
+    def cpu_bound(self) -> float:
+        """MiB/s: see `CPU bound` in the module's docstring."""
+        per_mib = self.reader_cpu / (self.size / MiB) + self.s3_cpu / (self.tool_size / MiB)
+        return (os.cpu_count() or 1) / per_mib
 
     @property
     def ceiling_ratio(self) -> float:
@@ -134,7 +146,8 @@ def measure(sb: Sandbox, tmp: Path, repeats: int) -> Row:
     m.remove_snapshot(sb)
     med = statistics.median
     return Row(
-        size=size, save=med(runs["save"]), raw=med(runs["raw"]), reader=med(runs["reader"]),
+        size=size, save=med(runs["save"]), raw=med(runs["raw"]), reader=med(r.seconds for r in runs["reader"]),
+        reader_cpu=med(r.machine_cpu for r in runs["reader"]),
         naive_copy=med(n.copy for n in runs["naive"]), naive_upload=med(n.upload for n in runs["naive"]),
         naive=med(n.total for n in runs["naive"]),
         step=med(t.step for t in runs["tool"]), wall=med(t.wall for t in runs["tool"]),
@@ -179,10 +192,11 @@ def print_tables(rows: list[Row], repeats: int) -> None:
     )  # fmt: skip
     _table(
         "the tool against its targets (ratios >= 0.9, peak RSS < 150 MiB and flat)",
-        "size MiB|tool/raw|tool/ceiling|peak RSS MiB|dry RSS MiB|tool CPU s|S3 CPU s",
+        "size MiB|tool/raw|tool/ceiling|CPU bound|bound/raw|tool/bound|peak RSS MiB|dry RSS MiB|tool CPU s|S3 CPU s|exec CPU s",
         [
-            ((r.size / MiB, 1), (r.ratio, 2), (r.ceiling_ratio, 2), (r.rss / MiB, 0), (r.rss_dry / MiB, 0),
-             (r.cpu, 1), (r.s3_cpu, 1))
+            ((r.size / MiB, 1), (r.ratio, 2), (r.ceiling_ratio, 2), (r.cpu_bound, 1),
+             (r.cpu_bound / r.rate(r.raw), 2), (r.rate(r.stream, r.tool_size) / r.cpu_bound, 2),
+             (r.rss / MiB, 0), (r.rss_dry / MiB, 0), (r.cpu, 1), (r.s3_cpu, 1), (r.reader_cpu, 1))
             for r in rows
         ],
     )  # fmt: skip
@@ -204,6 +218,13 @@ def print_verdicts(rows: list[Row]) -> None:
         print(
             f"{r.size / MiB:.0f} MiB: tool/raw = {r.ratio:.2f} ({ok} the >= {RATIO_TARGET} target); "
             f"tool/ceiling = {r.ceiling_ratio:.2f}, the ceiling being {'S3' if r.naive_upload > r.raw else 'exec'}"
+        )
+        gib = 1024 / (r.tool_size / MiB)
+        print(
+            f"  this machine's CPU bound: {r.cpu_bound:.0f} MiB/s on {os.cpu_count()} cores (S3 server "
+            f"{r.s3_cpu * gib:.1f} + exec path {r.reader_cpu * 1024 / (r.size / MiB):.1f} CPU-s/GiB), "
+            f"so at best tool/raw = {r.cpu_bound / r.rate(r.raw):.2f}; the tool reaches "
+            f"{r.rate(r.stream, r.tool_size) / r.cpu_bound:.2f} of that bound"
         )
     peak = max(r.rss for r in rows) / MiB
     ok = "meets" if peak < RSS_TARGET_MIB else "MISSES"

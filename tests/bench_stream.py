@@ -60,8 +60,20 @@ def remove_snapshot(sb: Sandbox) -> None:
     _run(_exec_argv(sb, "rm", "-f", SNAPSHOT))
 
 
-def tool_reader(sb: Sandbox) -> float:
-    """Seconds for the tool's own exec reader and snapshot verifier to drain `cat SNAPSHOT`, in this process."""
+def machine_cpu() -> float:
+    """CPU seconds every process on this machine has used so far (all of /proc/stat but idle and iowait)."""
+    ticks = [int(t) for t in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass(frozen=True)
+class ReaderRun:
+    seconds: float
+    machine_cpu: float  # what the exec path cost the whole machine: apiserver, kwok, `cat` and the reader
+
+
+def tool_reader(sb: Sandbox) -> ReaderRun:
+    """The tool's own exec reader and snapshot verifier draining `cat SNAPSHOT`, in this process."""
     from kubectl_hcmigrate.etcd_stream import open_exec
     from kubectl_hcmigrate.kube import Kube
     from kubectl_hcmigrate.options import KubeTarget
@@ -69,14 +81,15 @@ def tool_reader(sb: Sandbox) -> float:
 
     api = Kube(KubeTarget(kubeconfig=str(sb.kubeconfig), context="source")).api
     verifier, buf = SnapshotVerifier(), bytearray(1 << 20)
-    t0 = time.perf_counter()
+    cpu0, t0 = machine_cpu(), time.perf_counter()
     with open_exec(api, HCP_NS, POD, CONTAINER, ["cat", SNAPSHOT]) as reader:
         stream = VerifyingReader(reader, verifier)
         while stream.readinto(buf):
             pass
         reader.check()
+    seconds, cpu = time.perf_counter() - t0, machine_cpu() - cpu0
     verifier.finish()  # raises unless the snapshot arrived whole
-    return time.perf_counter() - t0
+    return ReaderRun(seconds, cpu)
 
 
 def raw_exec(sb: Sandbox) -> float:
