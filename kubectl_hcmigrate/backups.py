@@ -4,17 +4,19 @@ manifest recorded. Only reads; every refusal is one line saying what to do."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from kubectl_hcmigrate.bundle import Bundle, read_bundle
 from kubectl_hcmigrate.layout import BackupLayout, complete_backup_ids, hc_prefix, latest_backup_id, parse_backup_id
 from kubectl_hcmigrate.report import PreflightError
 from kubectl_hcmigrate.s3errors import ObjectMissing
+from kubectl_hcmigrate.snapshot import SnapshotInvalid, SnapshotVerifier
 from kubectl_hcmigrate.ui import Reporter
 
+_HASH_LABEL = "hash snapshot"
 _HASH_CHUNK = 8 << 20
 
 
@@ -31,7 +33,10 @@ def read_from_bucket(bucket: Any, namespace: str, name: str, backup_id: str | No
             )
     elif backup_id not in complete_backup_ids(keys):
         parse_backup_id(backup_id)  # a malformed id gets its own message
-        raise PreflightError(f"backup {backup_id} is not under {where} or did not finish (no manifest.json)")
+        raise PreflightError(
+            f"backup {backup_id} is not under {where} or did not finish (no manifest.json): "
+            "pick a complete one from `list`"
+        )
     layout = BackupLayout("", namespace, name, backup_id)
     files: dict[str, bytes] = {}
     for key in keys:
@@ -60,8 +65,24 @@ def _the_one_asked_for(bundle: Bundle, namespace: str, name: str, backup_id: str
     return bundle
 
 
+@dataclass(frozen=True)
+class SnapshotCheck:
+    """What was checked of a snapshot object, all of it matching the manifest."""
+
+    key: str  # relative to the bucket's prefix
+    tagged: bool  # it carries a sha256 tag, and the tag matches
+    hashed: bool  # its bytes were read and hashed (no tag, or deep)
+    trailer: bool  # its own trailing SHA-256, etcd's, was checked too (deep)
+
+
 def check_snapshot(bucket: Any, bundle: Bundle, reporter: Reporter) -> str:
     """The snapshot's key relative to the bucket's prefix, once it matches the manifest."""
+    return inspect_snapshot(bucket, bundle, reporter).key
+
+
+def inspect_snapshot(bucket: Any, bundle: Bundle, reporter: Reporter, *, deep: bool = False) -> SnapshotCheck:
+    """The snapshot object is there with the manifest's size and sha256 tag; `deep` reads its
+    bytes too, as an untagged object's always are, and then checks etcd's own trailer."""
     snap, backup_id = bundle.manifest.snapshot, bundle.manifest.backup_id
     where = f"s3://{snap.bucket}/{snap.key}"
     if snap.bucket != bucket.name:
@@ -70,7 +91,7 @@ def check_snapshot(bucket: Any, bundle: Bundle, reporter: Reporter) -> str:
     if bucket.full_key(key) != snap.key:
         raise PreflightError(f"the snapshot of backup {backup_id} ({where}) is not under --prefix: pass the backup's")
     try:
-        size, sha256 = bucket.head(key)
+        size, tag = bucket.head(key)
     except ObjectMissing:
         raise PreflightError(
             f"the etcd snapshot {where} of backup {backup_id} does not exist: it was deleted or moved; "
@@ -80,26 +101,36 @@ def check_snapshot(bucket: Any, bundle: Bundle, reporter: Reporter) -> str:
         raise PreflightError(
             f"the etcd snapshot {where} is {size} bytes, the manifest says {snap.size}: take a new backup"
         )
+    if tag:
+        _same_sha256(tag, snap.sha256, where)
+        if not deep:
+            return SnapshotCheck(key, tagged=True, hashed=False, trailer=False)
     # Without its tag (copied by hand, or a store that drops tags) the object is hashed instead.
-    sha256 = sha256 or _hash(bucket, key, size, reporter)
-    if sha256 != snap.sha256:
+    verifier = _read(bucket, key, size, reporter)
+    # A replaced object is told as such before its trailer is judged: that is the likelier news.
+    _same_sha256(verifier.sha256(), snap.sha256, where)
+    if deep:
+        try:
+            verifier.finish()
+        except SnapshotInvalid as e:
+            raise PreflightError(f"{e} ({where}, backup {backup_id}); take a new backup") from None
+    return SnapshotCheck(key, tagged=bool(tag), hashed=True, trailer=deep)
+
+
+def _same_sha256(found: str, recorded: str, where: str) -> None:
+    if found != recorded:
         raise PreflightError(
-            f"the etcd snapshot {where} has sha256 {sha256}, the manifest says {snap.sha256}: "
+            f"the etcd snapshot {where} has sha256 {found}, the manifest says {recorded}: "
             "it was changed or replaced; take a new backup"
         )
-    return key
 
 
-def _hash(bucket: Any, key: str, size: int, reporter: Reporter) -> str:
-    digest, done, t0 = hashlib.sha256(), 0, time.monotonic()
-    reporter.progress("hash snapshot", 0, size)  # starts the reporter's clock for the rate
-    body = bucket.open_reader(key)
-    try:
-        while chunk := body.read(_HASH_CHUNK):
-            digest.update(chunk)
-            done += len(chunk)
-            reporter.progress("hash snapshot", done, size)
-    finally:
-        body.close()
-    reporter.progress_done("hash snapshot", done, time.monotonic() - t0)
-    return digest.hexdigest()
+def _read(bucket: Any, key: str, size: int, reporter: Reporter) -> SnapshotVerifier:
+    """Every byte of the object through a SnapshotVerifier: one chunk in memory, never a file."""
+    verifier, t0 = SnapshotVerifier(), time.monotonic()
+    reporter.progress(_HASH_LABEL, 0, size)  # starts the reporter's clock for the rate
+    for chunk in bucket.iter_chunks(key, _HASH_CHUNK):
+        verifier.update(chunk)
+        reporter.progress(_HASH_LABEL, verifier.size, size)
+    reporter.progress_done(_HASH_LABEL, verifier.size, time.monotonic() - t0)
+    return verifier

@@ -32,6 +32,11 @@ def _examples(prog: str) -> str:
             "Remove it from the source once it runs on the destination",
             "teardown --hc example -n clusters --context source --to-context destination",
         ),
+        ("List the backups in a bucket, newest first", "list --bucket my-bucket"),
+        (
+            "Check the newest backup of an HC, reading the whole snapshot",
+            "verify --hc example --bucket my-bucket --deep",
+        ),
         ("Print the version as JSON", "-o json version"),
         ("Turn on shell completion (bash, zsh or fish)", "completion bash > ~/.hcmigrate-completion.bash"),
     ]
@@ -143,6 +148,19 @@ CredsOpt = Annotated[
     Optional[str],  # noqa: UP045
     typer.Option("--aws-creds", envvar="AWS_CREDS", help="AWS credentials file (the runbook's)."),
 ]
+FromOpt = Annotated[
+    Optional[Path],  # noqa: UP045
+    typer.Option("--from", envvar="BACKUP_DIR", help="Read the bundle from this directory, not the bucket."),
+]
+BackupIdOpt = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option("--backup-id", help="Which backup (default: the newest complete one)."),
+]
+# Also accepted after the verb, as kubectl users type it: `list -o json`.
+OutputOpt = Annotated[
+    Optional[OutputFormat],  # noqa: UP045
+    typer.Option("-o", "--output", help="Output format: text or json."),
+]
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Print every change; change nothing.")]
 # Also accepted after the verb, as in `teardown --context source --to-context destination`.
 ContextOpt = Annotated[
@@ -214,14 +232,8 @@ def restore(
     bucket: BucketOpt,
     namespace: NsOpt = "clusters",
     prefix: PrefixOpt = "",
-    source_dir: Annotated[
-        Optional[Path],  # noqa: UP045
-        typer.Option("--from", envvar="BACKUP_DIR", help="Read the bundle from this directory, not the bucket."),
-    ] = None,
-    backup_id: Annotated[
-        Optional[str],  # noqa: UP045
-        typer.Option("--backup-id", help="The backup to restore (default: the newest complete one)."),
-    ] = None,
+    source_dir: FromOpt = None,
+    backup_id: BackupIdOpt = None,
     to_context: ToContextOpt = None,
     to_kubeconfig: ToKubeconfigOpt = None,
     with_nodes: Annotated[
@@ -277,6 +289,66 @@ def teardown(
     opts = TeardownOptions(name=hc, namespace=namespace, force=force, timeout=_seconds(timeout, "--timeout"))
     source, destination = _source(ctx, context), _destination(ctx, to_kubeconfig, to_context)
     raise typer.Exit(commands.teardown(source, destination, opts, yes=yes, dry_run=dry_run, output=ctx.obj.output))
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    bucket: BucketOpt,
+    prefix: PrefixOpt = "",
+    hc: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--hc", envvar="HC_CLUSTER_NAME", help="Only this HostedCluster's backups (-n: its namespace)."),
+    ] = None,
+    namespace: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "-n", "--namespace", envvar="HC_CLUSTER_NS", help="Only this namespace (with --hc, default: clusters)."
+        ),
+    ] = None,
+    region: RegionOpt = None,
+    endpoint_url: EndpointOpt = None,
+    aws_creds: CredsOpt = None,
+    output: OutputOpt = None,
+) -> None:
+    """List the backups in the bucket, newest first, complete or not; reads only S3."""
+    from kubectl_hcmigrate import commands
+    from kubectl_hcmigrate.catalog import ListOptions
+
+    opts = ListOptions(
+        bucket=_bucket_target(bucket, prefix, region, endpoint_url, aws_creds),
+        namespace=namespace or ("clusters" if hc else None), name=hc,
+    )  # fmt: skip
+    raise typer.Exit(commands.list_backups(opts, output=output or ctx.obj.output))
+
+
+@app.command()
+def verify(
+    ctx: typer.Context,
+    hc: HcOpt,
+    bucket: BucketOpt,
+    namespace: NsOpt = "clusters",
+    prefix: PrefixOpt = "",
+    source_dir: FromOpt = None,
+    backup_id: BackupIdOpt = None,
+    deep: Annotated[
+        bool, typer.Option("--deep", help="Also read the whole snapshot: its sha256 and etcd's own checksum.")
+    ] = False,
+    region: RegionOpt = None,
+    endpoint_url: EndpointOpt = None,
+    aws_creds: CredsOpt = None,
+    output: OutputOpt = None,
+) -> None:
+    """Check a backup as restore would, changing nothing: bundle files, snapshot size and sha256."""
+    from kubectl_hcmigrate import commands
+    from kubectl_hcmigrate.verify import VerifyOptions
+
+    opts = VerifyOptions(
+        name=hc, namespace=namespace,
+        bucket=_bucket_target(bucket, prefix, region, endpoint_url, aws_creds),
+        source_dir=source_dir, backup_id=backup_id, deep=deep,
+    )  # fmt: skip
+    raise typer.Exit(commands.verify(opts, output=output or ctx.obj.output))
 
 
 def run() -> None:

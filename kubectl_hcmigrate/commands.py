@@ -6,10 +6,10 @@ from __future__ import annotations
 import signal
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from kubectl_hcmigrate.options import KubeTarget, OutputFormat
-from kubectl_hcmigrate.report import EXIT_CODES, HcmigrateError, Outcome
+from kubectl_hcmigrate.report import EXIT_CODES, HcmigrateError, Outcome, nothing_changed
 from kubectl_hcmigrate.ui import TextReporter, print_result
 
 
@@ -30,7 +30,13 @@ def _raise_interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def run(output: OutputFormat, body: Callable[[TextReporter], dict[str, Any]]) -> int:
+class Show(Protocol):
+    """Prints a verb's result (print_result, unless the verb has a form of its own)."""
+
+    def __call__(self, result: dict[str, Any], *, as_json: bool) -> None: ...
+
+
+def run(output: OutputFormat, body: Callable[[TextReporter], dict[str, Any]], show: Show = print_result) -> int:
     """Runs a verb body and turns its result or failure into output and an exit code."""
     from kubectl_hcmigrate.pipeline import RunFailed
 
@@ -45,7 +51,7 @@ def run(output: OutputFormat, body: Callable[[TextReporter], dict[str, Any]]) ->
         return _fail(output, e.outcome, str(e))
     except KeyboardInterrupt:
         return _fail(output, Outcome.INTERRUPTED, "interrupted")
-    print_result(result, as_json=output is OutputFormat.json)
+    show(result, as_json=output is OutputFormat.json)
     return EXIT_CODES[Outcome(result.get("outcome", "SUCCEEDED"))]
 
 
@@ -82,6 +88,29 @@ def restore(destination: KubeTarget, opts: Any, *, dry_run: bool, output: Output
 
         r = verb.preflight(opts, Kube(destination, "destination"), Bucket(opts.bucket), reporter)
         return _plan_and_run(verb, r, reporter, dry_run=dry_run)
+
+    return run(output, body)
+
+
+def list_backups(opts: Any, *, output: OutputFormat) -> int:
+    from kubectl_hcmigrate import catalog
+
+    def body(reporter: TextReporter) -> dict[str, Any]:
+        from kubectl_hcmigrate.s3store import Bucket
+
+        with nothing_changed():
+            return catalog.list_backups(opts, Bucket(opts.bucket))
+
+    return run(output, body, show=catalog.show)
+
+
+def verify(opts: Any, *, output: OutputFormat) -> int:
+    def body(reporter: TextReporter) -> dict[str, Any]:
+        from kubectl_hcmigrate import verify as verb
+        from kubectl_hcmigrate.s3store import Bucket
+
+        with nothing_changed():
+            return verb.verify(opts, Bucket(opts.bucket), reporter)
 
     return run(output, body)
 

@@ -83,10 +83,26 @@ def check_relpath(relpath: str) -> str:
     return relpath
 
 
+def namespace_prefix(prefix: str | None, namespace: str) -> str:
+    """The key prefix (ending in `/`) under which every backup of one namespace's HCs lives."""
+    parts = [normalise_prefix(prefix), _segment(namespace, "namespace")]
+    return "/".join(p for p in parts if p) + "/"
+
+
 def hc_prefix(prefix: str | None, namespace: str, name: str) -> str:
     """The key prefix (ending in `/`) under which every backup of one HC lives."""
-    parts = [normalise_prefix(prefix), _segment(namespace, "namespace"), _segment(name, "name")]
-    return "/".join(p for p in parts if p) + "/"
+    return namespace_prefix(prefix, namespace) + _segment(name, "name") + "/"
+
+
+def scope_prefix(namespace: str | None, name: str | None) -> str:
+    """The key prefix of one HC's backups, of one namespace's (no name), or of all (neither);
+    a name no HC could have is refused, as it cannot be a key segment either."""
+    try:
+        if name:
+            return hc_prefix("", namespace or "", name)
+        return namespace_prefix("", namespace) if namespace else ""
+    except ValueError as e:
+        raise PreflightError(f"{e}: check --hc and -n") from None
 
 
 @dataclass(frozen=True)
@@ -124,6 +140,21 @@ class BackupLayout:
         if not key.startswith(self.bundle_prefix):
             raise ValueError(f"{key!r} is not under {self.bundle_prefix!r}")
         return check_relpath(key[len(self.bundle_prefix) :])
+
+
+def backup_of_key(key: str) -> BackupLayout | None:
+    """The backup a key (relative to the prefix) belongs to, or None for a key that
+    BackupLayout would never write there: the inverse of BackupLayout, for `list`."""
+    parts = key.split("/", 3)
+    if len(parts) < 4 or not is_backup_id(parts[2]):
+        return None
+    try:
+        found = BackupLayout(None, *parts[:3])
+        if key != found.snapshot_key:
+            found.relpath_of(key)  # raises unless it is a bundle file
+    except ValueError:
+        return None
+    return found
 
 
 def complete_backup_ids(keys: Iterable[str]) -> list[str]:

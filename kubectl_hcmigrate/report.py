@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 
 class Outcome(str, enum.Enum):
@@ -45,3 +47,15 @@ class PreflightError(HcmigrateError):
 
 class StepFailed(HcmigrateError):
     """A step failed after changes were made."""
+
+
+@contextmanager
+def nothing_changed() -> Iterator[None]:
+    """Around code that has changed nothing: whatever fails is a refusal (exit 3), never exit
+    1's "something may differ". Verbs that only read run wholly inside it."""
+    try:
+        yield
+    except PreflightError:
+        raise
+    except HcmigrateError as e:
+        raise PreflightError(str(e)) from None

@@ -11,7 +11,7 @@ import configparser
 import hashlib
 import os
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
@@ -171,6 +171,20 @@ class Bucket:
         with self._errors(key=key):
             return self._client.get_object(Bucket=self.name, Key=self._key(key))["Body"]
 
+    def iter_chunks(self, key: str, chunk_size: int) -> Iterator[bytes]:
+        """The object's bytes, at most `chunk_size` at a time: memory stays bounded whatever
+        its size, and a connection lost mid-read is one line like every other S3 error."""
+        body = self.open_reader(key)
+        try:
+            while True:
+                with self._errors(key=key):
+                    chunk = body.read(chunk_size)
+                if not chunk:
+                    return
+                yield chunk
+        finally:
+            body.close()
+
     def head(self, key: str) -> tuple[int, str | None]:
         """Size, and the sha256 stored with the object when its size tag still matches."""
         full = self._key(key)
@@ -181,7 +195,11 @@ class Bucket:
         return size, found.get("sha256") if found.get("size") == str(size) else None
 
     def list_keys(self, prefix: str = "") -> list[str]:
-        return [self._rel(o["Key"]) for o in self._pages("list_objects_v2", "Contents", prefix)]
+        return list(self.list_sizes(prefix))
+
+    def list_sizes(self, prefix: str = "") -> dict[str, int]:
+        """Key -> size in bytes, from the listing itself (no request per object)."""
+        return {self._rel(o["Key"]): o["Size"] for o in self._pages("list_objects_v2", "Contents", prefix)}
 
     def list_incomplete_uploads(self, prefix: str = "") -> list[tuple[str, str]]:
         """(key, upload id) of multipart uploads started and neither completed nor aborted."""
@@ -255,7 +273,8 @@ class DryRunBucket:
     """restic's dry backend: reads go to the bucket, writes are recorded and not sent."""
 
     _READS = frozenset(
-        {"head", "get_bytes", "open_reader", "list_keys", "list_incomplete_uploads", "presign_get", "full_key"}
+        {"head", "get_bytes", "open_reader", "iter_chunks", "list_keys", "list_sizes", "list_incomplete_uploads"}
+        | {"presign_get", "full_key"}
     )
 
     def __init__(self, bucket: Bucket) -> None:

@@ -61,6 +61,13 @@ class SnapshotVerifier:
             self._body.update(held[:-TRAILER])
             self._tail = held[-TRAILER:]
 
+    def sha256(self) -> str:
+        """The whole file's sha256 so far, trailer included, whether or not the trailer matches
+        (to compare with a recorded digest before judging the trailer)."""
+        whole = self._body.copy()
+        whole.update(self._tail)
+        return whole.hexdigest()
+
     def finish(self) -> SnapshotDigest:
         """Return the digest, or raise SnapshotInvalid saying what is wrong."""
         size = self._size
@@ -76,9 +83,7 @@ class SnapshotVerifier:
                 f"the etcd snapshot's trailing SHA-256 does not match its {size - TRAILER} "
                 "bytes of data: it was corrupted or cut short in transit"
             )
-        whole = self._body.copy()
-        whole.update(self._tail)
-        return SnapshotDigest(size=size, sha256=whole.hexdigest())
+        return SnapshotDigest(size=size, sha256=self.sha256())
 
 
 class VerifyingReader:

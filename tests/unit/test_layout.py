@@ -177,3 +177,34 @@ def test_manifest_rejects_garbage_in_one_line(text: str | bytes) -> None:
     with pytest.raises(PreflightError, match=r"^manifest\.json is not a valid") as err:
         Manifest.from_json(text)
     assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("key", "found"),
+    [
+        (f"clusters/cesar/{ID}/etcd-snapshot.db", ("clusters", "cesar", ID)),
+        (f"clusters/cesar/{ID}/bundle/manifest.json", ("clusters", "cesar", ID)),
+        (f"clusters/cesar/{ID}/bundle/clusters-cesar/secret-x.yaml", ("clusters", "cesar", ID)),
+        (f"clusters/cesar/{ID}/etcd-snapshot.db.part", None),  # not a key backup writes
+        (f"clusters/cesar/{ID}/bundle/", None),
+        (f"clusters/cesar/{ID}/bundle/a//b.yaml", None),
+        (f"clusters/cesar/{ID}", None),
+        ("clusters/cesar/latest/etcd-snapshot.db", None),
+        (f"team/clusters/cesar/{ID}/etcd-snapshot.db", None),  # under another prefix
+        (f"clusters//{ID}/etcd-snapshot.db", None),
+        (".hcmigrate-preflight-0123", None),
+        ("", None),
+    ],
+)
+def test_backup_of_key_is_the_inverse_of_the_layout(key: str, found: tuple[str, str, str] | None) -> None:
+    got = layout.backup_of_key(key)
+    assert got == (BackupLayout(None, *found) if found else None)
+
+
+def test_scope_prefix_narrows_to_a_namespace_or_an_hc() -> None:
+    assert layout.scope_prefix(None, None) == ""
+    assert layout.scope_prefix("clusters", None) == "clusters/"
+    assert layout.scope_prefix("clusters", "cesar") == "clusters/cesar/" == layout.hc_prefix("", "clusters", "cesar")
+    for ns, name in (("a/b", None), ("clusters", ".."), ("", "cesar")):
+        with pytest.raises(PreflightError, match="cannot be a bucket key segment: check --hc and -n"):
+            layout.scope_prefix(ns, name)

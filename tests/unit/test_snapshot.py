@@ -44,6 +44,15 @@ def test_one_flipped_byte_is_caught(where: int) -> None:
         verify(bytes(blob), 4096).finish()
 
 
+@pytest.mark.parametrize("where", [None, 1000, -1])
+def test_the_whole_digest_is_there_whatever_the_trailer_says(where: int | None) -> None:
+    """verify compares it with the manifest before it judges the trailer."""
+    blob = bytearray(snapshot_blob())
+    if where is not None:
+        blob[where] ^= 0x01
+    assert verify(bytes(blob), 100).sha256() == hashlib.sha256(blob).hexdigest()
+
+
 @pytest.mark.parametrize("cut", [1, 31, 32, 511, 512, 513])
 def test_truncation_is_caught(cut: int) -> None:
     blob = snapshot_blob()[:-cut]
