@@ -29,6 +29,10 @@ def _examples(prog: str) -> str:
             "restore --hc example -n clusters --bucket my-bucket --to-context destination",
         ),
         (
+            "Or all three in one command that a re-run carries on",
+            "migrate --hc example -n clusters --bucket my-bucket --context source --to-context destination",
+        ),
+        (
             "Remove it from the source once it runs on the destination",
             "teardown --hc example -n clusters --context source --to-context destination",
         ),
@@ -176,6 +180,20 @@ ToKubeconfigOpt = Annotated[
     typer.Option("--to-kubeconfig", envvar="MGMT2_KUBECONFIG", help="Destination kubeconfig (else --kubeconfig)."),
 ]
 
+DirOpt = Annotated[
+    Optional[Path],  # noqa: UP045
+    typer.Option("--dir", envvar="BACKUP_DIR", help="Where to write the bundle."),
+]
+WithNodesOpt = Annotated[
+    bool, typer.Option("--with-nodes", help="Also restore the CAPI machine objects, to keep the nodes.")
+]
+UrlExpiryOpt = Annotated[
+    str, typer.Option("--url-expiry", metavar="DURATION", help="Presigned snapshot URL lifetime (at most 7d).")
+]
+WaitTimeoutOpt = Annotated[
+    str, typer.Option("--timeout", metavar="DURATION", help="How long to wait for the control plane.")
+]
+
 
 def _source(ctx: typer.Context, context: str | None) -> KubeTarget:
     return KubeTarget(kubeconfig=ctx.obj.kube.kubeconfig, context=context or ctx.obj.kube.context)
@@ -193,10 +211,7 @@ def backup(
     namespace: NsOpt = "clusters",
     context: ContextOpt = None,
     prefix: PrefixOpt = "",
-    dir: Annotated[
-        Optional[Path],  # noqa: UP045
-        typer.Option("--dir", envvar="BACKUP_DIR", help="Where to write the bundle."),
-    ] = None,
+    dir: DirOpt = None,
     keep_paused: Annotated[bool, typer.Option("--keep-paused", help="Leave the source paused (to migrate).")] = False,
     region: RegionOpt = None,
     endpoint_url: EndpointOpt = None,
@@ -236,15 +251,9 @@ def restore(
     backup_id: BackupIdOpt = None,
     to_context: ToContextOpt = None,
     to_kubeconfig: ToKubeconfigOpt = None,
-    with_nodes: Annotated[
-        bool, typer.Option("--with-nodes", help="Also restore the CAPI machine objects, to keep the nodes.")
-    ] = False,
-    url_expiry: Annotated[
-        str, typer.Option("--url-expiry", metavar="DURATION", help="Presigned snapshot URL lifetime (at most 7d).")
-    ] = "6h",
-    timeout: Annotated[
-        str, typer.Option("--timeout", metavar="DURATION", help="How long to wait for the control plane.")
-    ] = "30m",
+    with_nodes: WithNodesOpt = False,
+    url_expiry: UrlExpiryOpt = "6h",
+    timeout: WaitTimeoutOpt = "30m",
     no_wait: Annotated[bool, typer.Option("--no-wait", help="Return once everything is applied.")] = False,
     region: RegionOpt = None,
     endpoint_url: EndpointOpt = None,
@@ -289,6 +298,37 @@ def teardown(
     opts = TeardownOptions(name=hc, namespace=namespace, force=force, timeout=_seconds(timeout, "--timeout"))
     source, destination = _source(ctx, context), _destination(ctx, to_kubeconfig, to_context)
     raise typer.Exit(commands.teardown(source, destination, opts, yes=yes, dry_run=dry_run, output=ctx.obj.output))
+
+
+@app.command()
+def migrate(
+    ctx: typer.Context,
+    hc: HcOpt,
+    bucket: BucketOpt,
+    namespace: NsOpt = "clusters",
+    prefix: PrefixOpt = "",
+    context: ContextOpt = None,
+    to_context: ToContextOpt = None,
+    to_kubeconfig: ToKubeconfigOpt = None,
+    dir: DirOpt = None,
+    with_nodes: WithNodesOpt = False,
+    url_expiry: UrlExpiryOpt = "6h",
+    timeout: WaitTimeoutOpt = "30m",
+    region: RegionOpt = None,
+    endpoint_url: EndpointOpt = None,
+    aws_creds: CredsOpt = None,
+) -> None:
+    """Backup (kept paused), restore with the wait, teardown: one command; run it again to carry on."""
+    from kubectl_hcmigrate import commands
+    from kubectl_hcmigrate.migrate import MigrateOptions
+
+    opts = MigrateOptions(
+        name=hc, namespace=namespace, bucket=_bucket_target(bucket, prefix, region, endpoint_url, aws_creds),
+        dir=dir, with_nodes=with_nodes, url_expiry=_seconds(url_expiry, "--url-expiry"),
+        timeout=_seconds(timeout, "--timeout"),
+    )  # fmt: skip
+    source, destination = _source(ctx, context), _destination(ctx, to_kubeconfig, to_context)
+    raise typer.Exit(commands.migrate(source, destination, opts, output=ctx.obj.output))
 
 
 @app.command("list")

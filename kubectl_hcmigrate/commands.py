@@ -145,3 +145,15 @@ def teardown(
         return _plan_and_run(verb, t, reporter, dry_run=dry_run)
 
     return run(output, body)
+
+
+def migrate(source: KubeTarget, destination: KubeTarget, opts: Any, *, output: OutputFormat) -> int:
+    def body(reporter: TextReporter) -> dict[str, Any]:
+        from kubectl_hcmigrate import migrate as verb
+        from kubectl_hcmigrate.kube import Kube
+        from kubectl_hcmigrate.s3store import Bucket
+
+        src, dst = Kube(source, "source"), Kube(destination, "destination")
+        return verb.migrate(opts, src, dst, Bucket(opts.bucket), reporter)
+
+    return run(output, body)

@@ -10,7 +10,6 @@ import json
 import shutil
 import ssl
 import subprocess
-import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -24,13 +23,21 @@ from kubectl_hcmigrate import kinds, objects
 from kubectl_hcmigrate.kinds import KindRule
 from tests.conftest import SandboxManager
 from tests.e2e.etcd_check import digest, hosted_digest, restored_etcd, trailer_ok
-from tests.e2e.helpers import HC_KIND, HC_NAME, HC_NS, HCP_NS, assert_no_secrets, hcm, keys, s3
+from tests.e2e.helpers import (
+    CONDITIONS,
+    HC_NAME,
+    HC_NS,
+    HCP_NS,
+    assert_no_secrets,
+    hcm,
+    keys,
+    play_operator,
+    s3,
+)
 from tests.sandbox.harness import Sandbox
 
 # --- fixtures and helpers ---------------------------------------------------------------------
 
-HCP_KIND = "hostedcontrolplanes.hypershift.openshift.io"
-CONDITIONS = {HCP_KIND: ("EtcdSnapshotRestored", HCP_NS), HC_KIND: ("Available", HC_NS)}
 _backups: dict[tuple[object, str], dict[str, Any]] = {}
 
 
@@ -167,25 +174,6 @@ def fetch(url: str, ca: Path) -> bytes:
     """What the etcd init container's curl gets: a plain GET, no credentials of its own."""
     with urllib.request.urlopen(url, context=ssl.create_default_context(cafile=str(ca)), timeout=120) as resp:
         return resp.read()
-
-
-def play_operator(sb: Sandbox, after: float) -> threading.Thread:
-    """Sets the conditions HyperShift would, `after` seconds once the restored HC exists."""
-
-    def run() -> None:
-        k = sb.destination.kubectl()
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and not k.run("get", HC_KIND, "-n", HC_NS, "-o", "name").strip():
-            time.sleep(0.2)
-        time.sleep(after)
-        for kind, (cond, ns) in CONDITIONS.items():
-            k.patch_status(kind, HC_NAME, ns, {"status": {"conditions": [{
-                "type": cond, "status": "True", "reason": "AsExpected", "message": "",
-                "lastTransitionTime": "2026-01-01T00:00:00Z"}]}})  # fmt: skip
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    return thread
 
 
 def refused(proc: subprocess.CompletedProcess[str], message: str) -> None:

@@ -1,0 +1,144 @@
+"""migrate: backup --keep-paused, restore with the wait, then teardown, as one command that a
+re-run carries on.
+
+Where a run starts is read off the clusters, never off a local file: a destination HC restored
+from this source HC means the backup and the restore's writes are done (restore then carries on
+and waits, teardown finishes); otherwise a fresh backup is taken, keeping the source paused.
+
+Only one control plane may ever run the HC. So a restore that fails before the HostedCluster
+exists on the destination puts the source back (exit 4); once it exists, the source stays
+paused and the message says how to go on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kubectl_hcmigrate import backup, restore, teardown
+from kubectl_hcmigrate.kube import Kube
+from kubectl_hcmigrate.options import BucketTarget
+from kubectl_hcmigrate.pipeline import RunFailed, execute
+from kubectl_hcmigrate.report import HcmigrateError, Outcome, PreflightError
+from kubectl_hcmigrate.source_state import HC, SourceControl, recorded
+from kubectl_hcmigrate.ui import Reporter
+
+
+@dataclass(frozen=True)
+class MigrateOptions:
+    name: str
+    namespace: str
+    bucket: BucketTarget
+    dir: Path | None = None
+    with_nodes: bool = False
+    url_expiry: int = 6 * 3600
+    timeout: int = 30 * 60
+
+
+def migrate(opts: MigrateOptions, source: Kube, destination: Kube, bucket: Any, reporter: Reporter) -> dict[str, Any]:
+    ns, name = opts.namespace, opts.name
+    backup_id = restored_backup_id(source, destination, ns, name)
+    stages: dict[str, Any] = {}
+    if backup_id is None:
+        reporter.line(f"stage 1/3: back up {ns}/{name} from context '{source.context}' and keep it paused")
+        stages["backup"] = _run(backup, backup.preflight(_backup_options(opts), source, bucket, reporter), reporter)
+        backup_id = stages["backup"]["backup_id"]
+    else:
+        reporter.line(f"stage 1/3: done before (the destination has {ns}/{name} from backup {backup_id})")
+    reporter.line(f"stage 2/3: restore backup {backup_id} on context '{destination.context}' and wait")
+    stages["restore"] = _restore(opts, backup_id, source, destination, bucket, reporter)
+    reporter.line(f"stage 3/3: tear {ns}/{name} down on context '{source.context}'")
+    t = teardown.preflight(teardown.TeardownOptions(name, ns), source, lambda: destination, reporter)
+    stages["teardown"] = _run(teardown, t, reporter)
+    return {
+        "outcome": stages["teardown"]["outcome"],
+        "hostedcluster": f"{ns}/{name}",
+        "backup_id": backup_id,
+        "source_context": source.context,
+        "destination_context": destination.context,
+        "resumed": "backup" not in stages,
+        **stages,
+    }
+
+
+def restored_backup_id(source: Kube, destination: Kube, ns: str, name: str) -> str | None:
+    """The backup a destination HC was restored from, when it came from this source HC."""
+    there = destination.get(HC, ns, name)
+    if there is None:
+        if source.get(HC, ns, name) is None:
+            raise PreflightError(
+                f"HostedCluster {ns}/{name} is neither on context '{source.context}' nor on "
+                f"'{destination.context}': check --hc, -n, --context and --to-context"
+            )
+        return None
+    ann = there["metadata"].get("annotations") or {}
+    here = source.get(HC, ns, name)
+    # Teardown records the source's uid on the destination's identity check; once the source HC
+    # is gone, only the backup id is left to go on, and teardown's own guard checks the rest.
+    if ann.get(restore.BACKUP_ID) and (here is None or ann.get(restore.SOURCE_UID) == here["metadata"]["uid"]):
+        return ann[restore.BACKUP_ID]
+    raise PreflightError(
+        f"HostedCluster {ns}/{name} already exists on context '{destination.context}' and was not restored "
+        f"from this source's HC: refusing to migrate over it"
+    )
+
+
+def _backup_options(opts: MigrateOptions) -> backup.BackupOptions:
+    return backup.BackupOptions(opts.name, opts.namespace, opts.bucket, dir=opts.dir, keep_paused=True)
+
+
+def _restore_options(opts: MigrateOptions, backup_id: str) -> restore.RestoreOptions:
+    return restore.RestoreOptions(
+        opts.name, opts.namespace, opts.bucket, backup_id=backup_id, with_nodes=opts.with_nodes,
+        url_expiry=opts.url_expiry, timeout=opts.timeout,
+    )  # fmt: skip
+
+
+def _run(verb: Any, found: Any, reporter: Reporter) -> dict[str, Any]:
+    return verb.result(found, execute(verb.build_plan(found), reporter))
+
+
+def _restore(
+    opts: MigrateOptions, backup_id: str, source: Kube, destination: Kube, bucket: Any, reporter: Reporter
+) -> dict[str, Any]:
+    """Restore and wait; on failure, the source goes back only while the destination has no HC."""
+    try:
+        r = restore.preflight(_restore_options(opts, backup_id), destination, bucket, reporter)
+        return _run(restore, r, reporter)
+    except (HcmigrateError, RunFailed, KeyboardInterrupt) as e:
+        outcome, message = _failure(e)
+        if destination.get(HC, opts.namespace, opts.name) is not None:
+            raise RunFailed(
+                outcome if outcome is Outcome.TIMED_OUT else Outcome.FAILED_NEEDS_ATTENTION,
+                f"{message}. The destination has the HC, so the source stays paused (one control plane "
+                "at a time): run migrate again to carry on",
+                [],
+            ) from e
+        undo_errors = _put_back(source, opts.namespace, opts.name, reporter)
+        final = Outcome.FAILED_NEEDS_ATTENTION if undo_errors else Outcome.FAILED_SOURCE_RESTORED
+        if isinstance(e, KeyboardInterrupt) and not undo_errors:
+            final = Outcome.INTERRUPTED
+        raise RunFailed(final, f"restore failed: {message}", undo_errors) from e
+
+
+def _failure(e: BaseException) -> tuple[Outcome, str]:
+    if isinstance(e, RunFailed):
+        return e.outcome, e.message
+    if isinstance(e, KeyboardInterrupt):
+        return Outcome.INTERRUPTED, "interrupted"
+    return (e.outcome if isinstance(e, HcmigrateError) else Outcome.FAILED_NEEDS_ATTENTION), str(e)
+
+
+def _put_back(source: Kube, ns: str, name: str, reporter: Reporter) -> list[str]:
+    """Puts back what the backup recorded on the source HC; its errors, if any."""
+    hc = source.get(HC, ns, name)
+    state = recorded(hc) if hc else None
+    if state is None:
+        return []
+    reporter.step("undo pause and quiesce on the source")
+    try:
+        SourceControl(source, ns, name, state).put_back()
+    except Exception as exc:  # the cause stays the headline; this one is listed below it
+        return [f"putting the source back failed: {type(exc).__name__}: {exc}"]
+    return []

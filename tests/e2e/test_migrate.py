@@ -1,0 +1,127 @@
+"""migrate on the sandbox: one command backs up, restores (waiting for the control plane that a
+stand-in operator reports) and tears the source down; a re-run after that changes nothing; a
+restore that fails before the destination has the HC puts the source back as it was."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kubectl_hcmigrate.restore import BACKUP_ID, SOURCE_UID
+from tests.e2e.helpers import (
+    HC_KIND,
+    HC_NAME,
+    HC_NS,
+    HCP_NS,
+    assert_no_secrets,
+    bystander,
+    hcm,
+    play_operator,
+    source_state,
+)
+from tests.sandbox.harness import Sandbox, down
+
+pytestmark = pytest.mark.e2e
+
+
+def migrate(sb: Sandbox, prefix: str, tmp: Path, *extra: str) -> tuple[int, dict[str, Any], str]:
+    proc = hcm(sb, "-o", "json", "migrate", "--hc", HC_NAME, "-n", HC_NS, "--prefix", prefix,
+               "--context", "source", "--to-context", "destination", "--dir", str(tmp / "bundle"),
+               "--timeout", "2m", *extra)  # fmt: skip
+    return proc.returncode, json.loads(proc.stdout or "{}"), proc.stderr
+
+
+def clear_destination(sb: Sandbox) -> None:
+    sb.destination.kubectl().run("delete", "namespace", HC_NS, HCP_NS, "--ignore-not-found", "--timeout=180s")
+
+
+@pytest.fixture
+def destination_cleared(sandbox: Sandbox) -> Iterator[None]:
+    clear_destination(sandbox)
+    yield
+    clear_destination(sandbox)
+
+
+def test_a_refused_restore_puts_the_source_back(sandbox: Sandbox, destination_cleared: None, tmp_path: Path) -> None:
+    before, others = source_state(sandbox), bystander(sandbox)
+    dest = sandbox.destination.kubectl()
+    dest.run("create", "namespace", HC_NS)  # a leftover key that would not decrypt the snapshot
+    dest.run("create", "secret", "generic", "example-etcd-encryption-key", "-n", HC_NS, "--from-literal=key=b3RoZXI=")
+    code, out, err = migrate(sandbox, "migrate-refused", tmp_path)
+    assert code == 4, err
+    assert out["outcome"] == "FAILED_SOURCE_RESTORED" and "restore failed: " in out["error"]
+    assert "holds another etcd encryption key" in out["error"]
+    assert "the source cluster was put back as it was before the command" in err
+    assert source_state(sandbox) == before and bystander(sandbox) == others
+    assert not dest.run("get", HC_KIND, "-n", HC_NS, "--ignore-not-found", "-o", "name").strip()
+
+
+def test_migrate_moves_the_hc_and_a_rerun_changes_nothing(
+    sandbox: Sandbox, sandbox_manager: Any, tmp_path: Path
+) -> None:
+    clear_destination(sandbox)
+    others = bystander(sandbox)
+    uid = sandbox.source.kubectl().get(HC_KIND, HC_NAME, "-n", HC_NS)["metadata"]["uid"]
+    try:
+        operator = play_operator(sandbox, after=2.0)
+        code, out, err = migrate(sandbox, "migrate", tmp_path)
+        operator.join(5)
+        assert code == 0, err
+        print(
+            f"\nmigrate: steps of each stage {[out[s]['timings_seconds'] for s in ('backup', 'restore', 'teardown')]}"
+        )
+        assert out["resumed"] is False and out["backup"]["source"] == "paused (--keep-paused)"
+        assert out["restore"]["backup_id"] == out["backup_id"] and out["restore"]["resumed"] is False
+        assert out["teardown"]["guard"] == "passed"
+        for stage in ("stage 1/3: back up", "stage 2/3: restore", "stage 3/3: tear"):
+            assert stage in err
+        src = sandbox.source.kubectl()
+        assert not src.run("get", HC_KIND, HC_NAME, "-n", HC_NS, "--ignore-not-found", "-o", "name").strip()
+        assert not src.run("get", "namespace", HCP_NS, "--ignore-not-found", "-o", "name").strip()
+        assert bystander(sandbox) == others
+        hc = sandbox.destination.kubectl().get(HC_KIND, HC_NAME, "-n", HC_NS)
+        ann = hc["metadata"]["annotations"]
+        assert ann[BACKUP_ID] == out["backup_id"] and ann[SOURCE_UID] == uid
+        assert "pausedUntil" not in hc["spec"]
+
+        # Run again (as a runbook retried after a lost connection): nothing left to do.
+        code, again, err = migrate(sandbox, "migrate", tmp_path)
+        assert code == 0, err
+        assert again["resumed"] is True and "backup" not in again and again["backup_id"] == out["backup_id"]
+        assert again["restore"]["objects_created"] == 0 and again["restore"]["resumed"] is True
+        assert again["teardown"]["removed"] == []
+        assert "stage 1/3: done before" in err
+        assert_no_secrets(sandbox, json.dumps(out), json.dumps(again), err)
+    finally:  # the source HC is gone: whoever comes next gets a new sandbox
+        down(sandbox.cfg)
+        sandbox_manager.current = None
+
+
+def test_a_timed_out_wait_keeps_the_source_paused_and_a_rerun_finishes(
+    sandbox: Sandbox, sandbox_manager: Any, tmp_path: Path
+) -> None:
+    clear_destination(sandbox)
+    try:
+        # Nobody reports the control plane up: the destination has the HC, so the source must not resume.
+        code, out, err = migrate(sandbox, "migrate-wait", tmp_path, "--timeout", "3s")
+        assert code == 5, err
+        assert out["outcome"] == "TIMED_OUT" and "the source stays paused" in out["error"]
+        assert "run migrate again" in err.strip().splitlines()[-1]
+        hc = sandbox.source.kubectl().get(HC_KIND, HC_NAME, "-n", HC_NS)
+        assert hc["spec"]["pausedUntil"] == "true"
+        assert sandbox.destination.kubectl().get(HC_KIND, HC_NAME, "-n", HC_NS)["metadata"]["annotations"]
+
+        operator = play_operator(sandbox, after=1.0)
+        code, again, err = migrate(sandbox, "migrate-wait", tmp_path)
+        operator.join(5)
+        assert code == 0, err
+        assert again["resumed"] is True and "backup" not in again and again["restore"]["resumed"] is True
+        assert again["restore"]["objects_created"] == 0 and again["teardown"]["removed"]
+        assert not sandbox.source.kubectl().run("get", HC_KIND, "-n", HC_NS, HC_NAME, "--ignore-not-found").strip()
+    finally:
+        down(sandbox.cfg)
+        sandbox_manager.current = None
