@@ -139,8 +139,21 @@ def _bucket_target(
     )  # fmt: skip
 
 
-HcOpt = Annotated[str, typer.Option("--hc", envvar="HC_CLUSTER_NAME", help="HostedCluster name.")]
-NsOpt = Annotated[str, typer.Option("-n", "--namespace", envvar="HC_CLUSTER_NS", help="HostedCluster namespace.")]
+def _k8s_name(value: str | None) -> str | None:
+    """An HC name or namespace is a DNS-1123 label (the HCP namespace is `<ns>-<name>`): say so
+    up front instead of looking for a cluster that cannot exist."""
+    import re
+
+    if value is not None and not re.fullmatch(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?", value):
+        raise typer.BadParameter(f"{value!r} is not a Kubernetes name (lowercase letters, digits and '-', at most 63)")
+    return value
+
+
+HcOpt = Annotated[str, typer.Option("--hc", envvar="HC_CLUSTER_NAME", callback=_k8s_name, help="HostedCluster name.")]
+NsOpt = Annotated[
+    str,
+    typer.Option("-n", "--namespace", envvar="HC_CLUSTER_NS", callback=_k8s_name, help="HostedCluster namespace."),
+]
 BucketOpt = Annotated[str, typer.Option("--bucket", envvar=["BUCKET_NAME", "HCMIGRATE_BUCKET"], help="S3 bucket.")]
 PrefixOpt = Annotated[str, typer.Option("--prefix", help="Key prefix inside the bucket.")]
 RegionOpt = Annotated[Optional[str], typer.Option("--region", help="The bucket's AWS region.")]  # noqa: UP045
@@ -195,6 +208,11 @@ WaitTimeoutOpt = Annotated[
 ]
 
 
+def _output(ctx: typer.Context, output: OutputFormat | None) -> OutputFormat:
+    """`-o` after the verb (as kubectl takes it) wins over `-o` before it."""
+    return output or ctx.obj.output
+
+
 def _source(ctx: typer.Context, context: str | None) -> KubeTarget:
     return KubeTarget(kubeconfig=ctx.obj.kube.kubeconfig, context=context or ctx.obj.kube.context)
 
@@ -218,6 +236,7 @@ def backup(
     aws_creds: CredsOpt = None,
     part_size_mib: Annotated[int, typer.Option("--part-size-mib", min=5, max=5120, help="S3 multipart part size.")] = 8,
     dry_run: DryRunOpt = False,
+    output: OutputOpt = None,
 ) -> None:
     """Pause the HC, stream its etcd snapshot into S3 and write its object bundle."""
     from kubectl_hcmigrate import commands
@@ -228,7 +247,7 @@ def backup(
         bucket=_bucket_target(bucket, prefix, region, endpoint_url, aws_creds),
         dir=dir, keep_paused=keep_paused, part_size=part_size_mib << 20,
     )  # fmt: skip
-    raise typer.Exit(commands.backup(_source(ctx, context), opts, dry_run=dry_run, output=ctx.obj.output))
+    raise typer.Exit(commands.backup(_source(ctx, context), opts, dry_run=dry_run, output=_output(ctx, output)))
 
 
 def _seconds(value: str, flag: str) -> int:
@@ -259,6 +278,7 @@ def restore(
     endpoint_url: EndpointOpt = None,
     aws_creds: CredsOpt = None,
     dry_run: DryRunOpt = False,
+    output: OutputOpt = None,
 ) -> None:
     """Recreate a backed-up HC on the destination; its etcd restores from the snapshot."""
     from kubectl_hcmigrate import commands
@@ -271,7 +291,7 @@ def restore(
         url_expiry=_seconds(url_expiry, "--url-expiry"), timeout=_seconds(timeout, "--timeout"), wait=not no_wait,
     )  # fmt: skip
     destination = _destination(ctx, to_kubeconfig, to_context)
-    raise typer.Exit(commands.restore(destination, opts, dry_run=dry_run, output=ctx.obj.output))
+    raise typer.Exit(commands.restore(destination, opts, dry_run=dry_run, output=_output(ctx, output)))
 
 
 @app.command()
@@ -290,6 +310,7 @@ def teardown(
         str, typer.Option("--timeout", metavar="DURATION", help="How long to wait for each deletion.")
     ] = "5m",
     dry_run: DryRunOpt = False,
+    output: OutputOpt = None,
 ) -> None:
     """Delete the HC from the source once the destination runs it; S3 and bundles stay."""
     from kubectl_hcmigrate import commands
@@ -297,7 +318,9 @@ def teardown(
 
     opts = TeardownOptions(name=hc, namespace=namespace, force=force, timeout=_seconds(timeout, "--timeout"))
     source, destination = _source(ctx, context), _destination(ctx, to_kubeconfig, to_context)
-    raise typer.Exit(commands.teardown(source, destination, opts, yes=yes, dry_run=dry_run, output=ctx.obj.output))
+    raise typer.Exit(
+        commands.teardown(source, destination, opts, yes=yes, dry_run=dry_run, output=_output(ctx, output))
+    )
 
 
 @app.command()
@@ -317,6 +340,7 @@ def migrate(
     region: RegionOpt = None,
     endpoint_url: EndpointOpt = None,
     aws_creds: CredsOpt = None,
+    output: OutputOpt = None,
 ) -> None:
     """Backup (kept paused), restore with the wait, teardown: one command; run it again to carry on."""
     from kubectl_hcmigrate import commands
@@ -328,7 +352,7 @@ def migrate(
         timeout=_seconds(timeout, "--timeout"),
     )  # fmt: skip
     source, destination = _source(ctx, context), _destination(ctx, to_kubeconfig, to_context)
-    raise typer.Exit(commands.migrate(source, destination, opts, output=ctx.obj.output))
+    raise typer.Exit(commands.migrate(source, destination, opts, output=_output(ctx, output)))
 
 
 @app.command("list")
@@ -338,12 +362,21 @@ def list_(
     prefix: PrefixOpt = "",
     hc: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Option("--hc", envvar="HC_CLUSTER_NAME", help="Only this HostedCluster's backups (-n: its namespace)."),
+        typer.Option(
+            "--hc",
+            envvar="HC_CLUSTER_NAME",
+            callback=_k8s_name,
+            help="Only this HostedCluster's backups (-n: its namespace).",
+        ),
     ] = None,
     namespace: Annotated[
         Optional[str],  # noqa: UP045
         typer.Option(
-            "-n", "--namespace", envvar="HC_CLUSTER_NS", help="Only this namespace (with --hc, default: clusters)."
+            "-n",
+            "--namespace",
+            envvar="HC_CLUSTER_NS",
+            callback=_k8s_name,
+            help="Only this namespace (with --hc, default: clusters).",
         ),
     ] = None,
     region: RegionOpt = None,
@@ -359,7 +392,7 @@ def list_(
         bucket=_bucket_target(bucket, prefix, region, endpoint_url, aws_creds),
         namespace=namespace or ("clusters" if hc else None), name=hc,
     )  # fmt: skip
-    raise typer.Exit(commands.list_backups(opts, output=output or ctx.obj.output))
+    raise typer.Exit(commands.list_backups(opts, output=_output(ctx, output)))
 
 
 @app.command()
@@ -388,7 +421,7 @@ def verify(
         bucket=_bucket_target(bucket, prefix, region, endpoint_url, aws_creds),
         source_dir=source_dir, backup_id=backup_id, deep=deep,
     )  # fmt: skip
-    raise typer.Exit(commands.verify(opts, output=output or ctx.obj.output))
+    raise typer.Exit(commands.verify(opts, output=_output(ctx, output)))
 
 
 def run() -> None:

@@ -29,7 +29,8 @@ pytestmark = pytest.mark.e2e
 
 
 def migrate(sb: Sandbox, prefix: str, tmp: Path, *extra: str) -> tuple[int, dict[str, Any], str]:
-    proc = hcm(sb, "-o", "json", "migrate", "--hc", HC_NAME, "-n", HC_NS, "--prefix", prefix,
+    # `-o json` after the verb, where a kubectl user puts it.
+    proc = hcm(sb, "migrate", "-o", "json", "--hc", HC_NAME, "-n", HC_NS, "--prefix", prefix,
                "--context", "source", "--to-context", "destination", "--dir", str(tmp / "bundle"),
                "--timeout", "2m", *extra)  # fmt: skip
     return proc.returncode, json.loads(proc.stdout or "{}"), proc.stderr
