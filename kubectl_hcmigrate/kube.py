@@ -138,21 +138,30 @@ class Kube:
             content_type="application/merge-patch+json",
         )  # fmt: skip
 
+    def _versioned(self, rule: KindRule, obj: Obj) -> tuple[str, Obj]:
+        version = self.version_for(rule, obj)
+        return version, {**obj, "apiVersion": f"{rule.group}/{version}" if rule.group else "v1"}
+
     def create(self, rule: KindRule, obj: Obj) -> bool:
         """Creates the object; False when one of that name is already there, which is left as it is.
 
         Never an update: what a controller or a person changed on the destination since stays."""
-        meta = obj["metadata"]
-        version = self.version_for(rule, obj)
-        body = {**obj, "apiVersion": f"{rule.group}/{version}" if rule.group else "v1"}
+        version, body = self._versioned(rule, obj)
         try:
-            self.request("POST", self.path(rule, meta.get("namespace"), version=version), body,
+            self.request("POST", self.path(rule, obj["metadata"].get("namespace"), version=version), body,
                          query=[("fieldManager", FIELD_MANAGER)])  # fmt: skip
         except KubeError as e:
             if e.status == 409 and e.reason == "AlreadyExists":
                 return False
             raise
         return True
+
+    def replace(self, rule: KindRule, obj: Obj) -> None:
+        """A whole-object update; metadata.resourceVersion makes it fail if the object changed since read."""
+        version, body = self._versioned(rule, obj)
+        meta = obj["metadata"]
+        self.request("PUT", self.path(rule, meta.get("namespace"), meta["name"], version), body,
+                     query=[("fieldManager", FIELD_MANAGER)])  # fmt: skip
 
     def delete(self, rule: KindRule, namespace: str | None, name: str) -> bool:
         """False when it was already gone."""

@@ -3,8 +3,10 @@ etcd restored from the snapshot through one presigned URL set on the HostedClust
 
 Preflight only reads: the bundle verifies, the snapshot is there and intact, the destination
 has the CRDs and either no such HC or the one this same backup restored (then the run carries
-on where it stopped). Objects are only ever created: one already on the destination is kept as it
-is, so a re-run changes nothing and never undoes what HyperShift's controllers did since.
+on where it stopped). Objects are created, each marked with the backup it came from. One already
+on the destination is kept as it is, so a re-run changes nothing and never undoes what
+HyperShift's controllers did since; only what an earlier restore of another backup left behind
+(its HC never came, or preflight would refuse) is replaced by this backup's version.
 """
 
 from __future__ import annotations
@@ -68,6 +70,7 @@ class Restore:
     created_namespaces: list[str] = field(default_factory=list)
     created: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)  # already on the destination: left as they were
+    replaced: list[str] = field(default_factory=list)  # left by a restore of another backup
 
     @property
     def manifest(self) -> Manifest:
@@ -217,16 +220,40 @@ def _failing(r: Restore, what: str) -> Iterator[None]:
 def _create(r: Restore, batch: list[BundleObject]) -> None:
     for o in batch:
         body = objects.clean(o.obj, o.rule)
+        body["metadata"].setdefault("annotations", {})[BACKUP_ID] = r.manifest.backup_id
         hook = HOOKS.get(o.rule)
+        body = hook.prepare(r, body) if hook else body
         with _failing(r, f"create {_label(o)}"):
-            created = r.kube.create(o.rule, hook.prepare(r, body) if hook else body)
-        (r.created if created else r.kept).append(_label(o))
-        if not created:
-            r.reporter.line(f"{_label(o)} is already on the destination: kept as it is")
+            if r.kube.create(o.rule, body):
+                r.created.append(_label(o))
+            else:
+                _keep_or_replace(r, o, body)
+
+
+def _left_by(r: Restore, o: BundleObject) -> tuple[dict[str, Any] | None, str | None]:
+    """The object on the destination, and the other backup whose restore left it there, if any."""
+    there = r.kube.get(o.rule, objects.namespace_of(o.obj), objects.name_of(o.obj))
+    theirs = ((there or {}).get("metadata", {}).get("annotations") or {}).get(BACKUP_ID)
+    return there, theirs if theirs and theirs != r.manifest.backup_id else None
+
+
+def _keep_or_replace(r: Restore, o: BundleObject, body: dict[str, Any]) -> None:
+    there, theirs = _left_by(r, o)
+    if there is None or theirs is None:
+        r.kept.append(_label(o))
+        r.reporter.line(f"{_label(o)} is already on the destination: kept as it is")
+        return
+    body["metadata"]["resourceVersion"] = there["metadata"]["resourceVersion"]
+    r.kube.replace(o.rule, body)
+    r.replaced.append(_label(o))
+    r.reporter.line(f"{_label(o)} was left by a restore of backup {theirs}: replaced with this backup's")
 
 
 def _describe(r: Restore, o: BundleObject) -> str:
-    if r.kube.get(o.rule, objects.namespace_of(o.obj), objects.name_of(o.obj)) is not None:
+    there, theirs = _left_by(r, o)
+    if theirs is not None:
+        return f"replace {_label(o)} (left by a restore of backup {theirs})"
+    if there is not None:
         return f"keep {_label(o)} (already there)"
     hook = HOOKS.get(o.rule)
     return f"create {_label(o)}" + (hook.describe(r) if hook else "")
@@ -278,6 +305,7 @@ def result(r: Restore, timings: dict[str, float]) -> dict[str, Any]:
         "objects_created": len(r.created),
         "objects": r.created,
         "objects_kept": r.kept,
+        "objects_replaced": r.replaced,
         "snapshot_key": m.snapshot.key,
         "restore_url": safe_url(r.url) if r.url else None,
         "waited": [str(w) for w in wanted(r)] if r.opts.wait else [],

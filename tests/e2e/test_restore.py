@@ -21,10 +21,12 @@ import yaml
 
 from kubectl_hcmigrate import kinds, objects
 from kubectl_hcmigrate.kinds import KindRule
+from kubectl_hcmigrate.restore import BACKUP_ID
 from tests.conftest import SandboxManager
 from tests.e2e.etcd_check import digest, hosted_digest, restored_etcd, trailer_ok
 from tests.e2e.helpers import (
     CONDITIONS,
+    HC_KIND,
     HC_NAME,
     HC_NS,
     HCP_NS,
@@ -320,6 +322,38 @@ def test_another_encryption_key_on_the_destination_is_refused(
     proc, _ = restore(sandbox, https, "--prefix", "rst", "--no-wait")
     refused(proc, f"Secret {HC_NS}/{key_name} on context 'destination' holds another etcd encryption key")
     assert destination_state(sandbox) == before and destination_namespaces(sandbox) == {HC_NS}
+
+
+def test_what_a_restore_of_another_backup_left_is_replaced(
+    sandbox: Sandbox, https: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    older = backup(sandbox, tmp_path_factory, "left", cached=False)
+    proc, _ = restore(sandbox, https, "--prefix", "left", "--backup-id", older["backup_id"], "--no-wait")
+    assert proc.returncode == 0, proc.stderr
+    # As if that restore stopped before the HostedCluster, and the source ran on and changed.
+    dest, src = sandbox.destination.kubectl(), sandbox.source.kubectl()
+    dest.run("delete", HC_KIND, HC_NAME, "-n", HC_NS, "--wait=true")
+    was = src.get(HCP_RULE.qualified, HC_NAME, "-n", HCP_NS)["spec"]["releaseImage"]
+    upgrade = json.dumps({"spec": {"releaseImage": NEWER}})
+    src.run("patch", HCP_RULE.qualified, HC_NAME, "-n", HCP_NS, "--type=merge", "-p", upgrade)
+    try:
+        time.sleep(1.1)  # backup ids have one-second resolution
+        newer = backup(sandbox, tmp_path_factory, "left", cached=False)
+    finally:
+        src.run("patch", HCP_RULE.qualified, HC_NAME, "-n", HCP_NS, "--type=merge",
+                "-p", json.dumps({"spec": {"releaseImage": was}}))  # fmt: skip
+    proc, _ = restore(sandbox, https, "--prefix", "left", "--no-wait")
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["backup_id"] == newer["backup_id"] and out["resumed"] is False
+    assert f"HostedControlPlane {HCP_NS}/{HC_NAME}" in out["objects_replaced"]
+    assert out["objects"] == [f"HostedCluster {HC_NS}/{HC_NAME}"] and out["objects_kept"] == []
+    hcp = live(sandbox, HCP_RULE, HCP_NS)[HC_NAME]
+    assert hcp["spec"]["releaseImage"] == NEWER
+    for obj, rule in bundle_objects(Path(newer["bundle_dir"])):
+        if not rule.nodes_only:
+            there = live(sandbox, rule, obj["metadata"]["namespace"])[obj["metadata"]["name"]]
+            assert there["metadata"]["annotations"][BACKUP_ID] == newer["backup_id"], f"{rule.kind} {there}"
 
 
 def tamper_in_bucket(sb: Sandbox, res: dict, prefix: str) -> None:
