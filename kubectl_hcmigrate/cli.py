@@ -341,6 +341,7 @@ def migrate(
     endpoint_url: EndpointOpt = None,
     aws_creds: CredsOpt = None,
     output: OutputOpt = None,
+    dry_run: DryRunOpt = False,
 ) -> None:
     """Backup (kept paused), restore with the wait, teardown: one command; run it again to carry on."""
     from kubectl_hcmigrate import commands
@@ -352,7 +353,7 @@ def migrate(
         timeout=_seconds(timeout, "--timeout"),
     )  # fmt: skip
     source, destination = _source(ctx, context), _destination(ctx, to_kubeconfig, to_context)
-    raise typer.Exit(commands.migrate(source, destination, opts, output=_output(ctx, output)))
+    raise typer.Exit(commands.migrate(source, destination, opts, dry_run=dry_run, output=_output(ctx, output)))
 
 
 @app.command("list")

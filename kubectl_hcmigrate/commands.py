@@ -147,13 +147,15 @@ def teardown(
     return run(output, body)
 
 
-def migrate(source: KubeTarget, destination: KubeTarget, opts: Any, *, output: OutputFormat) -> int:
+def migrate(source: KubeTarget, destination: KubeTarget, opts: Any, *, dry_run: bool, output: OutputFormat) -> int:
     def body(reporter: TextReporter) -> dict[str, Any]:
         from kubectl_hcmigrate import migrate as verb
         from kubectl_hcmigrate.kube import Kube
-        from kubectl_hcmigrate.s3store import Bucket
+        from kubectl_hcmigrate.s3store import Bucket, DryRunBucket
 
         src, dst = Kube(source, "source"), Kube(destination, "destination")
+        if dry_run:
+            return verb.plan(opts, src, dst, DryRunBucket(Bucket(opts.bucket)), reporter)
         return verb.migrate(opts, src, dst, Bucket(opts.bucket), reporter)
 
     return run(output, body)

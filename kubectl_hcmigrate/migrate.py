@@ -62,6 +62,34 @@ def migrate(opts: MigrateOptions, source: Kube, destination: Kube, bucket: Any, 
     }
 
 
+def plan(opts: MigrateOptions, source: Kube, destination: Kube, bucket: Any, reporter: Reporter) -> dict[str, Any]:
+    """--dry-run: the changes of every stage that can be known now; `bucket` must not write."""
+    from kubectl_hcmigrate.pipeline import dry_run
+
+    ns, name = opts.namespace, opts.name
+    backup_id = restored_backup_id(source, destination, ns, name)
+    changes: list[str] = []
+    if backup_id is None:
+        found = backup.preflight(_backup_options(opts), source, bucket, reporter)
+        changes += [f"backup: {c}" for c in dry_run(backup.build_plan(found), reporter)]
+        later = [
+            f"restore: create every object of the new backup on context '{destination.context}' and wait for it",
+            f"teardown: remove {ns}/{name} from context '{source.context}' once the destination runs it",
+        ]
+        for line in later:  # their objects are known once the backup exists: say so, don't guess
+            reporter.line(f"would {line}")
+        return {"outcome": "SUCCEEDED", "dry_run": True, "changes": changes + later}
+    r = restore.preflight(_restore_options(opts, backup_id), destination, bucket, reporter)
+    changes += [f"restore: {c}" for c in dry_run(restore.build_plan(r), reporter)]
+    try:
+        t = teardown.preflight(teardown.TeardownOptions(name, ns), source, lambda: destination, reporter)
+    except PreflightError as e:  # the restore above has not brought the HC up yet
+        reporter.line(f"would teardown once its guard passes (now: {e})")
+        return {"outcome": "SUCCEEDED", "dry_run": True, "changes": [*changes, f"teardown: once the guard passes: {e}"]}
+    changes += [f"teardown: {c}" for c in dry_run(teardown.build_plan(t), reporter)]
+    return {"outcome": "SUCCEEDED", "dry_run": True, "changes": changes}
+
+
 def restored_backup_id(source: Kube, destination: Kube, ns: str, name: str) -> str | None:
     """The backup a destination HC was restored from, when it came from this source HC."""
     there = destination.get(HC, ns, name)

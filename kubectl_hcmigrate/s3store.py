@@ -274,7 +274,7 @@ class DryRunBucket:
 
     _READS = frozenset(
         {"head", "get_bytes", "open_reader", "iter_chunks", "list_keys", "list_sizes", "list_incomplete_uploads"}
-        | {"presign_get", "full_key"}
+        | {"presign_get", "full_key", "relative_key"}
     )
 
     def __init__(self, bucket: Bucket) -> None:

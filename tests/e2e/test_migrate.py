@@ -20,6 +20,7 @@ from tests.e2e.helpers import (
     assert_no_secrets,
     bystander,
     hcm,
+    keys,
     play_operator,
     source_state,
 )
@@ -45,6 +46,21 @@ def destination_cleared(sandbox: Sandbox) -> Iterator[None]:
     clear_destination(sandbox)
     yield
     clear_destination(sandbox)
+
+
+def test_dry_run_lists_the_backup_and_changes_nothing(
+    sandbox: Sandbox, destination_cleared: None, tmp_path: Path
+) -> None:
+    before = source_state(sandbox)
+    code, out, err = migrate(sandbox, "migrate-dry", tmp_path, "--dry-run")
+    assert code == 0, err
+    changes = out["changes"]
+    assert f"backup: pause: set spec.pausedUntil='true' on HostedCluster {HC_NS}/{HC_NAME}" in changes
+    assert [c.split(":")[0] for c in changes[-2:]] == ["restore", "teardown"]
+    assert "resume source" not in " ".join(changes)  # a migration keeps the source paused
+    assert source_state(sandbox) == before and not (tmp_path / "bundle").exists()
+    assert keys(sandbox, "migrate-dry") == []
+    assert not sandbox.destination.kubectl().run("get", "namespace", HC_NS, "--ignore-not-found", "-o", "name")
 
 
 def test_a_refused_restore_puts_the_source_back(sandbox: Sandbox, destination_cleared: None, tmp_path: Path) -> None:
@@ -115,6 +131,12 @@ def test_a_timed_out_wait_keeps_the_source_paused_and_a_rerun_finishes(
         hc = sandbox.source.kubectl().get(HC_KIND, HC_NAME, "-n", HC_NS)
         assert hc["spec"]["pausedUntil"] == "true"
         assert sandbox.destination.kubectl().get(HC_KIND, HC_NAME, "-n", HC_NS)["metadata"]["annotations"]
+
+        # A dry run now shows the restore carrying on, and a teardown that waits for its guard.
+        code, dry, err = migrate(sandbox, "migrate-wait", tmp_path, "--dry-run")
+        assert code == 0, err
+        assert dry["changes"][-1].startswith("teardown: once the guard passes: ")
+        assert any(c.startswith("restore: ") and "keep HostedCluster" in c for c in dry["changes"])
 
         operator = play_operator(sandbox, after=1.0)
         code, again, err = migrate(sandbox, "migrate-wait", tmp_path)
