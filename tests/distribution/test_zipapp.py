@@ -125,11 +125,12 @@ def test_bash_completion_completes_verbs_and_shells(dist: Path, zipapp_env: dict
         'complete() { COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); '
         '_kubectl_hcmigrate_completion kubectl-hcmigrate; echo "${COMPREPLY[*]}"; }\n'
         "complete kubectl-hcmigrate ver\n"
+        "complete kubectl-hcmigrate mi\n"
         'complete kubectl-hcmigrate completion ""\n'
         "complete kubectl-hcmigrate --kubec\n"
     )
     lines = run(["bash", "-c", probe], env=env).stdout.splitlines()
-    assert lines == ["version", "bash zsh fish", "--kubeconfig"]
+    assert lines == ["version verify", "migrate", "bash zsh fish", "--kubeconfig"]
 
 
 @pytest.mark.slow
