@@ -138,7 +138,7 @@ def _restore(
         outcome, message = _failure(e)
         if destination.get(HC, opts.namespace, opts.name) is not None:
             raise RunFailed(
-                outcome if outcome is Outcome.TIMED_OUT else Outcome.FAILED_NEEDS_ATTENTION,
+                outcome if outcome in (Outcome.TIMED_OUT, Outcome.INTERRUPTED) else Outcome.FAILED_NEEDS_ATTENTION,
                 f"{message}. The destination has the HC, so the source stays paused (one control plane "
                 "at a time): run migrate again to carry on",
                 [],
