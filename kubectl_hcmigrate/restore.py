@@ -28,7 +28,7 @@ from kubectl_hcmigrate.layout import Manifest
 from kubectl_hcmigrate.options import BucketTarget
 from kubectl_hcmigrate.pipeline import Plan, Step
 from kubectl_hcmigrate.redact import safe_url, scrub
-from kubectl_hcmigrate.report import HcmigrateError, PreflightError, StepFailed
+from kubectl_hcmigrate.report import PreflightError, StepFailed, nothing_changed
 from kubectl_hcmigrate.s3store import MAX_PRESIGN_SECONDS
 from kubectl_hcmigrate.ui import Reporter
 from kubectl_hcmigrate.wait import Wanted, wait_for
@@ -85,11 +85,8 @@ class Restore:
 def _refusing(kube: Kube) -> Iterator[None]:
     """Nothing has changed during preflight, so whatever fails there is a refusal."""
     try:
-        yield
-    except PreflightError:
-        raise
-    except HcmigrateError as e:
-        raise PreflightError(str(e)) from None
+        with nothing_changed():
+            yield
     except KubeError as e:
         raise PreflightError(f"reading the destination (context '{kube.context}') failed: {scrub(str(e))}") from None
 
