@@ -35,7 +35,8 @@ class FrameSource(Protocol):
 
     def recv_data(self) -> tuple[int, bytes]: ...
     def ping(self) -> None: ...
-    def close(self) -> None: ...
+    def send_close(self) -> None: ...
+    def shutdown(self) -> None: ...
 
 
 class ExecFailed(StepFailed):
@@ -208,9 +209,12 @@ class ExecReader:
     def close(self) -> None:
         """Close the connection; a command still writing loses its stream."""
         self._stop.set()
-        # Already closed or broken: nothing is left to release.
+        # Say goodbye without waiting for the echo: websocket-client's close() waits up to 3 s
+        # for it inside a bare `except`, which would swallow a Ctrl-C or SIGTERM arriving then.
+        with contextlib.suppress(Exception):  # already closed or broken: nothing to release
+            self._sock.send_close()
         with contextlib.suppress(Exception):
-            self._sock.close()
+            self._sock.shutdown()
 
     def __enter__(self) -> ExecReader:
         return self

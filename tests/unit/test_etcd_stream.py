@@ -55,7 +55,10 @@ class FakeSocket:
     def ping(self) -> None:
         pass
 
-    def close(self) -> None:
+    def send_close(self) -> None:
+        pass
+
+    def shutdown(self) -> None:
         self.closed = True
 
 
