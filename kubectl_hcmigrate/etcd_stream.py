@@ -256,6 +256,10 @@ def open_exec(
             )
             break
         except (ApiException, OSError) as e:
+            # The client turns a Ctrl-C or SIGTERM during the handshake into ApiException(status=0):
+            # an interrupt is no refused handshake to try again, it must unwind.
+            if isinstance(e.__context__, (KeyboardInterrupt, SystemExit)):
+                raise e.__context__ from None
             if attempt + 1 == HANDSHAKE_ATTEMPTS or getattr(e, "status", 500) in (400, 401, 403, 404):
                 status = getattr(e, "status", None)
                 reason = _handshake_reason(str(getattr(e, "reason", e))) or (f"HTTP {status}" if status else "")
