@@ -17,6 +17,7 @@ from tests.e2e.helpers import (
     HC_NAME,
     HC_NS,
     HCP_NS,
+    NP_KIND,
     assert_no_secrets,
     bystander,
     hcm,
@@ -118,11 +119,24 @@ def test_migrate_moves_the_hc_and_a_rerun_changes_nothing(
         sandbox_manager.current = None
 
 
+def remove_bystander(sb: Sandbox) -> None:
+    """Leaves `example` alone in its namespace (bystander and the unrelated secret go), so
+    teardown may delete the namespace too."""
+    k = sb.source.kubectl()
+    for kind, name in ((HC_KIND, "bystander"), (NP_KIND, "bystander-pool")):
+        k.run("patch", kind, name, "-n", HC_NS, "--type=merge", "-p", '{"metadata":{"finalizers":null}}')
+        k.run("delete", kind, name, "-n", HC_NS, "--wait=true")
+    for name in ("pull-secret", "ssh-key", "etcd-encryption-key", "admin-kubeconfig", "kubeadmin-password"):
+        k.run("delete", "secret", f"bystander-{name}", "-n", HC_NS, "--ignore-not-found")
+    k.run("delete", "secret", "unrelated-secret", "-n", HC_NS, "--ignore-not-found")
+
+
 def test_a_timed_out_wait_keeps_the_source_paused_and_a_rerun_finishes(
     sandbox: Sandbox, sandbox_manager: Any, tmp_path: Path
 ) -> None:
     clear_destination(sandbox)
     try:
+        remove_bystander(sandbox)
         # Nobody reports the control plane up: the destination has the HC, so the source must not resume.
         code, out, err = migrate(sandbox, "migrate-wait", tmp_path, "--timeout", "3s")
         assert code == 5, err
@@ -144,7 +158,9 @@ def test_a_timed_out_wait_keeps_the_source_paused_and_a_rerun_finishes(
         assert code == 0, err
         assert again["resumed"] is True and "backup" not in again and again["restore"]["resumed"] is True
         assert again["restore"]["objects_created"] == 0 and again["teardown"]["removed"]
-        assert not sandbox.source.kubectl().run("get", HC_KIND, "-n", HC_NS, HC_NAME, "--ignore-not-found").strip()
+        # Nothing else lived in the HC namespace: it went too, with only what the destination has.
+        assert f"Namespace {HC_NS}" in again["teardown"]["removed"], again["teardown"]
+        assert not sandbox.source.kubectl().run("get", "namespace", HC_NS, "--ignore-not-found", "-o", "name")
     finally:
         down(sandbox.cfg)
         sandbox_manager.current = None
