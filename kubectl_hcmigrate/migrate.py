@@ -138,16 +138,24 @@ def _restore(
         outcome, message = _failure(e)
         if destination.get(HC, opts.namespace, opts.name) is not None:
             raise RunFailed(
-                outcome if outcome in (Outcome.TIMED_OUT, Outcome.INTERRUPTED) else Outcome.FAILED_NEEDS_ATTENTION,
+                after_failed_restore(outcome, hc_on_destination=True, undo_failed=False),
                 f"{message}. The destination has the HC, so the source stays paused (one control plane "
                 "at a time): run migrate again to carry on",
                 [],
             ) from e
         undo_errors = _put_back(source, opts.namespace, opts.name, reporter)
-        final = Outcome.FAILED_NEEDS_ATTENTION if undo_errors else Outcome.FAILED_SOURCE_RESTORED
-        if isinstance(e, KeyboardInterrupt) and not undo_errors:
-            final = Outcome.INTERRUPTED
+        final = after_failed_restore(outcome, hc_on_destination=False, undo_failed=bool(undo_errors))
         raise RunFailed(final, f"restore failed: {message}", undo_errors) from e
+
+
+def after_failed_restore(outcome: Outcome, *, hc_on_destination: bool, undo_failed: bool) -> Outcome:
+    """The outcome of a migrate whose restore stage failed with `outcome`. Once the destination has
+    the HC the source stays paused; before that, the source was put back (or failed to be)."""
+    if hc_on_destination:
+        return outcome if outcome in (Outcome.TIMED_OUT, Outcome.INTERRUPTED) else Outcome.FAILED_NEEDS_ATTENTION
+    if undo_failed:
+        return Outcome.FAILED_NEEDS_ATTENTION
+    return Outcome.INTERRUPTED if outcome is Outcome.INTERRUPTED else Outcome.FAILED_SOURCE_RESTORED
 
 
 def _failure(e: BaseException) -> tuple[Outcome, str]:
