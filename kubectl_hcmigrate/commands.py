@@ -55,27 +55,17 @@ def run(output: OutputFormat, body: Callable[[TextReporter], dict[str, Any]], sh
     return EXIT_CODES[Outcome(result.get("outcome", "SUCCEEDED"))]
 
 
-def _plan_and_run(verb: Any, found: Any, reporter: TextReporter, *, dry_run: bool) -> dict[str, Any]:
-    """A verb after its preflight: print its plan, or run it and return the verb's result."""
-    from kubectl_hcmigrate.pipeline import dry_run as show
-    from kubectl_hcmigrate.pipeline import execute
-
-    plan = verb.build_plan(found)
-    if dry_run:
-        return {"outcome": "SUCCEEDED", "dry_run": True, "changes": show(plan, reporter)}
-    return verb.result(found, execute(plan, reporter))
-
-
 def backup(kube_target: KubeTarget, opts: Any, *, dry_run: bool, output: OutputFormat) -> int:
     def body(reporter: TextReporter) -> dict[str, Any]:
         from kubectl_hcmigrate import backup as verb
         from kubectl_hcmigrate.kube import Kube
+        from kubectl_hcmigrate.pipeline import run_verb
         from kubectl_hcmigrate.s3store import Bucket, DryRunBucket
 
         # A dry run's bucket reads but never writes (restic's dry backend), so no step checks.
         bucket = DryRunBucket(Bucket(opts.bucket)) if dry_run else Bucket(opts.bucket)
         b = verb.preflight(opts, Kube(kube_target, "source"), bucket, reporter)
-        return _plan_and_run(verb, b, reporter, dry_run=dry_run)
+        return run_verb(verb, b, reporter, dry_run=dry_run)
 
     return run(output, body)
 
@@ -84,10 +74,11 @@ def restore(destination: KubeTarget, opts: Any, *, dry_run: bool, output: Output
     def body(reporter: TextReporter) -> dict[str, Any]:
         from kubectl_hcmigrate import restore as verb
         from kubectl_hcmigrate.kube import Kube
+        from kubectl_hcmigrate.pipeline import run_verb
         from kubectl_hcmigrate.s3store import Bucket
 
         r = verb.preflight(opts, Kube(destination, "destination"), Bucket(opts.bucket), reporter)
-        return _plan_and_run(verb, r, reporter, dry_run=dry_run)
+        return run_verb(verb, r, reporter, dry_run=dry_run)
 
     return run(output, body)
 
@@ -138,11 +129,12 @@ def teardown(
     def body(reporter: TextReporter) -> dict[str, Any]:
         from kubectl_hcmigrate import teardown as verb
         from kubectl_hcmigrate.kube import Kube
+        from kubectl_hcmigrate.pipeline import run_verb
 
         t = verb.preflight(opts, Kube(source, "source"), lambda: Kube(destination, "destination"), reporter)
         if opts.force and not dry_run:
             _confirm_force(opts.name, yes=yes)
-        return _plan_and_run(verb, t, reporter, dry_run=dry_run)
+        return run_verb(verb, t, reporter, dry_run=dry_run)
 
     return run(output, body)
 

@@ -19,7 +19,7 @@ from typing import Any
 from kubectl_hcmigrate import backup, restore, teardown
 from kubectl_hcmigrate.kube import Kube
 from kubectl_hcmigrate.options import BucketTarget
-from kubectl_hcmigrate.pipeline import RunFailed, execute
+from kubectl_hcmigrate.pipeline import RunFailed, run_verb
 from kubectl_hcmigrate.report import HcmigrateError, Outcome, PreflightError
 from kubectl_hcmigrate.source_state import HC, SourceControl, recorded
 from kubectl_hcmigrate.ui import Reporter
@@ -42,15 +42,14 @@ def migrate(opts: MigrateOptions, source: Kube, destination: Kube, bucket: Any, 
     stages: dict[str, Any] = {}
     if backup_id is None:
         reporter.line(f"stage 1/3: back up {ns}/{name} from context '{source.context}' and keep it paused")
-        stages["backup"] = _run(backup, backup.preflight(_backup_options(opts), source, bucket, reporter), reporter)
+        stages["backup"] = run_verb(backup, backup.preflight(_backup_options(opts), source, bucket, reporter), reporter)
         backup_id = stages["backup"]["backup_id"]
     else:
         reporter.line(f"stage 1/3: done before (the destination has {ns}/{name} from backup {backup_id})")
     reporter.line(f"stage 2/3: restore backup {backup_id} on context '{destination.context}' and wait")
     stages["restore"] = _restore(opts, backup_id, source, destination, bucket, reporter)
     reporter.line(f"stage 3/3: tear {ns}/{name} down on context '{source.context}'")
-    t = teardown.preflight(teardown.TeardownOptions(name, ns), source, lambda: destination, reporter)
-    stages["teardown"] = _run(teardown, t, reporter)
+    stages["teardown"] = run_verb(teardown, _teardown(opts, source, destination, reporter), reporter)
     return {
         "outcome": stages["teardown"]["outcome"],
         "hostedcluster": f"{ns}/{name}",
@@ -64,14 +63,12 @@ def migrate(opts: MigrateOptions, source: Kube, destination: Kube, bucket: Any, 
 
 def plan(opts: MigrateOptions, source: Kube, destination: Kube, bucket: Any, reporter: Reporter) -> dict[str, Any]:
     """--dry-run: the changes of every stage that can be known now; `bucket` must not write."""
-    from kubectl_hcmigrate.pipeline import dry_run
-
     ns, name = opts.namespace, opts.name
     backup_id = restored_backup_id(source, destination, ns, name)
     changes: list[str] = []
     if backup_id is None:
         found = backup.preflight(_backup_options(opts), source, bucket, reporter)
-        changes += [f"backup: {c}" for c in dry_run(backup.build_plan(found), reporter)]
+        changes += [f"backup: {c}" for c in run_verb(backup, found, reporter, dry_run=True)["changes"]]
         later = [
             f"restore: create every object of the new backup on context '{destination.context}' and wait for it",
             f"teardown: remove {ns}/{name} from context '{source.context}' once the destination runs it",
@@ -80,13 +77,13 @@ def plan(opts: MigrateOptions, source: Kube, destination: Kube, bucket: Any, rep
             reporter.line(f"would {line}")
         return {"outcome": "SUCCEEDED", "dry_run": True, "changes": changes + later}
     r = restore.preflight(_restore_options(opts, backup_id), destination, bucket, reporter)
-    changes += [f"restore: {c}" for c in dry_run(restore.build_plan(r), reporter)]
+    changes += [f"restore: {c}" for c in run_verb(restore, r, reporter, dry_run=True)["changes"]]
     try:
-        t = teardown.preflight(teardown.TeardownOptions(name, ns), source, lambda: destination, reporter)
+        t = _teardown(opts, source, destination, reporter)
     except PreflightError as e:  # the restore above has not brought the HC up yet
         reporter.line(f"would teardown once its guard passes (now: {e})")
         return {"outcome": "SUCCEEDED", "dry_run": True, "changes": [*changes, f"teardown: once the guard passes: {e}"]}
-    changes += [f"teardown: {c}" for c in dry_run(teardown.build_plan(t), reporter)]
+    changes += [f"teardown: {c}" for c in run_verb(teardown, t, reporter, dry_run=True)["changes"]]
     return {"outcome": "SUCCEEDED", "dry_run": True, "changes": changes}
 
 
@@ -123,8 +120,10 @@ def _restore_options(opts: MigrateOptions, backup_id: str) -> restore.RestoreOpt
     )  # fmt: skip
 
 
-def _run(verb: Any, found: Any, reporter: Reporter) -> dict[str, Any]:
-    return verb.result(found, execute(verb.build_plan(found), reporter))
+def _teardown(opts: MigrateOptions, source: Kube, destination: Kube, reporter: Reporter) -> teardown.Teardown:
+    return teardown.preflight(
+        teardown.TeardownOptions(opts.name, opts.namespace), source, lambda: destination, reporter
+    )
 
 
 def _restore(
@@ -133,7 +132,7 @@ def _restore(
     """Restore and wait; on failure, the source goes back only while the destination has no HC."""
     try:
         r = restore.preflight(_restore_options(opts, backup_id), destination, bucket, reporter)
-        return _run(restore, r, reporter)
+        return run_verb(restore, r, reporter)
     except (HcmigrateError, RunFailed, KeyboardInterrupt) as e:
         outcome, message = _failure(e)
         if destination.get(HC, opts.namespace, opts.name) is not None:

@@ -40,7 +40,7 @@ class RunFailed(Exception):
         self.outcome, self.message, self.undo_errors = outcome, message, undo_errors
 
 
-def dry_run(plan: Plan, reporter: Reporter) -> list[str]:
+def list_changes(plan: Plan, reporter: Reporter) -> list[str]:
     changes = [f"{s.name}: {c}" for s in plan.steps for c in s.changes()]
     for line in changes:
         reporter.line(f"would {line}")
@@ -63,6 +63,14 @@ def execute(plan: Plan, reporter: Reporter) -> dict[str, float]:
             raise RunFailed(outcome, _message(exc, step.name), undo_errors) from exc
         done.append(step)
     return timings
+
+
+def run_verb(verb: Any, found: Any, reporter: Reporter, *, dry_run: bool = False) -> dict[str, Any]:
+    """A verb module after its preflight (`found`): its plan's changes for a dry run, else its result."""
+    plan = verb.build_plan(found)
+    if dry_run:
+        return {"outcome": Outcome.SUCCEEDED.value, "dry_run": True, "changes": list_changes(plan, reporter)}
+    return verb.result(found, execute(plan, reporter))
 
 
 def _outcome(exc: BaseException, done: list[Step], undo_errors: list[str]) -> Outcome:

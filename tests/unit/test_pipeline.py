@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from kubectl_hcmigrate.pipeline import Plan, RunFailed, Step, dry_run, execute
+from kubectl_hcmigrate.pipeline import Plan, RunFailed, Step, execute, list_changes
 from kubectl_hcmigrate.report import EXIT_CODES, Outcome, PreflightError, StepFailed
 from kubectl_hcmigrate.ui import NullReporter
 
@@ -80,7 +80,7 @@ def test_interrupt_unwinds_too() -> None:
 
 def test_dry_run_lists_changes_and_runs_nothing() -> None:
     log: list[str] = []
-    assert dry_run(_plan(log), NullReporter()) == ["pause: pause hc", "scale: scale a", "scale: scale b"]
+    assert list_changes(_plan(log), NullReporter()) == ["pause: pause hc", "scale: scale a", "scale: scale b"]
     assert log == []
 
 

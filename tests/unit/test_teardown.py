@@ -10,7 +10,7 @@ import pytest
 
 from kubectl_hcmigrate import teardown
 from kubectl_hcmigrate.kinds import KindRule, rule_for
-from kubectl_hcmigrate.pipeline import RunFailed, dry_run, execute
+from kubectl_hcmigrate.pipeline import RunFailed, execute, list_changes
 from kubectl_hcmigrate.report import Outcome, StepFailed
 from kubectl_hcmigrate.restore import BACKUP_ID, SOURCE_UID
 from kubectl_hcmigrate.teardown import Teardown, TeardownOptions
@@ -200,7 +200,7 @@ def test_only_this_hcs_nodepools_and_the_whole_control_plane_namespace_are_remov
     ])  # fmt: skip
     t = state(kube)
     plan = teardown.build_plan(t)
-    changes = dry_run(plan, NullReporter())
+    changes = list_changes(plan, NullReporter())
     assert kube.writes == []
     assert changes == [
         "pause: pause NodePool clusters/example-a",
@@ -212,7 +212,7 @@ def test_only_this_hcs_nodepools_and_the_whole_control_plane_namespace_are_remov
     assert sorted(k[2] for k in kube.store) == ["b-1", "bystander", "bystander-pool"]
     assert t.removed == ["NodePool clusters/example-a", "Machine clusters-example/m-1"]
     # A second run has nothing to do.
-    assert dry_run(teardown.build_plan(t), NullReporter()) == []
+    assert list_changes(teardown.build_plan(t), NullReporter()) == []
 
 
 def test_an_object_that_comes_back_is_removed_again_a_bounded_number_of_times() -> None:
