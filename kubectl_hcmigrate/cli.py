@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 import typer
 
 from kubectl_hcmigrate import __version__
-from kubectl_hcmigrate.options import BucketTarget, KubeTarget, OutputFormat
+from kubectl_hcmigrate.core.options import BucketTarget, KubeTarget, OutputFormat
 
 
 def prog_name() -> str:
@@ -240,7 +240,7 @@ def backup(
 ) -> None:
     """Pause the HC, stream its etcd snapshot into S3 and write its object bundle."""
     from kubectl_hcmigrate import commands
-    from kubectl_hcmigrate.backup import BackupOptions
+    from kubectl_hcmigrate.verbs.backup import BackupOptions
 
     opts = BackupOptions(
         name=hc, namespace=namespace,
@@ -251,7 +251,7 @@ def backup(
 
 
 def _seconds(value: str, flag: str) -> int:
-    from kubectl_hcmigrate.durations import parse_duration
+    from kubectl_hcmigrate.core.units import parse_duration
 
     try:
         return parse_duration(value)
@@ -282,7 +282,7 @@ def restore(
 ) -> None:
     """Recreate a backed-up HC on the destination; its etcd restores from the snapshot."""
     from kubectl_hcmigrate import commands
-    from kubectl_hcmigrate.restore import RestoreOptions
+    from kubectl_hcmigrate.verbs.restore import RestoreOptions
 
     opts = RestoreOptions(
         name=hc, namespace=namespace,
@@ -314,7 +314,7 @@ def teardown(
 ) -> None:
     """Delete the HC from the source once the destination runs it; S3 and bundles stay."""
     from kubectl_hcmigrate import commands
-    from kubectl_hcmigrate.teardown import TeardownOptions
+    from kubectl_hcmigrate.verbs.teardown import TeardownOptions
 
     opts = TeardownOptions(name=hc, namespace=namespace, force=force, timeout=_seconds(timeout, "--timeout"))
     source, destination = _source(ctx, context), _destination(ctx, to_kubeconfig, to_context)
@@ -345,7 +345,7 @@ def migrate(
 ) -> None:
     """Backup (kept paused), restore with the wait, teardown: one command; run it again to carry on."""
     from kubectl_hcmigrate import commands
-    from kubectl_hcmigrate.migrate import MigrateOptions
+    from kubectl_hcmigrate.verbs.migrate import MigrateOptions
 
     opts = MigrateOptions(
         name=hc, namespace=namespace, bucket=_bucket_target(bucket, prefix, region, endpoint_url, aws_creds),
@@ -387,7 +387,7 @@ def list_(
 ) -> None:
     """List the backups in the bucket, newest first, complete or not; reads only S3."""
     from kubectl_hcmigrate import commands
-    from kubectl_hcmigrate.catalog import ListOptions
+    from kubectl_hcmigrate.verbs.list import ListOptions
 
     opts = ListOptions(
         bucket=_bucket_target(bucket, prefix, region, endpoint_url, aws_creds),
@@ -415,7 +415,7 @@ def verify(
 ) -> None:
     """Check a backup as restore would, changing nothing: bundle files, snapshot size and sha256."""
     from kubectl_hcmigrate import commands
-    from kubectl_hcmigrate.verify import VerifyOptions
+    from kubectl_hcmigrate.verbs.verify import VerifyOptions
 
     opts = VerifyOptions(
         name=hc, namespace=namespace,

@@ -8,8 +8,8 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
-from kubectl_hcmigrate.options import KubeTarget, OutputFormat
-from kubectl_hcmigrate.report import EXIT_CODES, HcmigrateError, Outcome, nothing_changed
+from kubectl_hcmigrate.core.options import KubeTarget, OutputFormat
+from kubectl_hcmigrate.core.report import EXIT_CODES, HcmigrateError, Outcome, nothing_changed
 from kubectl_hcmigrate.ui import TextReporter, print_result
 
 
@@ -38,7 +38,7 @@ class Show(Protocol):
 
 def run(output: OutputFormat, body: Callable[[TextReporter], dict[str, Any]], show: Show = print_result) -> int:
     """Runs a verb body and turns its result or failure into output and an exit code."""
-    from kubectl_hcmigrate.pipeline import RunFailed
+    from kubectl_hcmigrate.core.pipeline import RunFailed
 
     # A runbook's timeout or `kill` sends SIGTERM: unwind like Ctrl-C, so the undos run.
     signal.signal(signal.SIGTERM, _raise_interrupt)
@@ -57,10 +57,10 @@ def run(output: OutputFormat, body: Callable[[TextReporter], dict[str, Any]], sh
 
 def backup(kube_target: KubeTarget, opts: Any, *, dry_run: bool, output: OutputFormat) -> int:
     def body(reporter: TextReporter) -> dict[str, Any]:
-        from kubectl_hcmigrate import backup as verb
-        from kubectl_hcmigrate.kube import Kube
-        from kubectl_hcmigrate.pipeline import run_verb
-        from kubectl_hcmigrate.s3store import Bucket, DryRunBucket
+        from kubectl_hcmigrate.verbs import backup as verb
+        from kubectl_hcmigrate.adapters.kube import Kube
+        from kubectl_hcmigrate.core.pipeline import run_verb
+        from kubectl_hcmigrate.adapters.s3store import Bucket, DryRunBucket
 
         # A dry run's bucket reads but never writes (restic's dry backend), so no step checks.
         bucket = DryRunBucket(Bucket(opts.bucket)) if dry_run else Bucket(opts.bucket)
@@ -72,10 +72,10 @@ def backup(kube_target: KubeTarget, opts: Any, *, dry_run: bool, output: OutputF
 
 def restore(destination: KubeTarget, opts: Any, *, dry_run: bool, output: OutputFormat) -> int:
     def body(reporter: TextReporter) -> dict[str, Any]:
-        from kubectl_hcmigrate import restore as verb
-        from kubectl_hcmigrate.kube import Kube
-        from kubectl_hcmigrate.pipeline import run_verb
-        from kubectl_hcmigrate.s3store import Bucket
+        from kubectl_hcmigrate.verbs import restore as verb
+        from kubectl_hcmigrate.adapters.kube import Kube
+        from kubectl_hcmigrate.core.pipeline import run_verb
+        from kubectl_hcmigrate.adapters.s3store import Bucket
 
         r = verb.preflight(opts, Kube(destination, "destination"), Bucket(opts.bucket), reporter)
         return run_verb(verb, r, reporter, dry_run=dry_run)
@@ -84,10 +84,10 @@ def restore(destination: KubeTarget, opts: Any, *, dry_run: bool, output: Output
 
 
 def list_backups(opts: Any, *, output: OutputFormat) -> int:
-    from kubectl_hcmigrate import catalog
+    from kubectl_hcmigrate.verbs import list as catalog
 
     def body(reporter: TextReporter) -> dict[str, Any]:
-        from kubectl_hcmigrate.s3store import Bucket
+        from kubectl_hcmigrate.adapters.s3store import Bucket
 
         with nothing_changed():
             return catalog.list_backups(opts, Bucket(opts.bucket))
@@ -97,8 +97,8 @@ def list_backups(opts: Any, *, output: OutputFormat) -> int:
 
 def verify(opts: Any, *, output: OutputFormat) -> int:
     def body(reporter: TextReporter) -> dict[str, Any]:
-        from kubectl_hcmigrate import verify as verb
-        from kubectl_hcmigrate.s3store import Bucket
+        from kubectl_hcmigrate.verbs import verify as verb
+        from kubectl_hcmigrate.adapters.s3store import Bucket
 
         with nothing_changed():
             return verb.verify(opts, Bucket(opts.bucket), reporter)
@@ -108,7 +108,7 @@ def verify(opts: Any, *, output: OutputFormat) -> int:
 
 def _confirm_force(name: str, *, yes: bool) -> None:
     """--force deletes without proof that the destination runs the HC: the user must say so."""
-    from kubectl_hcmigrate.report import PreflightError
+    from kubectl_hcmigrate.core.report import PreflightError
 
     if yes:
         return
@@ -127,9 +127,9 @@ def teardown(
     source: KubeTarget, destination: KubeTarget, opts: Any, *, yes: bool, dry_run: bool, output: OutputFormat
 ) -> int:
     def body(reporter: TextReporter) -> dict[str, Any]:
-        from kubectl_hcmigrate import teardown as verb
-        from kubectl_hcmigrate.kube import Kube
-        from kubectl_hcmigrate.pipeline import run_verb
+        from kubectl_hcmigrate.verbs import teardown as verb
+        from kubectl_hcmigrate.adapters.kube import Kube
+        from kubectl_hcmigrate.core.pipeline import run_verb
 
         t = verb.preflight(opts, Kube(source, "source"), lambda: Kube(destination, "destination"), reporter)
         if opts.force and not dry_run:
@@ -141,9 +141,9 @@ def teardown(
 
 def migrate(source: KubeTarget, destination: KubeTarget, opts: Any, *, dry_run: bool, output: OutputFormat) -> int:
     def body(reporter: TextReporter) -> dict[str, Any]:
-        from kubectl_hcmigrate import migrate as verb
-        from kubectl_hcmigrate.kube import Kube
-        from kubectl_hcmigrate.s3store import Bucket, DryRunBucket
+        from kubectl_hcmigrate.verbs import migrate as verb
+        from kubectl_hcmigrate.adapters.kube import Kube
+        from kubectl_hcmigrate.adapters.s3store import Bucket, DryRunBucket
 
         src, dst = Kube(source, "source"), Kube(destination, "destination")
         if dry_run:

@@ -9,7 +9,7 @@ hosted etcd's, in a sandbox on slot 3 seeded with etcd_mb = 64 and then 1024):
   raw exec      size / time of `kubectl exec ... cat <snapshot> > /dev/null`: what the exec API
                 (apiserver + kwok + kubectl's Go client) carries; the save is excluded
   tool reader   the same `cat` drained by the tool's own exec reader and snapshot verifier
-                (kubectl_hcmigrate.etcd_stream + snapshot, run in the bench process), no upload
+                (kubectl_hcmigrate.adapters.kube_exec + snapshot, run in the bench process), no upload
   S3 upload     size / boto3 `upload_file` of the local copy, default settings (8 MiB parts, 10
                 threads): what the sandbox's S3 takes in
   naive 2-step  size / (`kubectl exec ... cat > local file` + that upload); the save is excluded,

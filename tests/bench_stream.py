@@ -74,10 +74,10 @@ class ReaderRun:
 
 def tool_reader(sb: Sandbox) -> ReaderRun:
     """The tool's own exec reader and snapshot verifier draining `cat SNAPSHOT`, in this process."""
-    from kubectl_hcmigrate.etcd_stream import open_exec
-    from kubectl_hcmigrate.kube import Kube
-    from kubectl_hcmigrate.options import KubeTarget
-    from kubectl_hcmigrate.snapshot import SnapshotVerifier, VerifyingReader
+    from kubectl_hcmigrate.adapters.kube_exec import open_exec
+    from kubectl_hcmigrate.adapters.kube import Kube
+    from kubectl_hcmigrate.core.options import KubeTarget
+    from kubectl_hcmigrate.etcd.verifier import SnapshotVerifier, VerifyingReader
 
     api = Kube(KubeTarget(kubeconfig=str(sb.kubeconfig), context="source")).api
     verifier, buf = SnapshotVerifier(), bytearray(1 << 20)

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from kubectl_hcmigrate.etcd_stream import ExecFailed, open_exec, run_exec
-from kubectl_hcmigrate.snapshot import SnapshotVerifier, VerifyingReader
+from kubectl_hcmigrate.adapters.kube_exec import ExecFailed, open_exec, run_exec
+from kubectl_hcmigrate.etcd.verifier import SnapshotVerifier, VerifyingReader
 
 pytestmark = pytest.mark.e2e
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from kubectl_hcmigrate import __version__
-from kubectl_hcmigrate.bundle import render_bundle, write_bundle
-from kubectl_hcmigrate.layout import (
+from kubectl_hcmigrate.core.bundle import render_bundle, write_bundle
+from kubectl_hcmigrate.core.layout import (
     MANIFEST,
     BackupLayout,
     HostedClusterRef,
@@ -25,9 +25,9 @@ from kubectl_hcmigrate.layout import (
     parse_backup_id,
     utc_timestamp,
 )
-from kubectl_hcmigrate.options import BucketTarget
-from kubectl_hcmigrate.s3store import Bucket
-from kubectl_hcmigrate.snapshot import SnapshotVerifier, VerifyingReader
+from kubectl_hcmigrate.core.options import BucketTarget
+from kubectl_hcmigrate.adapters.s3store import Bucket
+from kubectl_hcmigrate.etcd.verifier import SnapshotVerifier, VerifyingReader
 from tests.sandbox.s3 import S3Server
 from tests.unit import hc_fixtures as fx
 

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from kubectl_hcmigrate.multipart import IN_FLIGHT
-from kubectl_hcmigrate.options import BucketTarget
-from kubectl_hcmigrate.report import PreflightError
-from kubectl_hcmigrate.s3errors import ObjectMissing
-from kubectl_hcmigrate.s3store import Bucket, DryRunBucket
-from kubectl_hcmigrate.snapshot import SnapshotInvalid, SnapshotVerifier, VerifyingReader
+from kubectl_hcmigrate.adapters.s3multipart import IN_FLIGHT
+from kubectl_hcmigrate.core.options import BucketTarget
+from kubectl_hcmigrate.core.report import PreflightError
+from kubectl_hcmigrate.adapters.s3errors import ObjectMissing
+from kubectl_hcmigrate.adapters.s3store import Bucket, DryRunBucket
+from kubectl_hcmigrate.etcd.verifier import SnapshotInvalid, SnapshotVerifier, VerifyingReader
 from tests.sandbox.s3 import S3Server
 
 MiB = 1024 * 1024
@@ -201,8 +201,8 @@ MEASURE = textwrap.dedent(
     """
     import json, os, sys, time
     from pathlib import Path
-    from kubectl_hcmigrate.options import BucketTarget
-    from kubectl_hcmigrate.s3store import Bucket
+    from kubectl_hcmigrate.core.options import BucketTarget
+    from kubectl_hcmigrate.adapters.s3store import Bucket
     from tests.integration.test_s3store import Source
 
     def status(field):

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from kubectl_hcmigrate.s3store import Bucket
-from kubectl_hcmigrate.snapshot import SnapshotInvalid, SnapshotVerifier, VerifyingReader
+from kubectl_hcmigrate.adapters.s3store import Bucket
+from kubectl_hcmigrate.etcd.verifier import SnapshotInvalid, SnapshotVerifier, VerifyingReader
 
 
 def etcd_bin() -> Path:

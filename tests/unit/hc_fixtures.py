@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from kubectl_hcmigrate import layout
+from kubectl_hcmigrate.core import layout
 
 SHARED = Path(__file__).resolve().parents[2] / ".." / "shared"
 HYPERSHIFT = SHARED / "hypershift"

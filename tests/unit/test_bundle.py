@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from kubectl_hcmigrate import bundle
-from kubectl_hcmigrate.layout import Manifest
-from kubectl_hcmigrate.report import PreflightError
+from kubectl_hcmigrate.core import bundle
+from kubectl_hcmigrate.core.layout import Manifest
+from kubectl_hcmigrate.core.report import PreflightError
 from tests.unit import hc_fixtures as fx
 
 META = fx.manifest().with_files({})

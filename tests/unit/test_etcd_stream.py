@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-from kubectl_hcmigrate.etcd_stream import (
+from kubectl_hcmigrate.adapters.kube_exec import (
     OPCODE_BINARY,
     OPCODE_CLOSE,
     STDERR_TAIL,

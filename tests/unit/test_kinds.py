@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 import yaml
 
-from kubectl_hcmigrate import kinds
+from kubectl_hcmigrate.core import kinds
 from tests.unit.hc_fixtures import HYPERSHIFT
 
 NODE_KINDS = {

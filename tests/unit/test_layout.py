@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from kubectl_hcmigrate import layout
-from kubectl_hcmigrate.layout import BackupLayout, Manifest
-from kubectl_hcmigrate.report import PreflightError
+from kubectl_hcmigrate.core import layout
+from kubectl_hcmigrate.core.layout import BackupLayout, Manifest
+from kubectl_hcmigrate.core.report import PreflightError
 from tests.unit.hc_fixtures import BACKUP_ID as ID
 from tests.unit.hc_fixtures import CREATED as WHEN
 from tests.unit.hc_fixtures import SHA, manifest

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from kubectl_hcmigrate.multipart import _fill
+from kubectl_hcmigrate.adapters.s3multipart import _fill
 
 
 class Trickle:

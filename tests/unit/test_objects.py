@@ -4,9 +4,9 @@ import copy
 
 import pytest
 
-from kubectl_hcmigrate import objects
-from kubectl_hcmigrate.kinds import rule_for
-from kubectl_hcmigrate.report import PreflightError
+from kubectl_hcmigrate.core import objects
+from kubectl_hcmigrate.core.kinds import rule_for
+from kubectl_hcmigrate.core.report import PreflightError
 from tests.unit import hc_fixtures as fx
 
 HC_RULE = rule_for("HostedCluster", "hc")

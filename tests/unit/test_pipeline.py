@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from kubectl_hcmigrate.pipeline import Plan, RunFailed, Step, execute, list_changes
-from kubectl_hcmigrate.report import EXIT_CODES, Outcome, PreflightError, StepFailed
+from kubectl_hcmigrate.core.pipeline import Plan, RunFailed, Step, execute, list_changes
+from kubectl_hcmigrate.core.report import EXIT_CODES, Outcome, PreflightError, StepFailed
 from kubectl_hcmigrate.ui import NullReporter
 
 

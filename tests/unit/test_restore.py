@@ -11,10 +11,14 @@ from typing import Any
 import pytest
 import yaml
 
-from kubectl_hcmigrate import bundle, restore, restore_url
-from kubectl_hcmigrate.bundle import BundleObject
-from kubectl_hcmigrate.options import BucketTarget
-from kubectl_hcmigrate.report import PreflightError
+from kubectl_hcmigrate.core import bundle
+
+from kubectl_hcmigrate.verbs import restore
+
+from kubectl_hcmigrate.core import restore_url
+from kubectl_hcmigrate.core.bundle import BundleObject
+from kubectl_hcmigrate.core.options import BucketTarget
+from kubectl_hcmigrate.core.report import PreflightError
 from tests.unit import hc_fixtures as fx
 
 M = fx.manifest()

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from kubectl_hcmigrate.durations import format_duration, parse_duration
-from kubectl_hcmigrate.redact import safe_url, scrub
-from kubectl_hcmigrate.wait import condition_state
+from kubectl_hcmigrate.core.units import format_duration, parse_duration
+from kubectl_hcmigrate.core.redact import safe_url, scrub
+from kubectl_hcmigrate.core.wait import condition_state
 
 SIGNED = (
     "https://bkt.s3.us-east-1.amazonaws.com:443/clusters/example/20260101T000000Z/etcd-snapshot.db"

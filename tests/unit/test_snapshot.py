@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from kubectl_hcmigrate.snapshot import SnapshotInvalid, SnapshotVerifier, VerifyingReader
+from kubectl_hcmigrate.etcd.verifier import SnapshotInvalid, SnapshotVerifier, VerifyingReader
 
 
 def snapshot_blob(pages: int = 9, seed: int = 7) -> bytes:

@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
-from kubectl_hcmigrate import teardown
-from kubectl_hcmigrate.kinds import KindRule, rule_for
-from kubectl_hcmigrate.pipeline import RunFailed, execute, list_changes
-from kubectl_hcmigrate.report import Outcome, StepFailed
-from kubectl_hcmigrate.restore import BACKUP_ID, SOURCE_UID
-from kubectl_hcmigrate.teardown import Teardown, TeardownOptions
-from kubectl_hcmigrate.teardown_guard import guard_problem, leftovers
+from kubectl_hcmigrate.verbs import teardown
+from kubectl_hcmigrate.core.kinds import KindRule, rule_for
+from kubectl_hcmigrate.core.pipeline import RunFailed, execute, list_changes
+from kubectl_hcmigrate.core.report import Outcome, StepFailed
+from kubectl_hcmigrate.verbs.restore import BACKUP_ID, SOURCE_UID
+from kubectl_hcmigrate.verbs.teardown import Teardown, TeardownOptions
+from kubectl_hcmigrate.core.teardown_rules import guard_problem, leftovers
 from kubectl_hcmigrate.ui import NullReporter
 
 Obj = dict[str, Any]

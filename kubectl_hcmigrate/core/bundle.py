@@ -15,10 +15,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from kubectl_hcmigrate import kinds
-from kubectl_hcmigrate.layout import MANIFEST, Manifest, check_relpath
-from kubectl_hcmigrate.objects import Obj, clean, name_of, namespace_of
-from kubectl_hcmigrate.report import PreflightError
+from kubectl_hcmigrate.core import kinds
+from kubectl_hcmigrate.core.layout import MANIFEST, Manifest, check_relpath
+from kubectl_hcmigrate.core.objects import Obj, clean, name_of, namespace_of
+from kubectl_hcmigrate.core.report import PreflightError
 
 KUSTOMIZATION = "kustomization.yaml"
 YAML_SUFFIXES = (".yaml", ".yml")

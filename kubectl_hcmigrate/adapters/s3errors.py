@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from kubectl_hcmigrate.report import HcmigrateError, StepFailed
+from kubectl_hcmigrate.core.report import HcmigrateError, StepFailed
 
 
 class S3Error(StepFailed):

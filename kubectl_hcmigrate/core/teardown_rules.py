@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from kubectl_hcmigrate import objects
-from kubectl_hcmigrate.objects import name_of
-from kubectl_hcmigrate.restore import BACKUP_ID, SOURCE_UID
-from kubectl_hcmigrate.wait import condition_state
+from kubectl_hcmigrate.core import objects
+from kubectl_hcmigrate.core.objects import name_of
+from kubectl_hcmigrate.verbs.restore import BACKUP_ID, SOURCE_UID
+from kubectl_hcmigrate.core.wait import condition_state
 
 Obj = dict[str, Any]
 

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from kubectl_hcmigrate import multipart
-from kubectl_hcmigrate.multipart import DEFAULT_PART_SIZE, Readable
-from kubectl_hcmigrate.options import BucketTarget
-from kubectl_hcmigrate.report import HcmigrateError, PreflightError
-from kubectl_hcmigrate.s3errors import S3Error, Where, s3_errors
+from kubectl_hcmigrate.adapters import s3multipart as multipart
+from kubectl_hcmigrate.adapters.s3multipart import DEFAULT_PART_SIZE, Readable
+from kubectl_hcmigrate.core.options import BucketTarget
+from kubectl_hcmigrate.core.report import HcmigrateError, PreflightError
+from kubectl_hcmigrate.adapters.s3errors import S3Error, Where, s3_errors
 
 MAX_PRESIGN_SECONDS = 7 * 24 * 3600  # SigV4's limit
 RETRY_ATTEMPTS = 5

@@ -9,13 +9,13 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from kubectl_hcmigrate.options import KubeTarget
-from kubectl_hcmigrate.report import PreflightError
+from kubectl_hcmigrate.core.options import KubeTarget
+from kubectl_hcmigrate.core.report import PreflightError
 
 if TYPE_CHECKING:
     from kubernetes.client import ApiClient
 
-    from kubectl_hcmigrate.kinds import KindRule
+    from kubectl_hcmigrate.core.kinds import KindRule
 
 Obj = dict[str, Any]
 FIELD_MANAGER = "hcmigrate"

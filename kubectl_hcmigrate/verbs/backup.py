@@ -12,12 +12,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kubectl_hcmigrate import __version__, objects
-from kubectl_hcmigrate.bundle import check_bundle_dir, write_bundle
-from kubectl_hcmigrate.etcd_snapshot import EtcdSnapshotter, SnapshotResult, ready_etcd_pods
-from kubectl_hcmigrate.kinds import rule_for, rules_in_scope
-from kubectl_hcmigrate.kube import Kube
-from kubectl_hcmigrate.layout import (
+from kubectl_hcmigrate import __version__
+
+from kubectl_hcmigrate.core import objects
+from kubectl_hcmigrate.core.bundle import check_bundle_dir, write_bundle
+from kubectl_hcmigrate.etcd.snapshotter import EtcdSnapshotter, SnapshotResult, ready_etcd_pods
+from kubectl_hcmigrate.core.kinds import rule_for, rules_in_scope
+from kubectl_hcmigrate.adapters.kube import Kube
+from kubectl_hcmigrate.core.layout import (
     BackupLayout,
     HostedClusterRef,
     Manifest,
@@ -26,10 +28,10 @@ from kubectl_hcmigrate.layout import (
     new_backup_id,
     utc_timestamp,
 )
-from kubectl_hcmigrate.options import BucketTarget
-from kubectl_hcmigrate.pipeline import Plan, Step
-from kubectl_hcmigrate.report import PreflightError
-from kubectl_hcmigrate.source_state import HC, NODEPOOL, SourceControl, SourceState, recorded
+from kubectl_hcmigrate.core.options import BucketTarget
+from kubectl_hcmigrate.core.pipeline import Plan, Step
+from kubectl_hcmigrate.core.report import PreflightError
+from kubectl_hcmigrate.core.source_state import HC, NODEPOOL, SourceControl, SourceState, recorded
 from kubectl_hcmigrate.ui import Reporter
 
 SECRET, CONFIGMAP = rule_for("Secret", "hc"), rule_for("ConfigMap", "hc")

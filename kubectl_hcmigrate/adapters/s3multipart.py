@@ -14,7 +14,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
-from kubectl_hcmigrate.s3errors import S3Error
+from kubectl_hcmigrate.adapters.s3errors import S3Error
 
 MiB = 1024 * 1024
 # Small parts, several in flight: S3 takes parts in parallel, and memory stays near

@@ -7,9 +7,9 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from kubectl_hcmigrate.kinds import rule_for
-from kubectl_hcmigrate.kube import Kube
-from kubectl_hcmigrate.objects import name_of
+from kubectl_hcmigrate.core.kinds import rule_for
+from kubectl_hcmigrate.adapters.kube import Kube
+from kubectl_hcmigrate.core.objects import name_of
 
 STATE_ANNOTATION = "hcmigrate.openshift.io/source-state"
 # The four control-plane deployments that write to etcd; the runbook scales exactly these.

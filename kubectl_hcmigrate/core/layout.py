@@ -12,7 +12,7 @@ from dataclasses import asdict, astuple, dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any
 
-from kubectl_hcmigrate.report import PreflightError
+from kubectl_hcmigrate.core.report import PreflightError
 
 SCHEMA = "hcmigrate.openshift.io/v1"
 MANIFEST = "manifest.json"

@@ -9,11 +9,11 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from kubectl_hcmigrate.bundle import Bundle, read_bundle
-from kubectl_hcmigrate.layout import BackupLayout, complete_backup_ids, hc_prefix, latest_backup_id, parse_backup_id
-from kubectl_hcmigrate.report import PreflightError
-from kubectl_hcmigrate.s3errors import ObjectMissing
-from kubectl_hcmigrate.snapshot import SnapshotInvalid, SnapshotVerifier
+from kubectl_hcmigrate.core.bundle import Bundle, read_bundle
+from kubectl_hcmigrate.core.layout import BackupLayout, complete_backup_ids, hc_prefix, latest_backup_id, parse_backup_id
+from kubectl_hcmigrate.core.report import PreflightError
+from kubectl_hcmigrate.adapters.s3errors import ObjectMissing
+from kubectl_hcmigrate.etcd.verifier import SnapshotInvalid, SnapshotVerifier
 from kubectl_hcmigrate.ui import Reporter
 
 _HASH_LABEL = "hash snapshot"

@@ -19,19 +19,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from kubectl_hcmigrate import backups, objects, restore_url
-from kubectl_hcmigrate.bundle import Bundle, BundleObject, load_objects, restore_sequence
-from kubectl_hcmigrate.durations import format_duration
-from kubectl_hcmigrate.kinds import restore_order, rule_for
-from kubectl_hcmigrate.kube import Kube, KubeError
-from kubectl_hcmigrate.layout import Manifest
-from kubectl_hcmigrate.options import BucketTarget
-from kubectl_hcmigrate.pipeline import Plan, Step
-from kubectl_hcmigrate.redact import safe_url, scrub
-from kubectl_hcmigrate.report import PreflightError, StepFailed, nothing_changed
-from kubectl_hcmigrate.s3store import MAX_PRESIGN_SECONDS
+from kubectl_hcmigrate.core import readback as backups
+
+from kubectl_hcmigrate.core import objects
+
+from kubectl_hcmigrate.core import restore_url
+from kubectl_hcmigrate.core.bundle import Bundle, BundleObject, load_objects, restore_sequence
+from kubectl_hcmigrate.core.units import format_duration
+from kubectl_hcmigrate.core.kinds import restore_order, rule_for
+from kubectl_hcmigrate.adapters.kube import Kube, KubeError
+from kubectl_hcmigrate.core.layout import Manifest
+from kubectl_hcmigrate.core.options import BucketTarget
+from kubectl_hcmigrate.core.pipeline import Plan, Step
+from kubectl_hcmigrate.core.redact import safe_url, scrub
+from kubectl_hcmigrate.core.report import PreflightError, StepFailed, nothing_changed
+from kubectl_hcmigrate.adapters.s3store import MAX_PRESIGN_SECONDS
 from kubectl_hcmigrate.ui import Reporter
-from kubectl_hcmigrate.wait import Wanted, wait_for
+from kubectl_hcmigrate.core.wait import Wanted, wait_for
 
 HC, HCP = rule_for("HostedCluster", "hc"), rule_for("HostedControlPlane", "hcp")
 SECRET = rule_for("Secret", "hc")

@@ -17,15 +17,15 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from kubectl_hcmigrate import objects
-from kubectl_hcmigrate.kinds import KindRule, rule_for, teardown_order
-from kubectl_hcmigrate.kube import Kube, KubeError
-from kubectl_hcmigrate.objects import name_of
-from kubectl_hcmigrate.pipeline import Plan, Step
-from kubectl_hcmigrate.report import PreflightError, StepFailed
-from kubectl_hcmigrate.restore import SOURCE_UID
-from kubectl_hcmigrate.source_state import HC, NODEPOOL
-from kubectl_hcmigrate.teardown_guard import annotations_of, guard_problem, leftovers
+from kubectl_hcmigrate.core import objects
+from kubectl_hcmigrate.core.kinds import KindRule, rule_for, teardown_order
+from kubectl_hcmigrate.adapters.kube import Kube, KubeError
+from kubectl_hcmigrate.core.objects import name_of
+from kubectl_hcmigrate.core.pipeline import Plan, Step
+from kubectl_hcmigrate.core.report import PreflightError, StepFailed
+from kubectl_hcmigrate.verbs.restore import SOURCE_UID
+from kubectl_hcmigrate.core.source_state import HC, NODEPOOL
+from kubectl_hcmigrate.core.teardown_rules import annotations_of, guard_problem, leftovers
 from kubectl_hcmigrate.ui import Reporter
 
 Obj = dict[str, Any]

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from kubectl_hcmigrate.redact import safe_url
-from kubectl_hcmigrate.report import PreflightError
+from kubectl_hcmigrate.core.redact import safe_url
+from kubectl_hcmigrate.core.report import PreflightError
 
 PATH = ("etcd", "managed", "storage", "restoreSnapshotURL")
 # HyperShift's limit (the items' maxLength) when the destination's CRD does not say.

@@ -8,11 +8,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from kubectl_hcmigrate.durations import format_duration
-from kubectl_hcmigrate.kinds import KindRule
-from kubectl_hcmigrate.kube import KubeError
-from kubectl_hcmigrate.redact import scrub
-from kubectl_hcmigrate.report import HcmigrateError, Outcome
+from kubectl_hcmigrate.core.units import format_duration
+from kubectl_hcmigrate.core.kinds import KindRule
+from kubectl_hcmigrate.adapters.kube import KubeError
+from kubectl_hcmigrate.core.redact import scrub
+from kubectl_hcmigrate.core.report import HcmigrateError, Outcome
 from kubectl_hcmigrate.ui import Reporter
 
 HEARTBEAT_SECONDS = 30.0

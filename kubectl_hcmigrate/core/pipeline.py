@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from kubectl_hcmigrate.report import HcmigrateError, Outcome
+from kubectl_hcmigrate.core.report import HcmigrateError, Outcome
 from kubectl_hcmigrate.ui import Reporter
 
 

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kubectl_hcmigrate import backups
-from kubectl_hcmigrate.bundle import load_objects
-from kubectl_hcmigrate.layout import BackupLayout, scope_prefix
-from kubectl_hcmigrate.options import BucketTarget
-from kubectl_hcmigrate.restore import check_bundle_objects
+from kubectl_hcmigrate.core import readback as backups
+from kubectl_hcmigrate.core.bundle import load_objects
+from kubectl_hcmigrate.core.layout import BackupLayout, scope_prefix
+from kubectl_hcmigrate.core.options import BucketTarget
+from kubectl_hcmigrate.verbs.restore import check_bundle_objects
 from kubectl_hcmigrate.ui import Reporter, human_bytes
 
 

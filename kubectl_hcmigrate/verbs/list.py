@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from kubectl_hcmigrate.layout import (
+from kubectl_hcmigrate.core.layout import (
     BackupLayout,
     Manifest,
     backup_of_key,
@@ -22,8 +22,8 @@ from kubectl_hcmigrate.layout import (
     scope_prefix,
     utc_timestamp,
 )
-from kubectl_hcmigrate.options import BucketTarget
-from kubectl_hcmigrate.report import PreflightError
+from kubectl_hcmigrate.core.options import BucketTarget
+from kubectl_hcmigrate.core.report import PreflightError
 from kubectl_hcmigrate.ui import human_bytes
 
 COMPLETE, INCOMPLETE, DAMAGED = "complete", "incomplete", "damaged"

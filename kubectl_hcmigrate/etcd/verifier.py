@@ -12,10 +12,10 @@ import hashlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from kubectl_hcmigrate.report import StepFailed
+from kubectl_hcmigrate.core.report import StepFailed
 
 if TYPE_CHECKING:
-    from kubectl_hcmigrate.multipart import Readable
+    from kubectl_hcmigrate.adapters.s3multipart import Readable
 
 TRAILER = 32  # bytes of SHA-256
 ALIGN = 512

@@ -16,12 +16,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kubectl_hcmigrate import backup, restore, teardown
-from kubectl_hcmigrate.kube import Kube
-from kubectl_hcmigrate.options import BucketTarget
-from kubectl_hcmigrate.pipeline import RunFailed, run_verb
-from kubectl_hcmigrate.report import HcmigrateError, Outcome, PreflightError
-from kubectl_hcmigrate.source_state import HC, SourceControl, recorded
+from kubectl_hcmigrate.verbs import backup
+
+from kubectl_hcmigrate.verbs import restore
+
+from kubectl_hcmigrate.verbs import teardown
+from kubectl_hcmigrate.adapters.kube import Kube
+from kubectl_hcmigrate.core.options import BucketTarget
+from kubectl_hcmigrate.core.pipeline import RunFailed, run_verb
+from kubectl_hcmigrate.core.report import HcmigrateError, Outcome, PreflightError
+from kubectl_hcmigrate.core.source_state import HC, SourceControl, recorded
 from kubectl_hcmigrate.ui import Reporter
 
 

@@ -11,13 +11,13 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from kubectl_hcmigrate.report import StepFailed
-from kubectl_hcmigrate.snapshot import SnapshotVerifier, VerifyingReader
+from kubectl_hcmigrate.core.report import StepFailed
+from kubectl_hcmigrate.etcd.verifier import SnapshotVerifier, VerifyingReader
 from kubectl_hcmigrate.ui import Reporter
 
 if TYPE_CHECKING:
-    from kubectl_hcmigrate.kube import Kube
-    from kubectl_hcmigrate.s3store import Bucket
+    from kubectl_hcmigrate.adapters.kube import Kube
+    from kubectl_hcmigrate.adapters.s3store import Bucket
 
 CONTAINER = "etcd"
 ENDPOINT = "https://localhost:2379"
@@ -53,7 +53,7 @@ class EtcdSnapshotter:
         self.kube, self.ns, self.reporter = kube, hcp_ns, reporter
 
     def _run(self, pod: str, argv: list[str]) -> tuple[int, bytes, bytes]:
-        from kubectl_hcmigrate.etcd_stream import run_exec
+        from kubectl_hcmigrate.adapters.kube_exec import run_exec
 
         return run_exec(self.kube.api, self.ns, pod, CONTAINER, argv)
 
@@ -105,7 +105,7 @@ class EtcdSnapshotter:
         raise StepFailed(errors[-1] if errors else f"no Ready etcd pod in {self.ns}")
 
     def _snapshot_from(self, pod: str, bucket: Bucket, key: str, part_size: int, tag: str) -> SnapshotResult:
-        from kubectl_hcmigrate.etcd_stream import open_exec
+        from kubectl_hcmigrate.adapters.kube_exec import open_exec
 
         ca = self.detect_ca(pod)
         scratch = f"{self.scratch_dir(pod, self.db_size(pod, ca))}/hcmigrate-{tag}.db"

@@ -17,7 +17,7 @@ import time
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from kubectl_hcmigrate.report import StepFailed
+from kubectl_hcmigrate.core.report import StepFailed
 
 STDOUT, STDERR, STATUS = 1, 2, 3
 OPCODE_TEXT, OPCODE_BINARY, OPCODE_CLOSE = 0x1, 0x2, 0x8

@@ -9,8 +9,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from kubectl_hcmigrate.kinds import KindRule
-from kubectl_hcmigrate.report import PreflightError
+from kubectl_hcmigrate.core.kinds import KindRule
+from kubectl_hcmigrate.core.report import PreflightError
 
 Obj = dict[str, Any]
 

@@ -1,0 +1,1 @@
+"""The etcd snapshot: taken through exec, verified as it streams."""
