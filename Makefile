@@ -13,6 +13,7 @@ help:
 	@echo "make demo          bring up the sandbox, run the main job on it, take it down"
 	@echo "make sandbox       start two management clusters and S3 on 127.0.0.1 (.sandbox/env)"
 	@echo "make sandbox-down  stop the sandbox and remove its state"
+	@echo "make lint          ruff and mypy (CI runs it before the tests)"
 	@echo "make bench         measure streaming speed, memory and start-up"
 	@echo "make dist | krew   build the zipapp | the krew archive and manifest"
 
@@ -42,6 +43,7 @@ demo: venv bins
 lint: venv
 	@$(VENV)/bin/ruff check kubectl_hcmigrate tests
 	@$(VENV)/bin/ruff format --check kubectl_hcmigrate tests
+	@$(VENV)/bin/mypy
 
 unit: venv
 	@$(PY) -m pytest tests/unit -q

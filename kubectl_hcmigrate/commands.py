@@ -57,10 +57,11 @@ def run(output: OutputFormat, body: Callable[[TextReporter], dict[str, Any]], sh
 
 def backup(kube_target: KubeTarget, opts: Any, *, dry_run: bool, output: OutputFormat) -> int:
     def body(reporter: TextReporter) -> dict[str, Any]:
-        from kubectl_hcmigrate.verbs import backup as verb
         from kubectl_hcmigrate.adapters.kube import Kube
+        from kubectl_hcmigrate.adapters.s3dryrun import DryRunBucket
+        from kubectl_hcmigrate.adapters.s3store import Bucket
         from kubectl_hcmigrate.core.pipeline import run_verb
-        from kubectl_hcmigrate.adapters.s3store import Bucket, DryRunBucket
+        from kubectl_hcmigrate.verbs import backup as verb
 
         # A dry run's bucket reads but never writes (restic's dry backend), so no step checks.
         bucket = DryRunBucket(Bucket(opts.bucket)) if dry_run else Bucket(opts.bucket)
@@ -72,10 +73,10 @@ def backup(kube_target: KubeTarget, opts: Any, *, dry_run: bool, output: OutputF
 
 def restore(destination: KubeTarget, opts: Any, *, dry_run: bool, output: OutputFormat) -> int:
     def body(reporter: TextReporter) -> dict[str, Any]:
-        from kubectl_hcmigrate.verbs import restore as verb
         from kubectl_hcmigrate.adapters.kube import Kube
-        from kubectl_hcmigrate.core.pipeline import run_verb
         from kubectl_hcmigrate.adapters.s3store import Bucket
+        from kubectl_hcmigrate.core.pipeline import run_verb
+        from kubectl_hcmigrate.verbs import restore as verb
 
         r = verb.preflight(opts, Kube(destination, "destination"), Bucket(opts.bucket), reporter)
         return run_verb(verb, r, reporter, dry_run=dry_run)
@@ -97,8 +98,8 @@ def list_backups(opts: Any, *, output: OutputFormat) -> int:
 
 def verify(opts: Any, *, output: OutputFormat) -> int:
     def body(reporter: TextReporter) -> dict[str, Any]:
-        from kubectl_hcmigrate.verbs import verify as verb
         from kubectl_hcmigrate.adapters.s3store import Bucket
+        from kubectl_hcmigrate.verbs import verify as verb
 
         with nothing_changed():
             return verb.verify(opts, Bucket(opts.bucket), reporter)
@@ -127,9 +128,9 @@ def teardown(
     source: KubeTarget, destination: KubeTarget, opts: Any, *, yes: bool, dry_run: bool, output: OutputFormat
 ) -> int:
     def body(reporter: TextReporter) -> dict[str, Any]:
-        from kubectl_hcmigrate.verbs import teardown as verb
         from kubectl_hcmigrate.adapters.kube import Kube
         from kubectl_hcmigrate.core.pipeline import run_verb
+        from kubectl_hcmigrate.verbs import teardown as verb
 
         t = verb.preflight(opts, Kube(source, "source"), lambda: Kube(destination, "destination"), reporter)
         if opts.force and not dry_run:
@@ -141,9 +142,10 @@ def teardown(
 
 def migrate(source: KubeTarget, destination: KubeTarget, opts: Any, *, dry_run: bool, output: OutputFormat) -> int:
     def body(reporter: TextReporter) -> dict[str, Any]:
-        from kubectl_hcmigrate.verbs import migrate as verb
         from kubectl_hcmigrate.adapters.kube import Kube
-        from kubectl_hcmigrate.adapters.s3store import Bucket, DryRunBucket
+        from kubectl_hcmigrate.adapters.s3dryrun import DryRunBucket
+        from kubectl_hcmigrate.adapters.s3store import Bucket
+        from kubectl_hcmigrate.verbs import migrate as verb
 
         src, dst = Kube(source, "source"), Kube(destination, "destination")
         if dry_run:

@@ -6,36 +6,12 @@ from __future__ import annotations
 import json
 import sys
 import time
-from typing import Any, Protocol, TextIO
+from typing import Any, TextIO
 
+from kubectl_hcmigrate.core.ports import Reporter
+from kubectl_hcmigrate.core.units import human_bytes
 
-class Reporter(Protocol):
-    def step(self, name: str) -> None: ...
-    def line(self, text: str) -> None: ...
-    def progress(self, label: str, done: int, total: int | None) -> None: ...
-    def progress_done(self, label: str, done: int, seconds: float) -> None: ...
-
-
-class NullReporter:
-    def step(self, name: str) -> None:
-        pass
-
-    def line(self, text: str) -> None:
-        pass
-
-    def progress(self, label: str, done: int, total: int | None) -> None:
-        pass
-
-    def progress_done(self, label: str, done: int, seconds: float) -> None:
-        pass
-
-
-def human_bytes(n: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if n < 1024 or unit == "GiB":
-            return f"{n:.1f} {unit}" if unit != "B" else f"{int(n)} B"
-        n /= 1024
-    return f"{n:.1f} TiB"
+__all__ = ["Reporter", "TextReporter", "human_bytes", "print_result"]
 
 
 def _clock(seconds: float) -> str:

@@ -74,8 +74,8 @@ class ReaderRun:
 
 def tool_reader(sb: Sandbox) -> ReaderRun:
     """The tool's own exec reader and snapshot verifier draining `cat SNAPSHOT`, in this process."""
-    from kubectl_hcmigrate.adapters.kube_exec import open_exec
     from kubectl_hcmigrate.adapters.kube import Kube
+    from kubectl_hcmigrate.adapters.kube_exec import open_exec
     from kubectl_hcmigrate.core.options import KubeTarget
     from kubectl_hcmigrate.etcd.verifier import SnapshotVerifier, VerifyingReader
 

@@ -7,30 +7,36 @@ resources are read and written the same way; versions come from discovery, not c
 from __future__ import annotations
 
 import json
+import time
 from typing import TYPE_CHECKING, Any
 
 from kubectl_hcmigrate.core.options import KubeTarget
-from kubectl_hcmigrate.core.report import PreflightError
+from kubectl_hcmigrate.core.ports import ExecStream, KubeError, Obj
+from kubectl_hcmigrate.core.report import PreflightError, StepFailed
 
 if TYPE_CHECKING:
     from kubernetes.client import ApiClient
 
     from kubectl_hcmigrate.core.kinds import KindRule
 
-Obj = dict[str, Any]
+__all__ = ["ClusterUnreachable", "Kube", "KubeError"]
+
 FIELD_MANAGER = "hcmigrate"
+# A read is idempotent: tried this many times in all over a dropped connection, a timeout, a 429 or
+# a 5xx, with a growing pause. A write is tried once: a timed-out write may have been applied.
+READ_ATTEMPTS = 3
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
-class KubeError(Exception):
-    def __init__(self, status: int, reason: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.reason = status, reason
+class ClusterUnreachable(StepFailed):
+    """The apiserver did not answer in time or dropped the connection. A failure of the step (exit 1
+    or 4) once something changed; preflight turns it into a refusal (exit 3)."""
 
 
 class Kube:
     """One management cluster, picked from kubeconfig like kubectl picks it."""
 
-    def __init__(self, target: KubeTarget, role: str = "source") -> None:
+    def __init__(self, target: KubeTarget, role: str = "source", *, sleep: Any = time.sleep) -> None:
         from kubernetes import config
         from kubernetes.config.config_exception import ConfigException
 
@@ -49,6 +55,7 @@ class Kube:
         except ConfigException as e:
             raise PreflightError(f"cannot load kubeconfig for the {role} cluster: {e}") from None
         self._groups: dict[str, Obj] = {}
+        self._sleep = sleep
 
     # -- REST --------------------------------------------------------------------
 
@@ -64,21 +71,41 @@ class Kube:
         from kubernetes.client.exceptions import ApiException
         from urllib3.exceptions import HTTPError
 
-        try:
-            resp = self.api.call_api(
-                path, method, query_params=query or [], body=body,
-                header_params={"Content-Type": content_type, "Accept": "application/json"},
-                auth_settings=["BearerToken"], _preload_content=False, _request_timeout=60,
-            )  # fmt: skip
-        except ApiException as e:
-            raise _kube_error(e) from None
-        except HTTPError as e:
-            host = self.api.configuration.host
-            raise PreflightError(
-                f"cannot reach the {self.role} cluster at {host} (context '{self.context}'): {type(e).__name__}"
-            ) from None
-        data = resp[0].data if isinstance(resp, tuple) else resp.data
-        return json.loads(data) if data else {}
+        attempts = READ_ATTEMPTS if method == "GET" else 1
+        for attempt in range(1, attempts + 1):
+            try:
+                resp = self.api.call_api(
+                    path, method, query_params=query or [], body=body,
+                    header_params={"Content-Type": content_type, "Accept": "application/json"},
+                    auth_settings=["BearerToken"], _preload_content=False,
+                    _request_timeout=self.target.request_timeout,
+                )  # fmt: skip
+            except ApiException as e:
+                # The client turns an interrupt during a request into ApiException(status=0).
+                if isinstance(e.__context__, (KeyboardInterrupt, SystemExit)):
+                    raise e.__context__ from None
+                error = _kube_error(e)
+                if error.status not in RETRY_STATUSES or attempt == attempts:
+                    raise error from None
+            except (HTTPError, OSError) as e:
+                if attempt == attempts:
+                    raise self._unreachable(method, path, e) from None
+            else:
+                data = resp[0].data if isinstance(resp, tuple) else resp.data
+                return json.loads(data) if data else {}
+            self._sleep(0.5 * 2 ** (attempt - 1))
+        raise AssertionError("unreachable")  # the loop returns or raises
+
+    def _unreachable(self, method: str, path: str, e: BaseException) -> ClusterUnreachable:
+        host = self.api.configuration.host
+        timeout = self.target.request_timeout
+        what = (
+            f"did not answer within {timeout:g}s" if "Timeout" in type(e).__name__ else f"failed ({type(e).__name__})"
+        )
+        return ClusterUnreachable(
+            f"the {self.role} cluster at {host} (context '{self.context}') {what} on {method} {path.split('?')[0]}: "
+            "check that its apiserver is up, or raise --request-timeout"
+        )
 
     def request_or_none(self, method: str, path: str, body: Any = None, **kw: Any) -> Obj | None:
         """`request`, with None for an object that is not there (404)."""
@@ -124,7 +151,7 @@ class Kube:
     def get(self, rule: KindRule, namespace: str, name: str) -> Obj | None:
         return self.request_or_none("GET", self.path(rule, namespace, name))
 
-    def list(self, rule: KindRule, namespace: str) -> list[Obj]:
+    def list_objects(self, rule: KindRule, namespace: str) -> list[Obj]:
         items = self.request("GET", self.path(rule, namespace)).get("items", [])
         version = rule.api_version if not rule.group else f"{rule.group}/{self.version_of(rule.group)}"
         for item in items:  # list items come without apiVersion/kind
@@ -156,22 +183,24 @@ class Kube:
             raise
         return True
 
-    def replace(self, rule: KindRule, obj: Obj) -> None:
+    def replace(self, rule: KindRule, obj: Obj) -> Obj:
         """A whole-object update; metadata.resourceVersion makes it fail if the object changed since read."""
         version, body = self._versioned(rule, obj)
         meta = obj["metadata"]
-        self.request("PUT", self.path(rule, meta.get("namespace"), meta["name"], version), body,
+        return self.request("PUT", self.path(rule, meta.get("namespace"), meta["name"], version), body,
                      query=[("fieldManager", FIELD_MANAGER)])  # fmt: skip
 
-    def delete(self, rule: KindRule, namespace: str | None, name: str) -> bool:
-        """False when it was already gone."""
-        return self.request_or_none("DELETE", self.path(rule, namespace, name)) is not None
+    def delete(self, rule: KindRule, namespace: str | None, name: str, *, resource_version: str | None = None) -> bool:
+        """False when it was already gone. With `resource_version`, the apiserver deletes only that
+        version of the object (409 Conflict otherwise): nobody changed it since it was read."""
+        body = {"preconditions": {"resourceVersion": resource_version}} if resource_version else None
+        return self.request_or_none("DELETE", self.path(rule, namespace, name), body) is not None
 
-    def remove_finalizers(self, rule: KindRule, namespace: str, name: str) -> bool:
-        """Drops every finalizer (a merge patch to null); False when the object is gone."""
+    def remove_finalizers(self, rule: KindRule, namespace: str, name: str) -> Obj | None:
+        """Drops every finalizer (a merge patch to null): the object as it is now, None when gone."""
         patch = {"metadata": {"finalizers": None}}
         path = self.path(rule, namespace, name)
-        return self.request_or_none("PATCH", path, patch, content_type="application/merge-patch+json") is not None
+        return self.request_or_none("PATCH", path, patch, content_type="application/merge-patch+json")
 
     # -- namespaces, workloads -----------------------------------------------------------
 
@@ -197,35 +226,10 @@ class Kube:
         )  # fmt: skip
 
     def namespace_contents(self, namespace: str) -> tuple[list[Obj], list[str]]:
-        """Every object in a namespace, of every listable namespaced type the server serves
-        (`kubectl api-resources --namespaced --verbs=list`), and the types it could not list."""
-        groups = [("", "v1")] + [
-            (g["name"], g["preferredVersion"]["version"]) for g in self.request("GET", "/apis").get("groups", [])
-        ]
-        objs: list[Obj] = []
-        failed: list[str] = []
-        for group, version in groups:
-            base = f"/apis/{group}/{version}" if group else "/api/v1"
-            api_version = f"{group}/{version}" if group else version
-            try:
-                resources = self.request("GET", base).get("resources", [])
-            except KubeError:
-                failed.append(api_version)
-                continue
-            for r in resources:
-                # "pods/log" and the like are subresources, not types.
-                if not r.get("namespaced") or "/" in r["name"] or "list" not in r.get("verbs", []):
-                    continue
-                try:
-                    items = self.request("GET", f"{base}/namespaces/{namespace}/{r['name']}").get("items", [])
-                except KubeError:
-                    failed.append(f"{r['name']}.{group}" if group else r["name"])
-                    continue
-                for item in items:
-                    item.setdefault("apiVersion", api_version)
-                    item.setdefault("kind", r["kind"])
-                objs += items
-        return objs, failed
+        """Every object in a namespace, of every type the server lists, and the types it could not list."""
+        from kubectl_hcmigrate.adapters.kube_inventory import namespace_contents
+
+        return namespace_contents(self, namespace)
 
     def workloads(self, kind_plural: str, namespace: str) -> list[Obj]:
         return self.request("GET", f"/apis/apps/v1/namespaces/{namespace}/{kind_plural}").get("items", [])
@@ -245,6 +249,18 @@ class Kube:
     def pods(self, namespace: str, selector: str = "") -> list[Obj]:
         query = [("labelSelector", selector)] if selector else []
         return self.request("GET", f"/api/v1/namespaces/{namespace}/pods", query=query).get("items", [])
+
+    def run_in_pod(self, namespace: str, pod: str, container: str, argv: list[str]) -> tuple[int, bytes, bytes]:
+        """(exit code, stdout, stderr) of a small command run through exec."""
+        from kubectl_hcmigrate.adapters.kube_exec import run_exec
+
+        return run_exec(self.api, namespace, pod, container, argv)
+
+    def stream_from_pod(self, namespace: str, pod: str, container: str, argv: list[str]) -> ExecStream:
+        """A command's stdout through exec, read as it comes."""
+        from kubectl_hcmigrate.adapters.kube_exec import open_exec
+
+        return open_exec(self.api, namespace, pod, container, argv)
 
     def crd(self, name: str) -> Obj | None:
         """A CustomResourceDefinition, to read the rules its schema sets; None if not installed."""

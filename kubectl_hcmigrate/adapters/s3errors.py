@@ -13,15 +13,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from kubectl_hcmigrate.core.report import HcmigrateError, StepFailed
+from kubectl_hcmigrate.core.report import HcmigrateError, ObjectMissing, S3Error
 
-
-class S3Error(StepFailed):
-    """An S3 call failed after preflight."""
-
-
-class ObjectMissing(S3Error):
-    """The object asked for is not in the bucket."""
+__all__ = ["ObjectMissing", "S3Error", "Where", "describe", "s3_errors"]
 
 
 CREDENTIALS_REFUSED = frozenset(

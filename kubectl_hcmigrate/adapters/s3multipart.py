@@ -12,9 +12,10 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import AbstractContextManager
-from typing import Any, Protocol
+from typing import Any
 
 from kubectl_hcmigrate.adapters.s3errors import S3Error
+from kubectl_hcmigrate.core.ports import Readable
 
 MiB = 1024 * 1024
 # Small parts, several in flight: S3 takes parts in parallel, and memory stays near
@@ -23,10 +24,6 @@ DEFAULT_PART_SIZE = 8 * MiB
 IN_FLIGHT = 4
 MIN_PART_SIZE = 5 * MiB  # S3's minimum for every part but the last
 MAX_PARTS = 10_000
-
-
-class Readable(Protocol):
-    def read(self, n: int, /) -> bytes: ...
 
 
 def note_cleanup_failure(cause: BaseException, what: str, error: BaseException) -> None:

@@ -18,12 +18,12 @@ from typing import Any
 from urllib.parse import urlencode
 
 from kubectl_hcmigrate.adapters import s3multipart as multipart
+from kubectl_hcmigrate.adapters.s3errors import S3Error, Where, s3_errors
 from kubectl_hcmigrate.adapters.s3multipart import DEFAULT_PART_SIZE, Readable
 from kubectl_hcmigrate.core.options import BucketTarget
 from kubectl_hcmigrate.core.report import HcmigrateError, PreflightError
-from kubectl_hcmigrate.adapters.s3errors import S3Error, Where, s3_errors
+from kubectl_hcmigrate.core.restore_url import MAX_PRESIGN_SECONDS
 
-MAX_PRESIGN_SECONDS = 7 * 24 * 3600  # SigV4's limit
 RETRY_ATTEMPTS = 5
 
 
@@ -267,36 +267,3 @@ def _credentials(path: str | None) -> dict[str, str]:
 
 def _tags(sha256: str, size: int) -> list[dict[str, str]]:
     return [{"Key": "sha256", "Value": sha256}, {"Key": "size", "Value": str(size)}]
-
-
-class DryRunBucket:
-    """restic's dry backend: reads go to the bucket, writes are recorded and not sent."""
-
-    _READS = frozenset(
-        {"head", "get_bytes", "open_reader", "iter_chunks", "list_keys", "list_sizes", "list_incomplete_uploads"}
-        | {"presign_get", "full_key", "relative_key"}
-    )
-
-    def __init__(self, bucket: Bucket) -> None:
-        self._bucket = bucket
-        self.name = bucket.name
-        self.writes: list[tuple[str, str]] = []
-
-    def __getattr__(self, name: str) -> Any:
-        # An allow-list, so a write method added to Bucket later cannot slip through.
-        if name in self._READS:
-            return getattr(self._bucket, name)
-        raise AttributeError(name)
-
-    def preflight(self, *, probe_write: bool = True) -> None:
-        self._bucket.preflight(probe_write=False)
-
-    def upload_stream(self, key: str, reader: Readable, **_: Any) -> UploadResult:
-        self.writes.append(("upload", key))
-        return UploadResult(key=key, size=0, etag="", sha256="")
-
-    def put_bytes(self, key: str, data: bytes) -> None:
-        self.writes.append(("put", key))
-
-    def delete(self, key: str) -> None:
-        self.writes.append(("delete", key))

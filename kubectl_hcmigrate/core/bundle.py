@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 
 from kubectl_hcmigrate.core import kinds
 from kubectl_hcmigrate.core.layout import MANIFEST, Manifest, check_relpath
-from kubectl_hcmigrate.core.objects import Obj, clean, name_of, namespace_of
+from kubectl_hcmigrate.core.objects import Obj, clean, encryption_key_names, hcp_namespace_of, name_of, namespace_of
 from kubectl_hcmigrate.core.report import PreflightError
 
 KUSTOMIZATION = "kustomization.yaml"
@@ -72,7 +72,7 @@ def _scope(folder: str, manifest: Manifest) -> kinds.Scope:
     hc = manifest.hostedcluster
     if folder == hc.namespace:
         return "hc"
-    if folder == f"{hc.namespace}-{hc.name}":
+    if folder == hcp_namespace_of(hc.namespace, hc.name):
         return "hcp"
     raise ValueError(f"{folder!r} is neither the HC nor the HCP namespace of {hc.name}")
 
@@ -259,3 +259,16 @@ def restore_sequence(objects: Iterable[BundleObject], with_nodes: bool) -> list[
     """The objects in the order restore applies them; node kinds only `with_nodes`."""
     chosen = [o for o in objects if with_nodes or not o.rule.nodes_only]
     return sorted(chosen, key=lambda o: (o.rule.restore_phase, o.path))
+
+
+def check_bundle_objects(found: list[BundleObject], m: Manifest) -> None:
+    """The bundle holds the HC, with managed etcd and the keys that decrypt the snapshot."""
+    hcs = [o.obj for o in found if o.rule.kind == "HostedCluster" and name_of(o.obj) == m.hostedcluster.name]
+    if len(hcs) != 1:
+        raise PreflightError(f"the bundle of backup {m.backup_id} holds no HostedCluster {m.hostedcluster.name}")
+    if hcs[0].get("spec", {}).get("etcd", {}).get("managementType") != "Managed":
+        raise PreflightError("the HostedCluster's etcd is not Managed: a snapshot URL restores managed etcd only")
+    secrets = {name_of(o.obj) for o in found if o.rule.kind == "Secret"}
+    for key in encryption_key_names(hcs[0]):
+        if key not in secrets:
+            raise PreflightError(f"the bundle lacks the etcd encryption key secret {key}: the snapshot is unreadable")

@@ -275,7 +275,8 @@ def _parse_manifest(data: Any) -> Manifest:
         source_context=_str(data, "source_context", optional=True),
         hostedcluster=HostedClusterRef(*(_str(hc, k) for k in _HC_KEYS)),
         snapshot=SnapshotRef(
-            *(_str(snap, k) for k in ("bucket", "key")),
+            bucket=_str(snap, "bucket"),
+            key=_str(snap, "key"),
             size=size,
             sha256=_sha(snap["sha256"], "snapshot.sha256"),
             etcd_pod=_str(snap, "etcd_pod"),

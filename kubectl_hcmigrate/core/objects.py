@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kubectl_hcmigrate.core.kinds import KindRule
+from kubectl_hcmigrate.core.marks import SOURCE_STATE
 from kubectl_hcmigrate.core.report import PreflightError
 
 Obj = dict[str, Any]
@@ -30,7 +31,7 @@ GENERIC_STRIP: tuple[tuple[str, ...], ...] = (
     ("metadata", "finalizers"),
     ("metadata", "annotations", "kubectl.kubernetes.io/last-applied-configuration"),
     # backup's record of the source's pause and replicas: meaningful only on the source.
-    ("metadata", "annotations", "hcmigrate.openshift.io/source-state"),
+    ("metadata", "annotations", SOURCE_STATE),
 )
 
 # Keys of a LocalObjectReference, SecretKeySelector or ConfigMapKeySelector.
@@ -188,8 +189,13 @@ def encryption_key_names(hc: Mapping[str, Any]) -> list[str]:
     return [k["name"] for k in keys if k.get("name")]
 
 
+def hcp_namespace_of(namespace: str, name: str) -> str:
+    """HyperShift's control-plane namespace of an HC: `<namespace>-<name>`, computed only here."""
+    return f"{namespace}-{name}"
+
+
 def hcp_namespace(hc: Mapping[str, Any]) -> str:
-    return f"{namespace_of(hc)}-{name_of(hc)}"
+    return hcp_namespace_of(namespace_of(hc), name_of(hc))
 
 
 def infra_id(hc: Mapping[str, Any]) -> str:

@@ -18,6 +18,8 @@ class KubeTarget:
 
     kubeconfig: str | None = None
     context: str | None = None
+    # Seconds one request to its apiserver may take (kubectl's --request-timeout).
+    request_timeout: float = 30.0
 
 
 @dataclass(frozen=True)

@@ -1,16 +1,24 @@
-"""A verb is a Plan: named steps run in order; on failure the done steps are undone in
+"""A verb is a Plan: named steps run in order; on failure the steps that began are undone in
 reverse. The outcome says whether every undo worked (restic's plan-then-execute, velero's
-PartiallyFailed vs Failed)."""
+PartiallyFailed vs Failed).
+
+What a run changed is recorded while it runs (`changed()`, from the code that writes) and the
+outcome is computed from those records only: asking the cluster again after a failure would ask
+the very apiserver that just failed, and an empty answer would read as "nothing changed".
+"""
 
 from __future__ import annotations
 
+import contextvars
+import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
-from kubectl_hcmigrate.core.report import HcmigrateError, Outcome
-from kubectl_hcmigrate.ui import Reporter
+from kubectl_hcmigrate.core.ports import Reporter
+from kubectl_hcmigrate.core.report import HcmigrateError, Outcome, PreflightError
 
 
 @dataclass
@@ -19,7 +27,10 @@ class Step:
     run: Callable[[], Any]
     # What the step will change, one line each, for --dry-run. Empty: it only reads.
     changes: Callable[[], list[str]] = lambda: []
+    # Runs when the step began, finished or not: an undo must be safe over a half-done step.
     undo: Callable[[], None] | None = None
+    # This undo removes the record of what to put back: it runs only if every other undo worked.
+    undo_last_if_clean: bool = False
 
 
 @dataclass
@@ -32,12 +43,47 @@ class Plan:
         return self
 
 
-class RunFailed(Exception):
-    """Carries the outcome, the cause's one-line message and any undo failures."""
+@dataclass
+class RunLog:
+    """What a run did, as it happened: per step, the changes made (or begun), and the warnings."""
 
-    def __init__(self, outcome: Outcome, message: str, undo_errors: list[str]) -> None:
+    changes: dict[str, list[str]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    undone: list[str] = field(default_factory=list)
+
+    def all_changes(self) -> list[str]:
+        return [f"{step}: {c}" for step, cs in self.changes.items() for c in cs]
+
+
+_current: contextvars.ContextVar[tuple[RunLog, str] | None] = contextvars.ContextVar("hcmigrate_step", default=None)
+
+
+def changed(what: str) -> None:
+    """Called by the code that writes, just before the write: a write that timed out may still
+    have been applied, so it counts as begun."""
+    now = _current.get()
+    if now is not None:
+        log, step = now
+        log.changes.setdefault(step, []).append(what)
+
+
+def warn(text: str, reporter: Reporter | None = None) -> None:
+    """A warning for the result (SUCCEEDED_WITH_WARNINGS); said at once when a reporter is given."""
+    now = _current.get()
+    if now is not None:
+        now[0].warnings.append(text)
+    if reporter is not None:
+        reporter.line(f"warning: {text}")
+
+
+class RunFailed(Exception):
+    """Carries the outcome, the cause's one-line message, any undo failures and the run's log."""
+
+    def __init__(self, outcome: Outcome, message: str, undo_errors: list[str], log: RunLog | None = None) -> None:
         super().__init__(message)
         self.outcome, self.message, self.undo_errors = outcome, message, undo_errors
+        self.log = log or RunLog()
 
 
 def list_changes(plan: Plan, reporter: Reporter) -> list[str]:
@@ -47,59 +93,113 @@ def list_changes(plan: Plan, reporter: Reporter) -> list[str]:
     return changes
 
 
-def execute(plan: Plan, reporter: Reporter) -> dict[str, float]:
-    """Runs every step; returns how long each took, by name."""
-    timings: dict[str, float] = {}
-    done: list[Step] = []
+def execute(plan: Plan, reporter: Reporter) -> RunLog:
+    """Runs every step; on failure undoes what began and raises RunFailed with the outcome."""
+    log = RunLog()
+    begun: list[Step] = []
     for step in plan.steps:
         reporter.step(step.name)
         t0 = time.monotonic()
+        begun.append(step)
+        token = _current.set((log, step.name))
         try:
             step.run()
-            timings[step.name] = time.monotonic() - t0
+            log.timings[step.name] = time.monotonic() - t0
         except BaseException as exc:
-            undo_errors = rollback(done, reporter)
-            outcome = _outcome(exc, done, undo_errors)
-            raise RunFailed(outcome, _message(exc, step.name), undo_errors) from exc
-        done.append(step)
-    return timings
+            _current.reset(token)
+            with _interrupts_deferred(reporter):
+                undo_errors = rollback(begun, reporter, log)
+            raise RunFailed(
+                outcome_of(exc, begun, log, undo_errors), _message(exc, step.name), undo_errors, log
+            ) from exc
+        _current.reset(token)
+    return log
 
 
-def run_verb(verb: Any, found: Any, reporter: Reporter, *, dry_run: bool = False) -> dict[str, Any]:
+class Verb(Protocol):
+    """A verb module after its preflight: the plan it builds and the result it reports."""
+
+    def build_plan(self, found: Any) -> Plan: ...
+    def result(self, found: Any, timings: dict[str, float]) -> dict[str, Any]: ...
+
+
+def run_verb(verb: Verb, found: Any, reporter: Reporter, *, dry_run: bool = False) -> dict[str, Any]:
     """A verb module after its preflight (`found`): its plan's changes for a dry run, else its result."""
     plan = verb.build_plan(found)
     if dry_run:
         return {"outcome": Outcome.SUCCEEDED.value, "dry_run": True, "changes": list_changes(plan, reporter)}
-    return verb.result(found, execute(plan, reporter))
+    log = execute(plan, reporter)
+    result = verb.result(found, log.timings)
+    warnings = [*result.get("warnings", []), *(w for w in log.warnings if w not in result.get("warnings", []))]
+    if warnings:
+        result["warnings"] = warnings
+        if result.get("outcome") == Outcome.SUCCEEDED.value:
+            result["outcome"] = Outcome.SUCCEEDED_WITH_WARNINGS.value
+    return result
 
 
-def _outcome(exc: BaseException, done: list[Step], undo_errors: list[str]) -> Outcome:
-    """Says only what is true: "put back" needs something undone, "refused" nothing changed."""
+def outcome_of(exc: BaseException, begun: list[Step], log: RunLog, undo_errors: list[str]) -> Outcome:
+    """Says only what is true: "put back" needs every change undone, "refused" nothing changed."""
     if undo_errors:
         return Outcome.FAILED_NEEDS_ATTENTION
+    changed_by = {name for name, cs in log.changes.items() if cs}
+    undoable = {s.name for s in begun if s.undo is not None}
     if isinstance(exc, KeyboardInterrupt):
         return Outcome.INTERRUPTED
-    if any(s.undo for s in done):
+    if not changed_by:
+        # A refusal raised by a step before it wrote (a guard) is still a refusal; anything else
+        # after preflight is a failure of the step.
+        return Outcome.REFUSED if isinstance(exc, PreflightError) else _failed(exc)
+    if changed_by <= undoable:
         return Outcome.FAILED_SOURCE_RESTORED
-    changed = any(s.changes() for s in done)
-    if isinstance(exc, HcmigrateError) and not (changed and exc.outcome is Outcome.REFUSED):
-        return exc.outcome
-    # Changes that have no undo (objects applied, objects deleted) stay: the user must look.
+    # Changes that have no undo (objects created, objects deleted) stay: the user must look.
     return Outcome.FAILED_NEEDS_ATTENTION
 
 
-def rollback(done: list[Step], reporter: Reporter) -> list[str]:
-    """Undoes the done steps in reverse; a failing undo never hides the original cause."""
-    errors = []
-    for step in reversed(done):
-        if step.undo is None:
+def _failed(exc: BaseException) -> Outcome:
+    if isinstance(exc, HcmigrateError) and exc.outcome not in (Outcome.REFUSED, Outcome.FAILED_SOURCE_RESTORED):
+        return exc.outcome  # a timed-out wait, say
+    return Outcome.FAILED_NEEDS_ATTENTION
+
+
+def rollback(begun: list[Step], reporter: Reporter, log: RunLog | None = None) -> list[str]:
+    """Undoes the steps that began, in reverse; a failing undo never hides the original cause.
+    An undo that removes the record of what to put back runs only when all others worked."""
+    errors: list[str] = []
+    for step in reversed(begun):
+        if step.undo is None or (step.undo_last_if_clean and errors):
             continue
         reporter.step(f"undo {step.name}")
         try:
             step.undo()
+            if log is not None:
+                log.undone.append(step.name)
         except Exception as exc:
             errors.append(f"undo {step.name}: {_message(exc, step.name)}")
     return errors
+
+
+@contextmanager
+def _interrupts_deferred(reporter: Reporter) -> Iterator[None]:
+    """A second Ctrl-C or SIGTERM while putting the source back would leave it half put back:
+    hold them until the undo is done; the run ends right after, with the first cause."""
+    held: list[int] = []
+
+    def hold(signum: int, frame: object) -> None:
+        if not held:
+            reporter.line("interrupt received: finishing putting the source back first")
+        held.append(signum)
+
+    try:
+        previous = {s: signal.signal(s, hold) for s in (signal.SIGINT, signal.SIGTERM)}
+    except ValueError:  # not the main thread: signals are not ours to hold
+        yield
+        return
+    try:
+        yield
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
 
 
 def _message(exc: BaseException, step: str) -> str:

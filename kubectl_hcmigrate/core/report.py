@@ -49,6 +49,14 @@ class StepFailed(HcmigrateError):
     """A step failed after changes were made."""
 
 
+class S3Error(StepFailed):
+    """An S3 call failed after preflight."""
+
+
+class ObjectMissing(S3Error):
+    """The object asked for is not in the bucket."""
+
+
 @contextmanager
 def nothing_changed() -> Iterator[None]:
     """Around code that has changed nothing: whatever fails is a refusal (exit 3), never exit

@@ -12,6 +12,7 @@ from kubectl_hcmigrate.core.report import PreflightError
 PATH = ("etcd", "managed", "storage", "restoreSnapshotURL")
 # HyperShift's limit (the items' maxLength) when the destination's CRD does not say.
 DEFAULT_MAX_LENGTH = 1024
+MAX_PRESIGN_SECONDS = 7 * 24 * 3600  # SigV4's limit on a presigned URL
 
 
 def current(hc: dict[str, Any]) -> str | None:

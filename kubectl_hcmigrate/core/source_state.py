@@ -3,15 +3,16 @@ change, so that any later run (even after the process was killed) can put it bac
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from kubectl_hcmigrate.core.kinds import rule_for
-from kubectl_hcmigrate.adapters.kube import Kube
-from kubectl_hcmigrate.core.objects import name_of
+from kubectl_hcmigrate.core.marks import SOURCE_STATE, dump_record, load_record
+from kubectl_hcmigrate.core.objects import hcp_namespace_of, name_of
+from kubectl_hcmigrate.core.pipeline import changed
+from kubectl_hcmigrate.core.ports import KubePort
+from kubectl_hcmigrate.core.report import PreflightError, StepFailed
 
-STATE_ANNOTATION = "hcmigrate.openshift.io/source-state"
 # The four control-plane deployments that write to etcd; the runbook scales exactly these.
 QUIESCED_DEPLOYMENTS = (
     "kube-apiserver", "openshift-apiserver", "openshift-oauth-apiserver", "control-plane-operator",
@@ -29,12 +30,18 @@ class SourceState:
     replicas: dict[str, int] = field(default_factory=dict)
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True, separators=(",", ":"))
+        return dump_record(asdict(self))
 
     @classmethod
     def from_json(cls, text: str) -> SourceState:
-        d = json.loads(text)
-        return cls(d["hc_paused_until"], dict(d["nodepools"]), {k: int(v) for k, v in d["replicas"].items()})
+        d = load_record(text, f"source state ({SOURCE_STATE})")
+        try:
+            return cls(d["hc_paused_until"], dict(d["nodepools"]), {k: int(v) for k, v in d["replicas"].items()})
+        except (KeyError, TypeError, ValueError, AttributeError) as e:
+            raise PreflightError(
+                f"the source state record ({SOURCE_STATE}) on the HostedCluster is malformed ({type(e).__name__}: {e}): "
+                "put the HC's pausedUntil and the control plane's replicas back by hand, then remove it"
+            ) from None
 
     @classmethod
     def observe(cls, hc: dict[str, Any], pools: list[dict[str, Any]], deployments: list[dict[str, Any]]) -> SourceState:
@@ -46,28 +53,57 @@ class SourceState:
 
 
 def recorded(hc: dict[str, Any]) -> SourceState | None:
-    raw = (hc["metadata"].get("annotations") or {}).get(STATE_ANNOTATION)
+    raw = (hc["metadata"].get("annotations") or {}).get(SOURCE_STATE)
     return SourceState.from_json(raw) if raw else None
 
 
 class SourceControl:
-    """Pause, quiesce and put back one HC's reconciliation on the source."""
+    """Pause, quiesce and put back one HC's reconciliation on the source. Each write is recorded
+    as it begins (pipeline.changed), and the record goes only once the source reads back as it says."""
 
-    def __init__(self, kube: Kube, namespace: str, name: str, state: SourceState) -> None:
+    def __init__(self, kube: KubePort, namespace: str, name: str, state: SourceState) -> None:
         self.kube, self.ns, self.name, self.state = kube, namespace, name, state
-        self.hcp_ns = f"{namespace}-{name}"
+        self.hcp_ns = hcp_namespace_of(namespace, name)
 
     def record(self) -> None:
+        changed(f"annotate HostedCluster {self.ns}/{self.name} with {SOURCE_STATE}")
         self.kube.merge_patch(
-            HC, self.ns, self.name, {"metadata": {"annotations": {STATE_ANNOTATION: self.state.to_json()}}}
+            HC, self.ns, self.name, {"metadata": {"annotations": {SOURCE_STATE: self.state.to_json()}}}
         )
 
     def forget(self) -> None:
-        self.kube.merge_patch(HC, self.ns, self.name, {"metadata": {"annotations": {STATE_ANNOTATION: None}}})
+        """Removes the record, but only from a source that is back as it says: else the next run
+        would take what it sees (paused, scaled down) for the original."""
+        if problems := self.differences():
+            raise StepFailed(
+                f"the source is not back as recorded ({'; '.join(problems)}): the record "
+                f"{SOURCE_STATE} stays on HostedCluster {self.ns}/{self.name}; run backup again to put it back"
+            )
+        self.kube.merge_patch(HC, self.ns, self.name, {"metadata": {"annotations": {SOURCE_STATE: None}}})
+
+    def differences(self) -> list[str]:
+        """What on the source differs from the record (HC, NodePools, control-plane replicas)."""
+        out = []
+        hc = self.kube.get(HC, self.ns, self.name)
+        if hc is None:
+            return [f"HostedCluster {self.ns}/{self.name} is gone"]
+        if (hc.get("spec") or {}).get("pausedUntil") != self.state.hc_paused_until:
+            out.append(f"HostedCluster pausedUntil is {hc['spec'].get('pausedUntil')!r}")
+        pools = {name_of(np): np for np in self.kube.list_objects(NODEPOOL, self.ns)}
+        for np, value in self.state.nodepools.items():
+            if np in pools and (pools[np].get("spec") or {}).get("pausedUntil") != value:
+                out.append(f"NodePool {np} pausedUntil is {pools[np]['spec'].get('pausedUntil')!r}")
+        replicas = {name_of(d): d["spec"].get("replicas", 1) for d in self.kube.workloads("deployments", self.hcp_ns)}
+        for d, n in self.state.replicas.items():
+            if d in replicas and replicas[d] != n:
+                out.append(f"Deployment {d} has {replicas[d]} replicas, not {n}")
+        return out
 
     def pause(self) -> None:
+        changed(f"pause HostedCluster {self.ns}/{self.name}")
         self.kube.merge_patch(HC, self.ns, self.name, {"spec": {"pausedUntil": PAUSED}})
         for np in self.state.nodepools:
+            changed(f"pause NodePool {self.ns}/{np}")
             self.kube.merge_patch(NODEPOOL, self.ns, np, {"spec": {"pausedUntil": PAUSED}})
 
     def unpause(self) -> None:
@@ -78,6 +114,7 @@ class SourceControl:
 
     def quiesce(self) -> None:
         for d in self.state.replicas:
+            changed(f"scale Deployment {self.hcp_ns}/{d} to 0")
             self.kube.scale("deployments", self.hcp_ns, d, 0)
 
     def unquiesce(self) -> None:
@@ -85,6 +122,7 @@ class SourceControl:
             self.kube.scale("deployments", self.hcp_ns, d, n)
 
     def put_back(self) -> None:
+        changed(f"put back HostedCluster {self.ns}/{self.name} as recorded")
         self.unquiesce()
         self.unpause()
         self.forget()

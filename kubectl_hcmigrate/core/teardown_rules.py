@@ -7,15 +7,11 @@ from collections.abc import Callable
 from typing import Any
 
 from kubectl_hcmigrate.core import objects
+from kubectl_hcmigrate.core.marks import BACKUP_ID, SOURCE_UID, annotations_of, restored_from
 from kubectl_hcmigrate.core.objects import name_of
-from kubectl_hcmigrate.verbs.restore import BACKUP_ID, SOURCE_UID
 from kubectl_hcmigrate.core.wait import condition_state
 
 Obj = dict[str, Any]
-
-
-def annotations_of(obj: Obj | None) -> dict[str, str]:
-    return ((obj or {}).get("metadata") or {}).get("annotations") or {}
 
 
 def guard_problem(dst_hc: Obj | None, source_uid: str | None, *, where: str, uid_required: bool) -> str | None:
@@ -27,7 +23,7 @@ def guard_problem(dst_hc: Obj | None, source_uid: str | None, *, where: str, uid
     marks = annotations_of(dst_hc)
     if not marks.get(BACKUP_ID) or not marks.get(SOURCE_UID):
         return f"HostedCluster {where} has no {SOURCE_UID} and {BACKUP_ID}: it was not restored by hcmigrate"
-    if source_uid is not None and marks[SOURCE_UID] != source_uid:
+    if restored_from(dst_hc, source_uid) is None:
         return (
             f"HostedCluster {where} comes from another backup ({SOURCE_UID} {marks[SOURCE_UID]}, but the "
             f"source's uid is {source_uid}): restore this cluster's backup there first"

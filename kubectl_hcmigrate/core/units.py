@@ -1,4 +1,5 @@
-"""Durations as operators write them (`90`, `45m`, `6h`, `2d`, `1h30m`), in whole seconds."""
+"""Units as operators read and write them: durations (`90`, `45m`, `6h`, `2d`, `1h30m`) in whole
+seconds, sizes in binary units."""
 
 from __future__ import annotations
 
@@ -33,3 +34,11 @@ def format_duration(seconds: float) -> str:
             out += f"{left // size}{unit}"
             left %= size
     return out
+
+
+def human_bytes(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.1f} {unit}" if unit != "B" else f"{int(n)} B"
+        n /= 1024
+    return f"{n:.1f} TiB"

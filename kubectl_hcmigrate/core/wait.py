@@ -8,12 +8,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from kubectl_hcmigrate.core.units import format_duration
 from kubectl_hcmigrate.core.kinds import KindRule
-from kubectl_hcmigrate.adapters.kube import KubeError
+from kubectl_hcmigrate.core.ports import KubeError, Reporter
 from kubectl_hcmigrate.core.redact import scrub
 from kubectl_hcmigrate.core.report import HcmigrateError, Outcome
-from kubectl_hcmigrate.ui import Reporter
+from kubectl_hcmigrate.core.units import format_duration
 
 HEARTBEAT_SECONDS = 30.0
 
@@ -89,3 +88,20 @@ def _read(kube: Getter, w: Wanted) -> str:
     except (KubeError, HcmigrateError) as e:
         # One failed read must not end a half-hour wait; the next poll tries again.
         return f"unreadable ({scrub(str(e))})"
+
+
+def poll_until(
+    done: Callable[[], bool],
+    timeout: float,
+    *,
+    every: float = 1.0,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> bool:
+    """Asks `done` until it says yes (True) or `timeout` seconds pass (False)."""
+    deadline = clock() + timeout
+    while not done():
+        if clock() > deadline:
+            return False
+        sleep(every)
+    return True

@@ -11,13 +11,12 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from kubectl_hcmigrate.core.ports import Reporter
 from kubectl_hcmigrate.core.report import StepFailed
 from kubectl_hcmigrate.etcd.verifier import SnapshotVerifier, VerifyingReader
-from kubectl_hcmigrate.ui import Reporter
 
 if TYPE_CHECKING:
-    from kubectl_hcmigrate.adapters.kube import Kube
-    from kubectl_hcmigrate.adapters.s3store import Bucket
+    from kubectl_hcmigrate.core.ports import BucketPort, KubePort
 
 CONTAINER = "etcd"
 ENDPOINT = "https://localhost:2379"
@@ -38,7 +37,7 @@ class SnapshotResult:
     seconds: float
 
 
-def ready_etcd_pods(kube: Kube, hcp_ns: str) -> list[str]:
+def ready_etcd_pods(kube: KubePort, hcp_ns: str) -> list[str]:
     """Ready etcd members, etcd-0 first."""
     ready = []
     for pod in kube.pods(hcp_ns, "app=etcd"):
@@ -49,13 +48,11 @@ def ready_etcd_pods(kube: Kube, hcp_ns: str) -> list[str]:
 
 
 class EtcdSnapshotter:
-    def __init__(self, kube: Kube, hcp_ns: str, reporter: Reporter) -> None:
+    def __init__(self, kube: KubePort, hcp_ns: str, reporter: Reporter) -> None:
         self.kube, self.ns, self.reporter = kube, hcp_ns, reporter
 
     def _run(self, pod: str, argv: list[str]) -> tuple[int, bytes, bytes]:
-        from kubectl_hcmigrate.adapters.kube_exec import run_exec
-
-        return run_exec(self.kube.api, self.ns, pod, CONTAINER, argv)
+        return self.kube.run_in_pod(self.ns, pod, CONTAINER, argv)
 
     def _etcdctl(self, ca: str) -> list[str]:
         return ["etcdctl", f"--endpoints={ENDPOINT}", f"--cacert={ca}", f"--cert={CERT}", f"--key={KEY}"]
@@ -93,7 +90,9 @@ class EtcdSnapshotter:
             f"(checked {', '.join(SCRATCH_DIRS)}): free space on the etcd volume first"
         )
 
-    def snapshot_to_bucket(self, pods: list[str], bucket: Bucket, key: str, part_size: int, tag: str) -> SnapshotResult:
+    def snapshot_to_bucket(
+        self, pods: list[str], bucket: BucketPort, key: str, part_size: int, tag: str
+    ) -> SnapshotResult:
         errors = []
         for pod in pods:  # HA: one member's snapshot serves every member on restore
             try:
@@ -104,9 +103,7 @@ class EtcdSnapshotter:
                     self.reporter.line(f"warning: {e}; trying the next etcd member")
         raise StepFailed(errors[-1] if errors else f"no Ready etcd pod in {self.ns}")
 
-    def _snapshot_from(self, pod: str, bucket: Bucket, key: str, part_size: int, tag: str) -> SnapshotResult:
-        from kubectl_hcmigrate.adapters.kube_exec import open_exec
-
+    def _snapshot_from(self, pod: str, bucket: BucketPort, key: str, part_size: int, tag: str) -> SnapshotResult:
         ca = self.detect_ca(pod)
         scratch = f"{self.scratch_dir(pod, self.db_size(pod, ca))}/hcmigrate-{tag}.db"
         t0 = time.monotonic()
@@ -120,7 +117,7 @@ class EtcdSnapshotter:
             verifier = SnapshotVerifier()
             label = f"upload {pod} snapshot"
             self.reporter.progress(label, 0, total)  # starts the clock for rate and ETA
-            reader = open_exec(self.kube.api, self.ns, pod, CONTAINER, ["cat", scratch])
+            reader = self.kube.stream_from_pod(self.ns, pod, CONTAINER, ["cat", scratch])
             try:
                 stream = VerifyingReader(reader, verifier)
 

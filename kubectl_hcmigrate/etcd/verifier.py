@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from kubectl_hcmigrate.core.report import StepFailed
 
 if TYPE_CHECKING:
-    from kubectl_hcmigrate.adapters.s3multipart import Readable
+    from kubectl_hcmigrate.core.ports import Readable
 
 TRAILER = 32  # bytes of SHA-256
 ALIGN = 512

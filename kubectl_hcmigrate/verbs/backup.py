@@ -7,18 +7,14 @@ is recorded on the HC before the first change, so a re-run after a crash still k
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from kubectl_hcmigrate import __version__
-
 from kubectl_hcmigrate.core import objects
 from kubectl_hcmigrate.core.bundle import check_bundle_dir, write_bundle
-from kubectl_hcmigrate.etcd.snapshotter import EtcdSnapshotter, SnapshotResult, ready_etcd_pods
 from kubectl_hcmigrate.core.kinds import rule_for, rules_in_scope
-from kubectl_hcmigrate.adapters.kube import Kube
 from kubectl_hcmigrate.core.layout import (
     BackupLayout,
     HostedClusterRef,
@@ -29,11 +25,14 @@ from kubectl_hcmigrate.core.layout import (
     utc_timestamp,
 )
 from kubectl_hcmigrate.core.options import BucketTarget
-from kubectl_hcmigrate.core.pipeline import Plan, Step
+from kubectl_hcmigrate.core.pipeline import Plan, Step, changed, warn
+from kubectl_hcmigrate.core.ports import BucketPort, KubePort, Reporter
 from kubectl_hcmigrate.core.report import PreflightError
 from kubectl_hcmigrate.core.source_state import HC, NODEPOOL, SourceControl, SourceState, recorded
-from kubectl_hcmigrate.ui import Reporter
+from kubectl_hcmigrate.core.wait import poll_until
+from kubectl_hcmigrate.etcd.snapshotter import EtcdSnapshotter, SnapshotResult, ready_etcd_pods
 
+QUIESCE_WAIT_SECONDS = 60
 SECRET, CONFIGMAP = rule_for("Secret", "hc"), rule_for("ConfigMap", "hc")
 
 
@@ -52,8 +51,8 @@ class Backup:
     """What preflight found; the steps act on it."""
 
     opts: BackupOptions
-    kube: Kube
-    bucket: Any  # s3store.Bucket
+    kube: KubePort
+    bucket: BucketPort
     reporter: Reporter
     hc: dict[str, Any]
     state: SourceState
@@ -63,13 +62,14 @@ class Backup:
     dir: Path
     snapshot: SnapshotResult | None = None
     manifest: Manifest | None = None
+    uploaded: list[str] = field(default_factory=list)
 
     @property
     def hcp_ns(self) -> str:
         return objects.hcp_namespace(self.hc)
 
 
-def preflight(opts: BackupOptions, kube: Kube, bucket: Any, reporter: Reporter) -> Backup:
+def preflight(opts: BackupOptions, kube: KubePort, bucket: BucketPort, reporter: Reporter) -> Backup:
     ns, name = opts.namespace, opts.name
     hc = kube.get(HC, ns, name)
     if hc is None:
@@ -90,7 +90,7 @@ def preflight(opts: BackupOptions, kube: Kube, bucket: Any, reporter: Reporter) 
     if not pods:
         raise PreflightError(f"no Ready etcd pod in {hcp_ns}: the snapshot needs a healthy member")
     bucket.preflight()  # a dry run's bucket (s3store.DryRunBucket) skips the write probe
-    pools = objects.nodepools_of(hc, kube.list(NODEPOOL, ns))
+    pools = objects.nodepools_of(hc, kube.list_objects(NODEPOOL, ns))
     observed = SourceState.observe(hc, pools, kube.workloads("deployments", hcp_ns))
     # A record left by an interrupted run is the truth about what was there before; a pool
     # added since that run keeps its current setting.
@@ -120,6 +120,7 @@ def build_plan(b: Backup) -> Plan:
             "record source state",
             ctl.record,
             undo=ctl.forget,
+            undo_last_if_clean=True,
             changes=lambda: [f"annotate HostedCluster {b.opts.namespace}/{b.opts.name} with the state to put back"],
         )
     )
@@ -139,6 +140,7 @@ def build_plan(b: Backup) -> Plan:
         Step(
             "write bundle",
             lambda: _bundle(b),
+            undo=lambda: _drop_partial_bundle(b),
             changes=lambda: [
                 f"write the bundle to {b.dir} and s3://{b.opts.bucket.bucket}/{b.bucket.full_key(b.layout.bundle_prefix)}"
             ],
@@ -149,6 +151,7 @@ def build_plan(b: Backup) -> Plan:
             Step(
                 "resume source",
                 ctl.put_back,
+                undo=ctl.put_back,  # a put-back cut short is finished by the undo
                 changes=lambda: ["put back pausedUntil and replicas as recorded, remove the annotation"],
             )
         )
@@ -163,18 +166,22 @@ def _abort_stale(b: Backup, prefix: str) -> None:
 def _quiesce(b: Backup, ctl: SourceControl) -> None:
     ctl.quiesce()
     # Wait for the writers to stop, so the snapshot holds no half-done change; not fatal.
-    deadline = time.monotonic() + 60
     names = set(b.state.replicas)
-    while time.monotonic() < deadline:
-        live = [p for p in b.kube.pods(b.hcp_ns) if p["metadata"].get("labels", {}).get("app") in names]
-        if not live:
-            return
-        time.sleep(1)
-    b.reporter.line("warning: control-plane pods still terminating after 60s; taking the snapshot anyway")
+
+    def stopped() -> bool:
+        return not [p for p in b.kube.pods(b.hcp_ns) if p["metadata"].get("labels", {}).get("app") in names]
+
+    if not poll_until(stopped, QUIESCE_WAIT_SECONDS):
+        warn(
+            f"control-plane pods still terminating after {QUIESCE_WAIT_SECONDS}s: the snapshot was taken while "
+            "the control plane may still have been writing",
+            b.reporter,
+        )
 
 
 def _snapshot(b: Backup) -> SnapshotResult:
     snap = EtcdSnapshotter(b.kube, b.hcp_ns, b.reporter)
+    changed(f"upload an etcd snapshot to {b.bucket.full_key(b.layout.snapshot_key)}")
     try:
         b.snapshot = snap.snapshot_to_bucket(
             b.etcd_pods, b.bucket, b.layout.snapshot_key, b.opts.part_size, b.backup_id
@@ -187,17 +194,17 @@ def _snapshot(b: Backup) -> SnapshotResult:
     return b.snapshot
 
 
-def collect_objects(kube: Kube, hc: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+def collect_objects(kube: KubePort, hc: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     """This HC's objects only, by namespace: never another HC's."""
     ns, hcp_ns = objects.namespace_of(hc), objects.hcp_namespace(hc)
-    all_pools = kube.list(NODEPOOL, ns)
+    all_pools = kube.list_objects(NODEPOOL, ns)
     pools = objects.nodepools_of(hc, all_pools)
     secrets, configmaps = objects.select_hc_namespace_objects(
-        hc, all_pools, kube.list(SECRET, ns), kube.list(CONFIGMAP, ns), kube.list(HC, ns)
+        hc, all_pools, kube.list_objects(SECRET, ns), kube.list_objects(CONFIGMAP, ns), kube.list_objects(HC, ns)
     )
     hcp_objs: list[dict[str, Any]] = []
     for rule in rules_in_scope("hcp"):
-        items = kube.list(rule, hcp_ns)
+        items = kube.list_objects(rule, hcp_ns)
         hcp_objs += [o for o in items if not (rule.kind == "Secret" and objects.is_generated_secret(o))]
     return {ns: [*secrets, *configmaps, hc, *pools], hcp_ns: hcp_objs}
 
@@ -215,16 +222,17 @@ def _bundle(b: Backup) -> Manifest:
     )  # fmt: skip
     manifest = write_bundle(b.dir, collect_objects(b.kube, hc), meta)
     # Upload every file, the manifest last: without it the backup is incomplete to every reader.
-    uploaded: list[str] = []
-    try:
-        for relpath in [*manifest.files, "manifest.json"]:
-            b.bucket.put_bytes(b.layout.bundle_key(relpath), (b.dir / relpath).read_bytes())
-            uploaded.append(b.layout.bundle_key(relpath))
-    except BaseException:
-        _forget(b, uploaded)
-        raise
+    for relpath in [*manifest.files, "manifest.json"]:
+        b.uploaded.append(b.layout.bundle_key(relpath))  # before the call: its reply may be lost
+        b.bucket.put_bytes(b.layout.bundle_key(relpath), (b.dir / relpath).read_bytes())
     b.manifest = manifest
     return manifest
+
+
+def _drop_partial_bundle(b: Backup) -> None:
+    """Bundle files whose manifest never made it are no backup: remove them."""
+    if b.manifest is None:
+        _forget(b, b.uploaded)
 
 
 def _drop_orphan_snapshot(b: Backup) -> None:

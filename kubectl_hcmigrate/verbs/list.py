@@ -23,8 +23,9 @@ from kubectl_hcmigrate.core.layout import (
     utc_timestamp,
 )
 from kubectl_hcmigrate.core.options import BucketTarget
+from kubectl_hcmigrate.core.ports import BucketPort
 from kubectl_hcmigrate.core.report import PreflightError
-from kubectl_hcmigrate.ui import human_bytes
+from kubectl_hcmigrate.core.units import human_bytes
 
 COMPLETE, INCOMPLETE, DAMAGED = "complete", "incomplete", "damaged"
 # Said once under the table for each status that needs it.
@@ -127,7 +128,7 @@ def table(rows: list[dict[str, Any]]) -> str:
     return "".join("   ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip() + "\n" for line in cells)
 
 
-def list_backups(opts: ListOptions, bucket: Any) -> dict[str, Any]:
+def list_backups(opts: ListOptions, bucket: BucketPort) -> dict[str, Any]:
     prefix = scope_prefix(opts.namespace, opts.name)
     bucket.preflight(probe_write=False)
     sizes = bucket.list_sizes(prefix)

@@ -16,17 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kubectl_hcmigrate.verbs import backup
-
-from kubectl_hcmigrate.verbs import restore
-
-from kubectl_hcmigrate.verbs import teardown
-from kubectl_hcmigrate.adapters.kube import Kube
+from kubectl_hcmigrate.core.marks import restored_from
 from kubectl_hcmigrate.core.options import BucketTarget
 from kubectl_hcmigrate.core.pipeline import RunFailed, run_verb
+from kubectl_hcmigrate.core.ports import BucketPort, KubePort, Reporter
 from kubectl_hcmigrate.core.report import HcmigrateError, Outcome, PreflightError
 from kubectl_hcmigrate.core.source_state import HC, SourceControl, recorded
-from kubectl_hcmigrate.ui import Reporter
+from kubectl_hcmigrate.verbs import backup, restore, teardown
 
 
 @dataclass(frozen=True)
@@ -40,7 +36,9 @@ class MigrateOptions:
     timeout: int = 30 * 60
 
 
-def migrate(opts: MigrateOptions, source: Kube, destination: Kube, bucket: Any, reporter: Reporter) -> dict[str, Any]:
+def migrate(
+    opts: MigrateOptions, source: KubePort, destination: KubePort, bucket: BucketPort, reporter: Reporter
+) -> dict[str, Any]:
     ns, name = opts.namespace, opts.name
     backup_id = restored_backup_id(source, destination, ns, name)
     stages: dict[str, Any] = {}
@@ -65,7 +63,9 @@ def migrate(opts: MigrateOptions, source: Kube, destination: Kube, bucket: Any, 
     }
 
 
-def plan(opts: MigrateOptions, source: Kube, destination: Kube, bucket: Any, reporter: Reporter) -> dict[str, Any]:
+def plan(
+    opts: MigrateOptions, source: KubePort, destination: KubePort, bucket: BucketPort, reporter: Reporter
+) -> dict[str, Any]:
     """--dry-run: the changes of every stage that can be known now; `bucket` must not write."""
     ns, name = opts.namespace, opts.name
     backup_id = restored_backup_id(source, destination, ns, name)
@@ -91,7 +91,7 @@ def plan(opts: MigrateOptions, source: Kube, destination: Kube, bucket: Any, rep
     return {"outcome": "SUCCEEDED", "dry_run": True, "changes": changes}
 
 
-def restored_backup_id(source: Kube, destination: Kube, ns: str, name: str) -> str | None:
+def restored_backup_id(source: KubePort, destination: KubePort, ns: str, name: str) -> str | None:
     """The backup a destination HC was restored from, when it came from this source HC."""
     there = destination.get(HC, ns, name)
     if there is None:
@@ -101,12 +101,11 @@ def restored_backup_id(source: Kube, destination: Kube, ns: str, name: str) -> s
                 f"'{destination.context}': check --hc, -n, --context and --to-context"
             )
         return None
-    ann = there["metadata"].get("annotations") or {}
     here = source.get(HC, ns, name)
     # Teardown records the source's uid on the destination's identity check; once the source HC
     # is gone, only the backup id is left to go on, and teardown's own guard checks the rest.
-    if ann.get(restore.BACKUP_ID) and (here is None or ann.get(restore.SOURCE_UID) == here["metadata"]["uid"]):
-        return ann[restore.BACKUP_ID]
+    if backup_id := restored_from(there, here["metadata"]["uid"] if here else None):
+        return backup_id
     raise PreflightError(
         f"HostedCluster {ns}/{name} already exists on context '{destination.context}' and was not restored "
         f"from this source's HC: refusing to migrate over it"
@@ -124,14 +123,19 @@ def _restore_options(opts: MigrateOptions, backup_id: str) -> restore.RestoreOpt
     )  # fmt: skip
 
 
-def _teardown(opts: MigrateOptions, source: Kube, destination: Kube, reporter: Reporter) -> teardown.Teardown:
+def _teardown(opts: MigrateOptions, source: KubePort, destination: KubePort, reporter: Reporter) -> teardown.Teardown:
     return teardown.preflight(
         teardown.TeardownOptions(opts.name, opts.namespace), source, lambda: destination, reporter
     )
 
 
 def _restore(
-    opts: MigrateOptions, backup_id: str, source: Kube, destination: Kube, bucket: Any, reporter: Reporter
+    opts: MigrateOptions,
+    backup_id: str,
+    source: KubePort,
+    destination: KubePort,
+    bucket: BucketPort,
+    reporter: Reporter,
 ) -> dict[str, Any]:
     """Restore and wait; on failure, the source goes back only while the destination has no HC."""
     try:
@@ -169,7 +173,7 @@ def _failure(e: BaseException) -> tuple[Outcome, str]:
     return (e.outcome if isinstance(e, HcmigrateError) else Outcome.FAILED_NEEDS_ATTENTION), str(e)
 
 
-def _put_back(source: Kube, ns: str, name: str, reporter: Reporter) -> list[str]:
+def _put_back(source: KubePort, ns: str, name: str, reporter: Reporter) -> list[str]:
     """Puts back what the backup recorded on the source HC; its errors, if any."""
     hc = source.get(HC, ns, name)
     state = recorded(hc) if hc else None

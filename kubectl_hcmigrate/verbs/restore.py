@@ -16,32 +16,27 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from kubectl_hcmigrate.core import readback as backups
-
-from kubectl_hcmigrate.core import objects
-
-from kubectl_hcmigrate.core import restore_url
-from kubectl_hcmigrate.core.bundle import Bundle, BundleObject, load_objects, restore_sequence
-from kubectl_hcmigrate.core.units import format_duration
+from kubectl_hcmigrate.core import marks, objects, restore_url
+from kubectl_hcmigrate.core.bundle import Bundle, BundleObject, check_bundle_objects, load_objects, restore_sequence
 from kubectl_hcmigrate.core.kinds import restore_order, rule_for
-from kubectl_hcmigrate.adapters.kube import Kube, KubeError
 from kubectl_hcmigrate.core.layout import Manifest
+from kubectl_hcmigrate.core.marks import BACKUP_ID, SOURCE_UID
 from kubectl_hcmigrate.core.options import BucketTarget
-from kubectl_hcmigrate.core.pipeline import Plan, Step
+from kubectl_hcmigrate.core.pipeline import Plan, Step, changed
+from kubectl_hcmigrate.core.ports import BucketPort, KubeError, KubePort, Reporter
 from kubectl_hcmigrate.core.redact import safe_url, scrub
 from kubectl_hcmigrate.core.report import PreflightError, StepFailed, nothing_changed
-from kubectl_hcmigrate.adapters.s3store import MAX_PRESIGN_SECONDS
-from kubectl_hcmigrate.ui import Reporter
+from kubectl_hcmigrate.core.units import format_duration
 from kubectl_hcmigrate.core.wait import Wanted, wait_for
+from kubectl_hcmigrate.verbs import readback as backups
 
 HC, HCP = rule_for("HostedCluster", "hc"), rule_for("HostedControlPlane", "hcp")
 SECRET = rule_for("Secret", "hc")
 # The backup's identity on the restored HC: teardown checks it on the destination too.
-BACKUP_ID = "hcmigrate.openshift.io/backup-id"
-SOURCE_UID = "hcmigrate.openshift.io/source-uid"
 
 
 @dataclass(frozen=True)
@@ -62,8 +57,8 @@ class Restore:
     """What preflight found; the steps act on it and fill in what they did."""
 
     opts: RestoreOptions
-    kube: Kube
-    bucket: Any  # s3store.Bucket
+    kube: KubePort
+    bucket: BucketPort
     reporter: Reporter
     bundle: Bundle
     objects: list[BundleObject]
@@ -82,11 +77,11 @@ class Restore:
 
     @property
     def namespaces(self) -> list[str]:
-        return [self.opts.namespace, f"{self.opts.namespace}-{self.opts.name}"]
+        return [self.opts.namespace, objects.hcp_namespace_of(self.opts.namespace, self.opts.name)]
 
 
 @contextmanager
-def _refusing(kube: Kube) -> Iterator[None]:
+def _refusing(kube: KubePort) -> Iterator[None]:
     """Nothing has changed during preflight, so whatever fails there is a refusal."""
     try:
         with nothing_changed():
@@ -95,9 +90,9 @@ def _refusing(kube: Kube) -> Iterator[None]:
         raise PreflightError(f"reading the destination (context '{kube.context}') failed: {scrub(str(e))}") from None
 
 
-def preflight(opts: RestoreOptions, kube: Kube, bucket: Any, reporter: Reporter) -> Restore:
+def preflight(opts: RestoreOptions, kube: KubePort, bucket: BucketPort, reporter: Reporter) -> Restore:
     t0 = time.monotonic()
-    if not 0 < opts.url_expiry <= MAX_PRESIGN_SECONDS:
+    if not 0 < opts.url_expiry <= restore_url.MAX_PRESIGN_SECONDS:
         raise PreflightError(
             "--url-expiry must be more than 0 and at most 7d (the limit of a presigned URL), "
             f"not {format_duration(opts.url_expiry)}"
@@ -116,7 +111,7 @@ def preflight(opts: RestoreOptions, kube: Kube, bucket: Any, reporter: Reporter)
         check_bundle_objects(found, m)
         key = backups.check_snapshot(bucket, bundle, reporter)
         _check_crds(kube, opts.with_nodes)
-        resumed, url = same_backup(kube.get(HC, ns, name), m, kube.context)
+        resumed, url = marks.same_backup(kube.get(HC, ns, name), m, kube.context)
         if not resumed:
             check_encryption_keys(kube, found, m)
             limit = restore_url.max_length(kube.crd(HC.qualified), kube.version_of(HC.group))
@@ -127,7 +122,7 @@ def preflight(opts: RestoreOptions, kube: Kube, bucket: Any, reporter: Reporter)
     return Restore(opts, kube, bucket, reporter, bundle, objs, key, resumed, url, time.monotonic() - t0)
 
 
-def _check_crds(kube: Kube, with_nodes: bool) -> None:
+def _check_crds(kube: KubePort, with_nodes: bool) -> None:
     needed = sorted({r.qualified for r in restore_order(with_nodes) if r.group})
     missing = [crd for crd in needed if kube.crd(crd) is None]
     if missing:
@@ -137,20 +132,7 @@ def _check_crds(kube: Kube, with_nodes: bool) -> None:
         )
 
 
-def check_bundle_objects(found: list[BundleObject], m: Manifest) -> None:
-    """The bundle holds the HC, with managed etcd and the keys that decrypt the snapshot."""
-    hcs = [o.obj for o in found if o.rule == HC and objects.name_of(o.obj) == m.hostedcluster.name]
-    if len(hcs) != 1:
-        raise PreflightError(f"the bundle of backup {m.backup_id} holds no HostedCluster {m.hostedcluster.name}")
-    if hcs[0].get("spec", {}).get("etcd", {}).get("managementType") != "Managed":
-        raise PreflightError("the HostedCluster's etcd is not Managed: a snapshot URL restores managed etcd only")
-    secrets = {objects.name_of(o.obj) for o in found if o.rule == SECRET}
-    for key in objects.encryption_key_names(hcs[0]):
-        if key not in secrets:
-            raise PreflightError(f"the bundle lacks the etcd encryption key secret {key}: the snapshot is unreadable")
-
-
-def check_encryption_keys(kube: Kube, found: list[BundleObject], m: Manifest) -> None:
+def check_encryption_keys(kube: KubePort, found: list[BundleObject], m: Manifest) -> None:
     """An encryption key secret already on the destination would be kept, so it must be the backup's:
     with any other key the restored etcd cannot be decrypted."""
     hc = next(o.obj for o in found if o.rule == HC and objects.name_of(o.obj) == m.hostedcluster.name)
@@ -163,21 +145,6 @@ def check_encryption_keys(kube: Kube, found: list[BundleObject], m: Manifest) ->
                 f"encryption key than backup {m.backup_id}: the snapshot would not decrypt with it. "
                 "Delete that secret if it is a leftover, or restore into another namespace"
             )
-
-
-def same_backup(existing: dict[str, Any] | None, m: Manifest, context: str) -> tuple[bool, str | None]:
-    """(exists from this same backup, its restore URL); refuses an HC from anywhere else."""
-    if existing is None:
-        return False, None
-    ann = existing.get("metadata", {}).get("annotations") or {}
-    if ann.get(BACKUP_ID) == m.backup_id and ann.get(SOURCE_UID) == m.hostedcluster.uid:
-        return True, restore_url.current(existing)
-    hc = m.hostedcluster
-    theirs = f"from backup {ann[BACKUP_ID]}" if ann.get(BACKUP_ID) else "not by hcmigrate"
-    raise PreflightError(
-        f"HostedCluster {hc.namespace}/{hc.name} already exists on context '{context}' (restored {theirs}), "
-        f"not from backup {m.backup_id} of uid {hc.uid}: refusing to touch it"
-    )
 
 
 class Hook(NamedTuple):
@@ -225,6 +192,7 @@ def _create(r: Restore, batch: list[BundleObject]) -> None:
         hook = HOOKS.get(o.rule)
         body = hook.prepare(r, body) if hook else body
         with _failing(r, f"create {_label(o)}"):
+            changed(f"create {_label(o)}")
             if r.kube.create(o.rule, body):
                 r.created.append(_label(o))
             else:
@@ -245,9 +213,14 @@ def _keep_or_replace(r: Restore, o: BundleObject, body: dict[str, Any]) -> None:
         r.reporter.line(f"{_label(o)} is already on the destination: kept as it is")
         return
     body["metadata"]["resourceVersion"] = there["metadata"]["resourceVersion"]
+    changed(f"replace {_label(o)}")
     r.kube.replace(o.rule, body)
     r.replaced.append(_label(o))
     r.reporter.line(f"{_label(o)} was left by a restore of backup {theirs}: replaced with this backup's")
+
+
+def _describe_all(r: Restore, batch: list[BundleObject]) -> list[str]:
+    return [_describe(r, o) for o in batch]
 
 
 def _describe(r: Restore, o: BundleObject) -> str:
@@ -263,6 +236,7 @@ def _describe(r: Restore, o: BundleObject) -> str:
 def _create_namespaces(r: Restore) -> None:
     with _failing(r, "create namespaces"):
         for ns in _missing_namespaces(r):
+            changed(f"create Namespace {ns}")
             r.kube.create_namespace(ns)
             r.created_namespaces.append(ns)
 
@@ -273,7 +247,10 @@ def _missing_namespaces(r: Restore) -> list[str]:
 
 def wanted(r: Restore) -> list[Wanted]:
     ns, name = r.opts.namespace, r.opts.name
-    return [Wanted(HCP, f"{ns}-{name}", name, "EtcdSnapshotRestored"), Wanted(HC, ns, name, "Available")]
+    return [
+        Wanted(HCP, objects.hcp_namespace_of(ns, name), name, "EtcdSnapshotRestored"),
+        Wanted(HC, ns, name, "Available"),
+    ]
 
 
 def build_plan(r: Restore) -> Plan:
@@ -283,8 +260,8 @@ def build_plan(r: Restore) -> Plan:
     for _, group in itertools.groupby(r.objects, key=lambda o: (o.rule.restore_phase, o.rule.scope)):
         batch = list(group)
         kinds = ", ".join(dict.fromkeys(o.rule.kind for o in batch))
-        plan.add(Step(f"create {kinds} in {objects.namespace_of(batch[0].obj)}", lambda b=batch: _create(r, b),
-                      changes=lambda b=batch: [_describe(r, o) for o in b]))  # fmt: skip
+        plan.add(Step(f"create {kinds} in {objects.namespace_of(batch[0].obj)}", partial(_create, r, batch),
+                      changes=partial(_describe_all, r, batch)))  # fmt: skip
     if r.opts.wait:
         plan.add(Step("wait for the restored control plane",
                       lambda: wait_for(r.kube, wanted(r), r.opts.timeout, r.reporter)))  # fmt: skip

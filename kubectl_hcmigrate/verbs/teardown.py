@@ -10,7 +10,6 @@ left and takes "gone" as done, so an interrupted teardown completes when run aga
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,21 +17,21 @@ from functools import partial
 from typing import Any
 
 from kubectl_hcmigrate.core import objects
+from kubectl_hcmigrate.core.changes import Change, change_step
 from kubectl_hcmigrate.core.kinds import KindRule, rule_for, teardown_order
-from kubectl_hcmigrate.adapters.kube import Kube, KubeError
+from kubectl_hcmigrate.core.marks import SOURCE_UID, TEARDOWN_CONFIG, annotations_of, config_names, config_record
 from kubectl_hcmigrate.core.objects import name_of
-from kubectl_hcmigrate.core.pipeline import Plan, Step
+from kubectl_hcmigrate.core.pipeline import Plan
+from kubectl_hcmigrate.core.ports import KubePort, Reporter
 from kubectl_hcmigrate.core.report import PreflightError, StepFailed
-from kubectl_hcmigrate.verbs.restore import SOURCE_UID
 from kubectl_hcmigrate.core.source_state import HC, NODEPOOL
-from kubectl_hcmigrate.core.teardown_rules import annotations_of, guard_problem, leftovers
-from kubectl_hcmigrate.ui import Reporter
+from kubectl_hcmigrate.core.teardown_rules import guard_problem, leftovers
+from kubectl_hcmigrate.core.wait import poll_until
 
 Obj = dict[str, Any]
 WORKLOADS = ("deployments", "statefulsets")
 # This HC's Secrets and ConfigMaps in the shared namespace, recorded before the HC goes: a
 # re-run after the HC is gone can no longer follow its references to find them.
-CONFIG = "hcmigrate.openshift.io/hc-namespace-config"
 RETAIN = {"spec": {"persistentVolumeClaimRetentionPolicy": {"whenScaled": "Retain"}}}
 # An object that keeps coming back (or its finalizers) means a controller still reconciles it.
 MAX_REMOVALS = 5
@@ -52,14 +51,14 @@ class Teardown:
     """What preflight found; the steps act on it and fill in what they removed."""
 
     opts: TeardownOptions
-    kube: Kube
+    kube: KubePort
     reporter: Reporter
     destination: str
     hc: Obj | None
     source_uid: str | None
     recorded_uid: str | None
     own: set[tuple[str, str]]  # (kind, name) of this HC's objects in its (maybe shared) namespace
-    dst: Kube | None = None
+    dst: KubePort | None = None
     guard: str = "passed"
     warnings: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
@@ -67,7 +66,7 @@ class Teardown:
 
     @property
     def hcp_ns(self) -> str:
-        return f"{self.opts.namespace}-{self.opts.name}"
+        return objects.hcp_namespace_of(self.opts.namespace, self.opts.name)
 
 
 def _ref(opts: TeardownOptions) -> Obj:
@@ -75,10 +74,12 @@ def _ref(opts: TeardownOptions) -> Obj:
     return {"metadata": {"name": opts.name, "namespace": opts.namespace}}
 
 
-def preflight(opts: TeardownOptions, kube: Kube, destination: Callable[[], Kube], reporter: Reporter) -> Teardown:
+def preflight(
+    opts: TeardownOptions, kube: KubePort, destination: Callable[[], KubePort], reporter: Reporter
+) -> Teardown:
     ns, name = opts.namespace, opts.name
     hc = kube.get(HC, ns, name)
-    hcp = kube.namespace(f"{ns}-{name}")
+    hcp = kube.namespace(objects.hcp_namespace_of(ns, name))
     recorded_uid = annotations_of(hcp).get(SOURCE_UID)
     source_uid = hc["metadata"]["uid"] if hc else recorded_uid
     context, problem, dst = "", None, None
@@ -89,16 +90,16 @@ def preflight(opts: TeardownOptions, kube: Kube, destination: Callable[[], Kube]
     except PreflightError as e:  # no destination to ask: only --force goes on without it
         problem = str(e)
     # Once the HC is gone, its Secrets are known by name prefix only: the rest keep the namespace.
-    ref, pools = hc or _ref(opts), kube.list(NODEPOOL, ns)
+    ref, pools = hc or _ref(opts), kube.list_objects(NODEPOOL, ns)
     secrets, configmaps = objects.select_hc_namespace_objects(
-        ref, pools, kube.list(rule_for("Secret", "hc"), ns), kube.list(rule_for("ConfigMap", "hc"), ns),
-        kube.list(HC, ns),
+        ref, pools, kube.list_objects(rule_for("Secret", "hc"), ns), kube.list_objects(rule_for("ConfigMap", "hc"), ns),
+        kube.list_objects(HC, ns),
     )  # fmt: skip
     own = {(o["kind"], name_of(o)) for o in [*([hc] if hc else []), *objects.nodepools_of(ref, pools)]}
     own |= {("Secret", name_of(s)) for s in secrets} | {("ConfigMap", name_of(c)) for c in configmaps}
-    own |= {tuple(ref.split("/", 1)) for ref in json.loads(annotations_of(hcp).get(CONFIG) or "[]")}  # type: ignore[misc]
+    own |= {(k, n) for k, _, n in (ref.partition("/") for ref in config_names(hcp))}
     # A Secret another HC or its NodePools reference is theirs too: never ours to delete.
-    others = [o for o in [*kube.list(HC, ns), *pools] if (o["kind"], name_of(o)) not in own]
+    others = [o for o in [*kube.list_objects(HC, ns), *pools] if (o["kind"], name_of(o)) not in own]
     own -= {(kind, n) for o in others for n in objects.referenced_names(o) for kind in ("Secret", "ConfigMap")}
     t = Teardown(opts, kube, reporter, context, hc, source_uid, recorded_uid, own, dst)
     if problem and not opts.force:
@@ -112,38 +113,15 @@ def preflight(opts: TeardownOptions, kube: Kube, destination: Callable[[], Kube]
 
 def build_plan(t: Teardown) -> Plan:
     plan = Plan("teardown")
-    plan.add(_step("record source identity", partial(_record, t)))
-    plan.add(_step("pause", partial(_pause, t)))
-    plan.add(_step("scale down control plane", partial(_scale_down, t), after=partial(_wait_pods, t)))
+    plan.add(change_step("record source identity", partial(_record, t)))
+    plan.add(change_step("pause", partial(_pause, t)))
+    plan.add(change_step("scale down control plane", partial(_scale_down, t), after=partial(_wait_pods, t)))
     for rule in teardown_order():
-        plan.add(_step(f"remove {rule.kind}s", partial(_remove, t, rule), after=partial(_wait_gone, t, rule)))
-    plan.add(_step("remove its Secrets and ConfigMaps", partial(_own_config, t)))
-    plan.add(_step("delete HCP namespace", partial(_hcp_namespace, t)))
-    plan.add(_step("clean up HC namespace", partial(_hc_namespace, t)))
+        plan.add(change_step(f"remove {rule.kind}s", partial(_remove, t, rule), after=partial(_wait_gone, t, rule)))
+    plan.add(change_step("remove its Secrets and ConfigMaps", partial(_own_config, t)))
+    plan.add(change_step("delete HCP namespace", partial(_hcp_namespace, t)))
+    plan.add(change_step("clean up HC namespace", partial(_hc_namespace, t)))
     return plan
-
-
-@dataclass(frozen=True)
-class Change:
-    """One write: the line --dry-run prints, and the call that makes it."""
-
-    what: str
-    do: Callable[[], object]
-
-
-def _step(name: str, changes: Callable[[], list[Change]], after: Callable[[], None] = lambda: None) -> Step:
-    """The changes are listed again when the step runs: a re-run skips what is done."""
-
-    def run() -> None:
-        for change in changes():
-            try:
-                change.do()
-            except KubeError as e:
-                if e.status != 404:  # gone meanwhile (the namespace is going): as good as done
-                    raise
-        after()
-
-    return Step(name, run, changes=lambda: [c.what for c in changes()])
 
 
 # SOURCE_UID on the source's HCP namespace, before the first deletion: a re-run can still check
@@ -151,8 +129,8 @@ def _step(name: str, changes: Callable[[], list[Change]], after: Callable[[], No
 def _record(t: Teardown) -> list[Change]:
     if t.hc is None or t.recorded_uid == t.source_uid or t.kube.namespace(t.hcp_ns) is None:
         return []
-    config = json.dumps(sorted(f"{k}/{n}" for k, n in t.own if k in ("Secret", "ConfigMap")))
-    do = partial(t.kube.annotate_namespace, t.hcp_ns, {SOURCE_UID: t.source_uid, CONFIG: config})
+    config = config_record(f"{k}/{n}" for k, n in t.own if k in ("Secret", "ConfigMap"))
+    do = partial(t.kube.annotate_namespace, t.hcp_ns, {SOURCE_UID: t.source_uid, TEARDOWN_CONFIG: config})
     return [Change(f"annotate Namespace {t.hcp_ns} with {SOURCE_UID}={t.source_uid} and its config's names", do)]
 
 
@@ -191,18 +169,9 @@ def _wait_pods(t: Teardown) -> None:
         owners = (o.get("kind") for p in t.kube.pods(t.hcp_ns) for o in p["metadata"].get("ownerReferences", []))
         return any(kind in ("ReplicaSet", "StatefulSet") for kind in owners)
 
-    if not _wait(lambda: not running(), min(60.0, t.opts.timeout)):
+    if not poll_until(lambda: not running(), min(60.0, t.opts.timeout), every=POLL):
         t.warnings.append(f"control-plane pods in {t.hcp_ns} still terminating; went on")
         t.reporter.line(f"warning: {t.warnings[-1]}")
-
-
-def _wait(done: Callable[[], bool], timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while not done():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(POLL)
-    return True
 
 
 # The HC namespace is shared (other HCs live there): these kinds say how they name their HC.
@@ -215,8 +184,8 @@ HC_NAMESPACE_SELECTORS: dict[KindRule, Callable[[Obj, list[Obj]], list[Obj]]] = 
 
 def _targets(t: Teardown, rule: KindRule) -> tuple[str, list[Obj]]:
     if rule.scope == "hcp":
-        return t.hcp_ns, t.kube.list(rule, t.hcp_ns)
-    return t.opts.namespace, HC_NAMESPACE_SELECTORS[rule](_ref(t.opts), t.kube.list(rule, t.opts.namespace))
+        return t.hcp_ns, t.kube.list_objects(rule, t.hcp_ns)
+    return t.opts.namespace, HC_NAMESPACE_SELECTORS[rule](_ref(t.opts), t.kube.list_objects(rule, t.opts.namespace))
 
 
 def _remove(t: Teardown, rule: KindRule) -> list[Change]:
@@ -269,7 +238,7 @@ def _delete_namespace(t: Teardown, ns: str) -> None:
     # Deleting a namespace that is already terminating is a conflict: just wait for it.
     if not (t.kube.namespace(ns) or {}).get("metadata", {}).get("deletionTimestamp"):
         t.kube.delete_namespace(ns)
-    if not _wait(lambda: t.kube.namespace(ns) is None, t.opts.timeout):
+    if not poll_until(lambda: t.kube.namespace(ns) is None, t.opts.timeout, every=POLL):
         conditions = (t.kube.namespace(ns) or {}).get("status", {}).get("conditions", [])
         why = "; ".join(c.get("message", "") for c in conditions if c.get("status") == "True") or "unknown why"
         raise StepFailed(f"Namespace {ns} is still terminating after {t.opts.timeout:.0f}s: {why}")
@@ -294,7 +263,7 @@ def _own_config(t: Teardown) -> list[Change]:
     source has no use for them now, but each goes only if the destination has it already."""
     out = []
     for rule in (rule_for("Secret", "hc"), rule_for("ConfigMap", "hc")):
-        names = [name_of(o) for o in t.kube.list(rule, t.opts.namespace) if (rule.kind, name_of(o)) in t.own]
+        names = [name_of(o) for o in t.kube.list_objects(rule, t.opts.namespace) if (rule.kind, name_of(o)) in t.own]
         out += [_config_change(t, rule, name) for name in names]
     return out
 

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kubectl_hcmigrate.core import readback as backups
-from kubectl_hcmigrate.core.bundle import load_objects
+from kubectl_hcmigrate.core.bundle import check_bundle_objects, load_objects
 from kubectl_hcmigrate.core.layout import BackupLayout, scope_prefix
 from kubectl_hcmigrate.core.options import BucketTarget
-from kubectl_hcmigrate.verbs.restore import check_bundle_objects
-from kubectl_hcmigrate.ui import Reporter, human_bytes
+from kubectl_hcmigrate.core.ports import BucketPort, Reporter
+from kubectl_hcmigrate.core.units import human_bytes
+from kubectl_hcmigrate.verbs import readback as backups
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ class VerifyOptions:
     deep: bool = False
 
 
-def verify(opts: VerifyOptions, bucket: Any, reporter: Reporter) -> dict[str, Any]:
+def verify(opts: VerifyOptions, bucket: BucketPort, reporter: Reporter) -> dict[str, Any]:
     ns, name = opts.namespace, opts.name
     scope_prefix(ns, name)  # refuses a name that cannot be a key before anything is read
     bucket.preflight(probe_write=False)

@@ -19,11 +19,9 @@ from typing import Any
 import pytest
 import yaml
 
-from kubectl_hcmigrate.core import kinds
-
-from kubectl_hcmigrate.core import objects
+from kubectl_hcmigrate.core import kinds, objects
 from kubectl_hcmigrate.core.kinds import KindRule
-from kubectl_hcmigrate.verbs.restore import BACKUP_ID
+from kubectl_hcmigrate.core.marks import BACKUP_ID
 from tests.conftest import SandboxManager
 from tests.e2e.etcd_check import digest, hosted_digest, restored_etcd, trailer_ok
 from tests.e2e.helpers import (

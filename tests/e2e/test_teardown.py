@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from kubectl_hcmigrate.verbs.restore import BACKUP_ID, SOURCE_UID
+from kubectl_hcmigrate.core.marks import BACKUP_ID, SOURCE_UID
 from tests.e2e.helpers import (
     HC_KIND,
     HC_NAME,

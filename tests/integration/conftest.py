@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from kubectl_hcmigrate.core.options import BucketTarget
 from kubectl_hcmigrate.adapters.s3store import Bucket
+from kubectl_hcmigrate.core.options import BucketTarget
 from tests.sandbox.s3 import S3Server, busy_ports, owned_ports, start_s3, stop_s3
 
 

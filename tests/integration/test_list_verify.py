@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from kubectl_hcmigrate import __version__
+from kubectl_hcmigrate.adapters.s3store import Bucket
 from kubectl_hcmigrate.core.bundle import render_bundle, write_bundle
 from kubectl_hcmigrate.core.layout import (
     MANIFEST,
@@ -26,7 +27,6 @@ from kubectl_hcmigrate.core.layout import (
     utc_timestamp,
 )
 from kubectl_hcmigrate.core.options import BucketTarget
-from kubectl_hcmigrate.adapters.s3store import Bucket
 from kubectl_hcmigrate.etcd.verifier import SnapshotVerifier, VerifyingReader
 from tests.sandbox.s3 import S3Server
 from tests.unit import hc_fixtures as fx

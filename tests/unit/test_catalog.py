@@ -6,10 +6,10 @@ from dataclasses import replace
 
 import pytest
 
-from kubectl_hcmigrate.verbs import list as catalog
-from kubectl_hcmigrate.verbs.list import COMPLETE, DAMAGED, INCOMPLETE, Entry
 from kubectl_hcmigrate.core.layout import BackupLayout, HostedClusterRef, Manifest
 from kubectl_hcmigrate.core.report import PreflightError
+from kubectl_hcmigrate.verbs import list as catalog
+from kubectl_hcmigrate.verbs.list import COMPLETE, DAMAGED, INCOMPLETE, Entry
 from tests.unit.hc_fixtures import manifest
 
 OLD, NEW, NEWEST = "20240101T000000Z", "20240301T000000Z", "20240401T000000Z"

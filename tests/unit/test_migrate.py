@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from kubectl_hcmigrate.verbs.migrate import after_failed_restore
 from kubectl_hcmigrate.core.report import EXIT_CODES, Outcome
+from kubectl_hcmigrate.verbs.migrate import after_failed_restore
 
 
 @pytest.mark.parametrize(

@@ -11,14 +11,11 @@ from typing import Any
 import pytest
 import yaml
 
-from kubectl_hcmigrate.core import bundle
-
-from kubectl_hcmigrate.verbs import restore
-
-from kubectl_hcmigrate.core import restore_url
+from kubectl_hcmigrate.core import bundle, marks, restore_url
 from kubectl_hcmigrate.core.bundle import BundleObject
 from kubectl_hcmigrate.core.options import BucketTarget
 from kubectl_hcmigrate.core.report import PreflightError
+from kubectl_hcmigrate.verbs import restore
 from tests.unit import hc_fixtures as fx
 
 M = fx.manifest()
@@ -36,7 +33,7 @@ def bundle_objects(*, drop: str = "", etcd: dict[str, Any] | None = None) -> lis
 
 
 def test_a_complete_bundle_passes() -> None:
-    restore.check_bundle_objects(bundle_objects(), M)
+    bundle.check_bundle_objects(bundle_objects(), M)
 
 
 @pytest.mark.parametrize(
@@ -49,29 +46,29 @@ def test_a_complete_bundle_passes() -> None:
 )
 def test_bundles_that_cannot_restore_etcd_are_refused(kwargs: dict[str, Any], message: str) -> None:
     with pytest.raises(PreflightError, match=message):
-        restore.check_bundle_objects(bundle_objects(**kwargs), M)
+        bundle.check_bundle_objects(bundle_objects(**kwargs), M)
 
 
 def test_a_bundle_without_its_hostedcluster_is_refused() -> None:
     objs = [o for o in bundle_objects() if o.rule is not restore.HC]
     with pytest.raises(PreflightError, match="holds no HostedCluster cesar"):
-        restore.check_bundle_objects(objs, M)
+        bundle.check_bundle_objects(objs, M)
 
 
 def annotated(backup_id: str | None, uid: str | None, url: str | None = None) -> dict[str, Any]:
     hc = fx.from_server(fx.hostedcluster())
-    ann = {restore.BACKUP_ID: backup_id, restore.SOURCE_UID: uid}
+    ann = {marks.BACKUP_ID: backup_id, marks.SOURCE_UID: uid}
     hc["metadata"]["annotations"].update({k: v for k, v in ann.items() if v})
     return restore_url.set_url(hc, url) if url else hc
 
 
 def test_no_hc_on_the_destination_is_a_fresh_restore() -> None:
-    assert restore.same_backup(None, M, "dest") == (False, None)
+    assert marks.same_backup(None, M, "dest") == (False, None)
 
 
 def test_an_hc_from_this_backup_is_resumed_keeping_its_url() -> None:
-    assert restore.same_backup(annotated(M.backup_id, "uid-1", URL), M, "dest") == (True, URL)
-    assert restore.same_backup(annotated(M.backup_id, "uid-1"), M, "dest") == (True, None)
+    assert marks.same_backup(annotated(M.backup_id, "uid-1", URL), M, "dest") == (True, URL)
+    assert marks.same_backup(annotated(M.backup_id, "uid-1"), M, "dest") == (True, None)
 
 
 @pytest.mark.parametrize(
@@ -85,7 +82,7 @@ def test_an_hc_from_this_backup_is_resumed_keeping_its_url() -> None:
 )
 def test_an_hc_from_anywhere_else_is_refused(backup_id: str | None, uid: str | None, message: str) -> None:
     with pytest.raises(PreflightError, match=message) as e:
-        restore.same_backup(annotated(backup_id, uid), M, "dest")
+        marks.same_backup(annotated(backup_id, uid), M, "dest")
     assert "context 'dest'" in str(e.value) and "\n" not in str(e.value)
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from kubectl_hcmigrate.core.units import format_duration, parse_duration
 from kubectl_hcmigrate.core.redact import safe_url, scrub
+from kubectl_hcmigrate.core.units import format_duration, parse_duration
 from kubectl_hcmigrate.core.wait import condition_state
 
 SIGNED = (

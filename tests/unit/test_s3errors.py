@@ -10,8 +10,8 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from kubectl_hcmigrate.core.report import PreflightError
 from kubectl_hcmigrate.adapters.s3errors import ObjectMissing, S3Error, Where, describe, s3_errors
+from kubectl_hcmigrate.core.report import PreflightError
 
 WHERE = Where.of("backups", "https://AKIAEXAMPLE:secret@minio.example:9000/path?X-Amz-Signature=ab", "us-east-1")
 SIGNED = "https://backups.s3.amazonaws.com/k?X-Amz-Credential=AKIAEXAMPLE&X-Amz-Signature=deadbeef"

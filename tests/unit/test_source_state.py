@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from kubectl_hcmigrate.core.source_state import STATE_ANNOTATION, SourceState, recorded
+from kubectl_hcmigrate.core.marks import SOURCE_STATE as STATE_ANNOTATION
+from kubectl_hcmigrate.core.source_state import SourceState, recorded
 
 
 def _hc(annotations: dict[str, str] | None = None, paused: str | None = None) -> dict:

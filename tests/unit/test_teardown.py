@@ -8,14 +8,14 @@ from typing import Any
 
 import pytest
 
-from kubectl_hcmigrate.verbs import teardown
 from kubectl_hcmigrate.core.kinds import KindRule, rule_for
+from kubectl_hcmigrate.core.marks import BACKUP_ID, SOURCE_UID
 from kubectl_hcmigrate.core.pipeline import RunFailed, execute, list_changes
 from kubectl_hcmigrate.core.report import Outcome, StepFailed
-from kubectl_hcmigrate.verbs.restore import BACKUP_ID, SOURCE_UID
-from kubectl_hcmigrate.verbs.teardown import Teardown, TeardownOptions
 from kubectl_hcmigrate.core.teardown_rules import guard_problem, leftovers
-from kubectl_hcmigrate.ui import NullReporter
+from kubectl_hcmigrate.verbs import teardown
+from kubectl_hcmigrate.verbs.teardown import Teardown, TeardownOptions
+from tests.fakes import NullReporter
 
 Obj = dict[str, Any]
 WHERE = "clusters/example on the destination"
@@ -130,7 +130,7 @@ class FakeKube:
     def get(self, rule: KindRule, ns: str, name: str) -> Obj | None:
         return copy.deepcopy(self.store.get((rule.plural, ns, name)))
 
-    def list(self, rule: KindRule, ns: str) -> list[Obj]:
+    def list_objects(self, rule: KindRule, ns: str) -> list[Obj]:
         return [copy.deepcopy(o) for (p, n, _), o in self.store.items() if p == rule.plural and n == ns]
 
     def remove_finalizers(self, rule: KindRule, ns: str, name: str) -> bool:

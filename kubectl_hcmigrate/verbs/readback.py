@@ -7,20 +7,24 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass
-from typing import Any
 
 from kubectl_hcmigrate.core.bundle import Bundle, read_bundle
-from kubectl_hcmigrate.core.layout import BackupLayout, complete_backup_ids, hc_prefix, latest_backup_id, parse_backup_id
-from kubectl_hcmigrate.core.report import PreflightError
-from kubectl_hcmigrate.adapters.s3errors import ObjectMissing
+from kubectl_hcmigrate.core.layout import (
+    BackupLayout,
+    complete_backup_ids,
+    hc_prefix,
+    latest_backup_id,
+    parse_backup_id,
+)
+from kubectl_hcmigrate.core.ports import BucketPort, Reporter
+from kubectl_hcmigrate.core.report import ObjectMissing, PreflightError
 from kubectl_hcmigrate.etcd.verifier import SnapshotInvalid, SnapshotVerifier
-from kubectl_hcmigrate.ui import Reporter
 
 _HASH_LABEL = "hash snapshot"
 _HASH_CHUNK = 8 << 20
 
 
-def read_from_bucket(bucket: Any, namespace: str, name: str, backup_id: str | None) -> Bundle:
+def read_from_bucket(bucket: BucketPort, namespace: str, name: str, backup_id: str | None) -> Bundle:
     """The bundle of `backup_id`, or of the newest complete backup, read into memory."""
     where = f"s3://{bucket.name}/{bucket.full_key(hc_prefix('', namespace, name))}"
     keys = bucket.list_keys(hc_prefix("", namespace, name))
@@ -75,12 +79,12 @@ class SnapshotCheck:
     trailer: bool  # its own trailing SHA-256, etcd's, was checked too (deep)
 
 
-def check_snapshot(bucket: Any, bundle: Bundle, reporter: Reporter) -> str:
+def check_snapshot(bucket: BucketPort, bundle: Bundle, reporter: Reporter) -> str:
     """The snapshot's key relative to the bucket's prefix, once it matches the manifest."""
     return inspect_snapshot(bucket, bundle, reporter).key
 
 
-def inspect_snapshot(bucket: Any, bundle: Bundle, reporter: Reporter, *, deep: bool = False) -> SnapshotCheck:
+def inspect_snapshot(bucket: BucketPort, bundle: Bundle, reporter: Reporter, *, deep: bool = False) -> SnapshotCheck:
     """The snapshot object is there with the manifest's size and sha256 tag; `deep` reads its
     bytes too, as an untagged object's always are, and then checks etcd's own trailer."""
     snap, backup_id = bundle.manifest.snapshot, bundle.manifest.backup_id
@@ -125,7 +129,7 @@ def _same_sha256(found: str, recorded: str, where: str) -> None:
         )
 
 
-def _read(bucket: Any, key: str, size: int, reporter: Reporter) -> SnapshotVerifier:
+def _read(bucket: BucketPort, key: str, size: int, reporter: Reporter) -> SnapshotVerifier:
     """Every byte of the object through a SnapshotVerifier: one chunk in memory, never a file."""
     verifier, t0 = SnapshotVerifier(), time.monotonic()
     reporter.progress(_HASH_LABEL, 0, size)  # starts the reporter's clock for the rate
