@@ -13,10 +13,22 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.sandbox.config import SandboxConfig
+from tests.sandbox.config import CRDS, FIXTURES, SandboxConfig
 from tests.sandbox.harness import Sandbox, down, up
 
 _failed = False
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Every test builds on upstream's CRDs and rendered objects: without them, one line, not 50 errors."""
+    missing = [p for p in (CRDS, FIXTURES) if not p.is_dir()]
+    if missing:
+        pytest.exit(
+            f"the upstream HyperShift CRDs and fixtures are not at {missing[0].parent} (looked for "
+            f"{', '.join(p.name + '/' for p in missing)}): put the shared folder beside the repo, "
+            "or set HCMIGRATE_HYPERSHIFT_DIR to the folder that holds crds/ and fixtures/",
+            returncode=4,
+        )
 
 
 class SandboxManager:

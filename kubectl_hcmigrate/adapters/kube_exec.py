@@ -1,9 +1,10 @@
 """A command run in a pod, read as a checked binary stream (restic's fs_reader_command.go).
 
 The exec websocket's frames are read here, not through the kubernetes client's loop
-(`update()` + `read_stdout()`), which keeps every byte and goes quadratic: 128 MB took
-130 s that way, while reading frames ran at 600+ MB/s with flat memory. Each frame's first
-byte is its channel: 1 stdout, 2 stderr, 3 the v1 Status that carries the exit code.
+(`update()` + `read_stdout()`), which keeps every byte it has read in one growing buffer, so
+memory grows with the snapshot. `make bench` measures this reader draining `cat SNAPSHOT`
+("exec reader" row) beside plain `kubectl exec` into /dev/null, in the same run. Each frame's
+first byte is its channel: 1 stdout, 2 stderr, 3 the v1 Status that carries the exit code.
 """
 
 from __future__ import annotations

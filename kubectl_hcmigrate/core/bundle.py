@@ -222,10 +222,6 @@ def _as_files(source: str | os.PathLike[str] | Mapping[str, bytes]) -> Mapping[s
     return _DirFiles(root)
 
 
-def verify_bundle(source: str | os.PathLike[str] | Mapping[str, bytes]) -> Manifest:
-    return verify_files(_as_files(source))
-
-
 def read_bundle(source: str | os.PathLike[str] | Mapping[str, bytes]) -> Bundle:
     """A verified bundle holding manifest.json and the files it lists, nothing else."""
     files = _as_files(source)

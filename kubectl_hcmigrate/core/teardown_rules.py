@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from kubectl_hcmigrate.core import objects
+from kubectl_hcmigrate.core.kinds import is_generated_secret
 from kubectl_hcmigrate.core.marks import BACKUP_ID, SOURCE_UID, annotations_of, restored_from
 from kubectl_hcmigrate.core.objects import name_of
 from kubectl_hcmigrate.core.wait import condition_state
@@ -41,7 +41,7 @@ DEFAULT_CONTENT: dict[str, Callable[[Obj], bool]] = {
     "ConfigMap": lambda o: name_of(o) in ("kube-root-ca.crt", "openshift-service-ca.crt"),
     "ServiceAccount": lambda o: name_of(o) in ("default", "builder", "deployer"),
     "RoleBinding": lambda o: name_of(o) in ("system:image-pullers", "system:image-builders", "system:deployers"),
-    "Secret": objects.is_generated_secret,  # service account tokens and their registry configs
+    "Secret": is_generated_secret,  # service account tokens and their registry configs
 }
 
 

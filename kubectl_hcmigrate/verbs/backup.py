@@ -205,7 +205,7 @@ def collect_objects(kube: KubePort, hc: dict[str, Any]) -> dict[str, list[dict[s
     hcp_objs: list[dict[str, Any]] = []
     for rule in rules_in_scope("hcp"):
         items = kube.list_objects(rule, hcp_ns)
-        hcp_objs += [o for o in items if not (rule.kind == "Secret" and objects.is_generated_secret(o))]
+        hcp_objs += [o for o in items if not (rule.skip_item and rule.skip_item(o))]
     return {ns: [*secrets, *configmaps, hc, *pools], hcp_ns: hcp_objs}
 
 

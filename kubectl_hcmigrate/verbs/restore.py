@@ -169,7 +169,8 @@ def _describe_hc(r: Restore) -> str:
     return f" with restoreSnapshotURL [a GET of {where} presigned for {format_duration(r.opts.url_expiry)}]"
 
 
-HOOKS = {HC: Hook(_prepare_hc, _describe_hc)}
+# Selected by the kind table's restore_hook.
+HOOKS = {"restore-url": Hook(_prepare_hc, _describe_hc)}
 
 
 def _label(o: BundleObject) -> str:
@@ -189,7 +190,7 @@ def _create(r: Restore, batch: list[BundleObject]) -> None:
     for o in batch:
         body = objects.clean(o.obj, o.rule)
         body["metadata"].setdefault("annotations", {})[BACKUP_ID] = r.manifest.backup_id
-        hook = HOOKS.get(o.rule)
+        hook = HOOKS[o.rule.restore_hook] if o.rule.restore_hook else None
         body = hook.prepare(r, body) if hook else body
         with _failing(r, f"create {_label(o)}"):
             changed(f"create {_label(o)}")
@@ -229,7 +230,7 @@ def _describe(r: Restore, o: BundleObject) -> str:
         return f"replace {_label(o)} (left by a restore of backup {theirs})"
     if there is not None:
         return f"keep {_label(o)} (already there)"
-    hook = HOOKS.get(o.rule)
+    hook = HOOKS[o.rule.restore_hook] if o.rule.restore_hook else None
     return f"create {_label(o)}" + (hook.describe(r) if hook else "")
 
 

@@ -174,18 +174,12 @@ def _wait_pods(t: Teardown) -> None:
         t.reporter.line(f"warning: {t.warnings[-1]}")
 
 
-# The HC namespace is shared (other HCs live there): these kinds say how they name their HC.
-# The HCP namespace is this HC's alone: everything of a kind there is its own.
-HC_NAMESPACE_SELECTORS: dict[KindRule, Callable[[Obj, list[Obj]], list[Obj]]] = {
-    HC: lambda ref, items: [o for o in items if name_of(o) == name_of(ref)],
-    NODEPOOL: objects.nodepools_of,
-}
-
-
 def _targets(t: Teardown, rule: KindRule) -> tuple[str, list[Obj]]:
     if rule.scope == "hcp":
         return t.hcp_ns, t.kube.list_objects(rule, t.hcp_ns)
-    return t.opts.namespace, HC_NAMESPACE_SELECTORS[rule](_ref(t.opts), t.kube.list_objects(rule, t.opts.namespace))
+    # The HC namespace is shared (other HCs live there): the table says which items are this HC's.
+    assert rule.own_items is not None, f"{rule.kind} in the HC namespace needs own_items in the kind table"
+    return t.opts.namespace, rule.own_items(_ref(t.opts), t.kube.list_objects(rule, t.opts.namespace))
 
 
 def _remove(t: Teardown, rule: KindRule) -> list[Change]:

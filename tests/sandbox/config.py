@@ -9,8 +9,10 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED = REPO.parent / "shared"
-CRDS = SHARED / "hypershift" / "crds"
-FIXTURES = SHARED / "hypershift" / "fixtures"
+# The upstream CRDs and rendered objects every test builds on; HCMIGRATE_HYPERSHIFT_DIR points elsewhere.
+HYPERSHIFT = Path(os.environ.get("HCMIGRATE_HYPERSHIFT_DIR") or SHARED / "hypershift")
+CRDS = HYPERSHIFT / "crds"
+FIXTURES = HYPERSHIFT / "fixtures"
 
 
 def _int_env(name: str, default: int) -> int:

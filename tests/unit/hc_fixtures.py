@@ -9,15 +9,13 @@ from __future__ import annotations
 import copy
 from datetime import datetime, timezone
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import yaml
 
 from kubectl_hcmigrate.core import layout
+from tests.sandbox.config import HYPERSHIFT
 
-SHARED = Path(__file__).resolve().parents[2] / ".." / "shared"
-HYPERSHIFT = SHARED / "hypershift"
 NS = "clusters"
 HCP_NS = "clusters-cesar"
 

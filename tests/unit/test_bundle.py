@@ -122,7 +122,7 @@ def test_render_is_deterministic_and_matches_disk(written: Path) -> None:
     assert files == again
     assert list(files)[-1] == "manifest.json"
     assert {p: (written / p).read_bytes() for p in files} == files
-    assert bundle.verify_bundle(files) == m == bundle.verify_bundle(written)
+    assert bundle.read_bundle(files).manifest == m == bundle.read_bundle(written).manifest
 
 
 def test_tampered_byte_is_caught(written: Path) -> None:
@@ -130,30 +130,30 @@ def test_tampered_byte_is_caught(written: Path) -> None:
     data[-2] ^= 0x01
     (written / SECRET_FILE).write_bytes(bytes(data))
     with pytest.raises(PreflightError, match=f"^bundle file {re.escape(SECRET_FILE)} does not match") as e:
-        bundle.verify_bundle(written)
+        bundle.read_bundle(written)
     assert "\n" not in str(e.value) and "take a new backup" in str(e.value)
 
 
 def test_missing_file_is_caught(written: Path) -> None:
     (written / "clusters-cesar/machine-cesar-fakename-6c9d8-x7k2p.yaml").unlink()
     with pytest.raises(PreflightError, match=r"machine-cesar-fakename-6c9d8-x7k2p\.yaml is listed"):
-        bundle.verify_bundle(written)
+        bundle.read_bundle(written)
 
 
 def test_extra_yaml_is_caught_other_files_are_not(written: Path) -> None:
     (written / "README.txt").write_text("notes")
-    bundle.verify_bundle(written)
+    bundle.read_bundle(written)
     (written / "clusters/secret-injected.yml").write_text("kind: Secret")
     with pytest.raises(PreflightError, match=r"secret-injected\.yml is not listed"):
-        bundle.verify_bundle(written)
+        bundle.read_bundle(written)
 
 
 def test_missing_manifest_means_unfinished(written: Path) -> None:
     (written / "manifest.json").unlink()
     with pytest.raises(PreflightError, match=r"no manifest\.json: the backup did not finish"):
-        bundle.verify_bundle(written)
+        bundle.read_bundle(written)
     with pytest.raises(PreflightError, match="does not exist"):
-        bundle.verify_bundle(written / "nope")
+        bundle.read_bundle(written / "nope")
 
 
 def test_in_memory_bundle_from_a_bucket() -> None:
@@ -187,7 +187,7 @@ def test_rewrite_needs_overwrite_and_drops_stale_files(written: Path) -> None:
     bundle.write_bundle(written, fewer, META, overwrite=True)
     assert "clusters-cesar/machine-cesar-fakename-6c9d8-x7k2p.yaml" not in files_under(written)
     assert stat.S_IMODE(os.stat(written / SECRET_FILE).st_mode) == 0o600
-    assert len(bundle.verify_bundle(written).files) == len(EXPECTED_FILES) - 1
+    assert len(bundle.read_bundle(written).manifest.files) == len(EXPECTED_FILES) - 1
 
 
 def test_render_refuses_misplaced_objects() -> None:

@@ -54,12 +54,6 @@ def test_restore_order_without_nodes_skips_exactly_the_node_kinds() -> None:
     ]
 
 
-def test_restore_phases_group_hc_namespace_secrets_and_configmaps() -> None:
-    phases = kinds.restore_phases(with_nodes=False)
-    assert [kind_names(p) for p in phases[:2]] == [["Secret/hc", "ConfigMap/hc"], ["Secret/hcp"]]
-    assert len(phases) == 6
-
-
 def test_teardown_order() -> None:
     assert [r.kind for r in kinds.teardown_order()] == [
         "NodePool",

@@ -4,7 +4,7 @@ import copy
 
 import pytest
 
-from kubectl_hcmigrate.core import objects
+from kubectl_hcmigrate.core import kinds, objects
 from kubectl_hcmigrate.core.kinds import rule_for
 from kubectl_hcmigrate.core.report import PreflightError
 from tests.unit import hc_fixtures as fx
@@ -162,18 +162,18 @@ KEPT = [
 def test_generated_secrets_are_skipped(name: str, type_: str, annotations: dict) -> None:
     s = fx.secret(name, fx.HCP_NS, type=type_)
     s["metadata"]["annotations"].update(annotations)
-    assert objects.is_generated_secret(s)
+    assert kinds.is_generated_secret(s)
 
 
 @pytest.mark.parametrize(("name", "type_", "annotations"), KEPT)
 def test_real_secrets_are_kept(name: str, type_: str, annotations: dict) -> None:
     s = fx.secret(name, fx.HCP_NS, type=type_)
     s["metadata"]["annotations"].update(annotations)
-    assert not objects.is_generated_secret(s)
+    assert not kinds.is_generated_secret(s)
 
 
 def test_every_generated_rule_explains_itself() -> None:
-    assert all(len(rule.why) > 20 for rule in objects.GENERATED_SECRETS)
+    assert all(len(rule.why) > 20 for rule in kinds.GENERATED_SECRETS)
 
 
 def test_encryption_key_names() -> None:
