@@ -9,20 +9,30 @@ from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from kubectl_hcmigrate.core.options import KubeTarget, OutputFormat
+from kubectl_hcmigrate.core.pipeline import RunFailed, RunLog, run_verb
 from kubectl_hcmigrate.core.report import EXIT_CODES, HcmigrateError, Outcome, nothing_changed
 from kubectl_hcmigrate.ui import TextReporter, print_result
 
 
-def _fail(output: OutputFormat, outcome: Outcome, message: str, undo_errors: Sequence[str] = ()) -> int:
+def _fail(
+    output: OutputFormat, outcome: Outcome, message: str, undo_errors: Sequence[str] = (), log: RunLog | None = None
+) -> int:
     sys.stderr.write(f"error: {message}\n")
     for err in undo_errors:
         sys.stderr.write(f"error: {err}\n")
+    changed = log.all_changes() if log else []
     if outcome is Outcome.FAILED_SOURCE_RESTORED:
         sys.stderr.write("the source cluster was put back as it was before the command\n")
     elif outcome is Outcome.FAILED_NEEDS_ATTENTION and undo_errors:
         sys.stderr.write("the source cluster could NOT be put back fully: see the errors above\n")
+    elif outcome is Outcome.FAILED_NEEDS_ATTENTION and changed:
+        shown = changed[:10] + ([f"... and {len(changed) - 10} more"] if len(changed) > 10 else [])
+        sys.stderr.write("changed before the failure, and not undone:\n" + "".join(f"  {c}\n" for c in shown))
     if output is OutputFormat.json:
-        print_result({"outcome": outcome.value, "error": message, "undo_errors": list(undo_errors)}, as_json=True)
+        result: dict[str, Any] = {"outcome": outcome.value, "error": message, "undo_errors": list(undo_errors)}
+        if log is not None:
+            result |= {"changed": changed, "undone": log.undone, "warnings": log.warnings}
+        print_result(result, as_json=True)
     return EXIT_CODES[outcome]
 
 
@@ -38,15 +48,13 @@ class Show(Protocol):
 
 def run(output: OutputFormat, body: Callable[[TextReporter], dict[str, Any]], show: Show = print_result) -> int:
     """Runs a verb body and turns its result or failure into output and an exit code."""
-    from kubectl_hcmigrate.core.pipeline import RunFailed
-
     # A runbook's timeout or `kill` sends SIGTERM: unwind like Ctrl-C, so the undos run.
     signal.signal(signal.SIGTERM, _raise_interrupt)
     reporter = TextReporter(sys.stderr)
     try:
         result = body(reporter)
     except RunFailed as e:
-        return _fail(output, e.outcome, e.message, e.undo_errors)
+        return _fail(output, e.outcome, e.message, e.undo_errors, e.log)
     except HcmigrateError as e:
         return _fail(output, e.outcome, str(e))
     except KeyboardInterrupt:
@@ -60,12 +68,12 @@ def backup(kube_target: KubeTarget, opts: Any, *, dry_run: bool, output: OutputF
         from kubectl_hcmigrate.adapters.kube import Kube
         from kubectl_hcmigrate.adapters.s3dryrun import DryRunBucket
         from kubectl_hcmigrate.adapters.s3store import Bucket
-        from kubectl_hcmigrate.core.pipeline import run_verb
         from kubectl_hcmigrate.verbs import backup as verb
 
         # A dry run's bucket reads but never writes (restic's dry backend), so no step checks.
         bucket = DryRunBucket(Bucket(opts.bucket)) if dry_run else Bucket(opts.bucket)
-        b = verb.preflight(opts, Kube(kube_target, "source"), bucket, reporter)
+        with nothing_changed():  # preflight only reads: whatever fails there is a refusal
+            b = verb.preflight(opts, Kube(kube_target, "source"), bucket, reporter)
         return run_verb(verb, b, reporter, dry_run=dry_run)
 
     return run(output, body)
@@ -75,10 +83,10 @@ def restore(destination: KubeTarget, opts: Any, *, dry_run: bool, output: Output
     def body(reporter: TextReporter) -> dict[str, Any]:
         from kubectl_hcmigrate.adapters.kube import Kube
         from kubectl_hcmigrate.adapters.s3store import Bucket
-        from kubectl_hcmigrate.core.pipeline import run_verb
         from kubectl_hcmigrate.verbs import restore as verb
 
-        r = verb.preflight(opts, Kube(destination, "destination"), Bucket(opts.bucket), reporter)
+        with nothing_changed():
+            r = verb.preflight(opts, Kube(destination, "destination"), Bucket(opts.bucket), reporter)
         return run_verb(verb, r, reporter, dry_run=dry_run)
 
     return run(output, body)
@@ -129,10 +137,10 @@ def teardown(
 ) -> int:
     def body(reporter: TextReporter) -> dict[str, Any]:
         from kubectl_hcmigrate.adapters.kube import Kube
-        from kubectl_hcmigrate.core.pipeline import run_verb
         from kubectl_hcmigrate.verbs import teardown as verb
 
-        t = verb.preflight(opts, Kube(source, "source"), lambda: Kube(destination, "destination"), reporter)
+        with nothing_changed():
+            t = verb.preflight(opts, Kube(source, "source"), lambda: Kube(destination, "destination"), reporter)
         if opts.force and not dry_run:
             _confirm_force(opts.name, yes=yes)
         return run_verb(verb, t, reporter, dry_run=dry_run)
