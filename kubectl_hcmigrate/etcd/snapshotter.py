@@ -64,11 +64,17 @@ class EtcdSnapshotter:
         raise StepFailed(f"no etcd CA certificate in pod {self.ns}/{pod} (looked at {', '.join(CA_PATHS)})")
 
     def db_size(self, pod: str, ca: str) -> int:
-        code, out, _ = self._run(pod, [*self._etcdctl(ca), "endpoint", "status", "-w", "json"])
+        """etcd's database size, which the scratch file needs room for: unknown is a failure, not 0."""
+        code, out, err = self._run(pod, [*self._etcdctl(ca), "endpoint", "status", "-w", "json"])
         try:
-            return int(json.loads(out)[0]["Status"]["dbSize"]) if code == 0 else 0
-        except (ValueError, KeyError, IndexError, TypeError):
-            return 0
+            if code == 0:
+                return int(json.loads(out)[0]["Status"]["dbSize"])
+        except (ValueError, KeyError, IndexError, TypeError) as e:
+            raise StepFailed(
+                f"etcdctl endpoint status in {self.ns}/{pod} gave no dbSize ({type(e).__name__})"
+            ) from None
+        tail = err.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
+        raise StepFailed(f"etcdctl endpoint status failed in {self.ns}/{pod} (exit {code}): {tail[0]}")
 
     def scratch_dir(self, pod: str, need: int) -> str:
         """The first scratch directory with room for the snapshot (plus a margin)."""
@@ -141,8 +147,13 @@ class EtcdSnapshotter:
             self._remove(pod, scratch)
 
     def _file_size(self, pod: str, path: str) -> int:
-        code, out, _ = self._run(pod, ["stat", "-c", "%s", path])
-        return int(out.strip() or 0) if code == 0 else 0
+        """The snapshot file's size, which the upload is checked against: unknown is a failure."""
+        code, out, err = self._run(pod, ["stat", "-c", "%s", path])
+        if code != 0 or not out.strip().isdigit():
+            raise StepFailed(
+                f"cannot read the size of {path} in {self.ns}/{pod}: {err.decode(errors='replace').strip()}"
+            )
+        return int(out.strip())
 
     def _remove(self, pod: str, path: str) -> None:
         try:

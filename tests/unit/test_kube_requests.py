@@ -1,0 +1,103 @@
+"""Every request has a timeout; reads are tried a bounded number of times, writes once; an
+interrupt is never retried; an apiserver that stops answering is a step failure that names it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from kubernetes.client.exceptions import ApiException
+from urllib3.exceptions import ReadTimeoutError
+
+from kubectl_hcmigrate.adapters.kube import READ_ATTEMPTS, ClusterUnreachable, Kube, KubeError
+from kubectl_hcmigrate.core.options import KubeTarget
+from kubectl_hcmigrate.core.report import Outcome, PreflightError, nothing_changed
+
+
+class _Resp:
+    data = b'{"kind": "Namespace"}'
+
+
+class _Api:
+    """Stands in for kubernetes.client.ApiClient.call_api, failing as told."""
+
+    def __init__(self, failures: list[BaseException]) -> None:
+        self.failures, self.calls = failures, []
+        self.configuration = type("C", (), {"host": "https://127.0.0.1:6443"})()
+
+    def call_api(self, path: str, method: str, **kw: Any) -> _Resp:
+        self.calls.append((method, path, kw["_request_timeout"]))
+        if self.failures:
+            raise self.failures.pop(0)
+        return _Resp()
+
+
+def _kube(failures: list[BaseException], timeout: float = 7.0) -> tuple[Kube, _Api, list[float]]:
+    kube = Kube.__new__(Kube)
+    api, slept = _Api(failures), []
+    kube.target, kube.role, kube.context = KubeTarget(request_timeout=timeout), "destination", "dst"
+    kube.api, kube._groups, kube._sleep = api, {}, slept.append  # type: ignore[assignment]
+    return kube, api, slept
+
+
+def _timeout() -> ReadTimeoutError:
+    return ReadTimeoutError(None, "/api", "Read timed out.")  # type: ignore[arg-type]
+
+
+def test_a_read_is_retried_then_answers() -> None:
+    kube, api, slept = _kube([_timeout(), ApiException(status=503, reason="Unavailable")])
+    assert kube.request("GET", "/api/v1/namespaces/x") == {"kind": "Namespace"}
+    assert [c[2] for c in api.calls] == [7.0, 7.0, 7.0]
+    assert slept == [0.5, 1.0]
+
+
+def test_a_read_that_never_answers_names_the_cluster_and_is_a_step_failure() -> None:
+    kube, api, _ = _kube([_timeout()] * READ_ATTEMPTS)
+    with pytest.raises(ClusterUnreachable) as err:
+        kube.request("GET", "/api/v1/namespaces/x")
+    assert len(api.calls) == READ_ATTEMPTS
+    assert "destination cluster at https://127.0.0.1:6443 (context 'dst') did not answer within 7s" in str(err.value)
+    assert err.value.outcome is Outcome.FAILED_NEEDS_ATTENTION
+
+
+def test_the_same_failure_in_preflight_is_a_refusal() -> None:
+    kube, _, _ = _kube([_timeout()] * READ_ATTEMPTS)
+    with pytest.raises(PreflightError), nothing_changed():
+        kube.request("GET", "/api/v1/namespaces/x")
+
+
+def test_a_write_is_tried_once() -> None:
+    kube, api, _ = _kube([_timeout()])
+    with pytest.raises(ClusterUnreachable):
+        kube.request("PATCH", "/apis/apps/v1/namespaces/x/deployments/y/scale", {})
+    assert len(api.calls) == 1
+
+
+def test_a_client_error_is_not_retried() -> None:
+    kube, api, _ = _kube([ApiException(status=404, reason="NotFound")])
+    assert kube.request_or_none("GET", "/api/v1/namespaces/x") is None
+    assert len(api.calls) == 1
+    kube, api, _ = _kube([ApiException(status=403, reason="Forbidden")])
+    with pytest.raises(KubeError):
+        kube.request("GET", "/api/v1/namespaces/x")
+    assert len(api.calls) == 1
+
+
+def test_an_interrupt_is_never_retried() -> None:
+    def interrupted() -> ApiException:
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            try:
+                raise ApiException(status=0, reason="interrupted")
+            except ApiException as e:
+                return e
+
+    kube, api, _ = _kube([interrupted(), _timeout()])
+    with pytest.raises(KeyboardInterrupt):
+        kube.request("GET", "/api/v1/namespaces/x")
+    assert len(api.calls) == 1
+    kube, api, _ = _kube([KeyboardInterrupt()])
+    with pytest.raises(KeyboardInterrupt):
+        kube.request("GET", "/api/v1/namespaces/x")
+    assert len(api.calls) == 1
