@@ -94,25 +94,28 @@ def list_changes(plan: Plan, reporter: Reporter) -> list[str]:
 
 
 def execute(plan: Plan, reporter: Reporter) -> RunLog:
-    """Runs every step; on failure undoes what began and raises RunFailed with the outcome."""
+    """Runs every step; on failure undoes what began and raises RunFailed with the outcome.
+
+    A signal can land anywhere, between two steps as well as inside one: the whole loop is
+    guarded, and a step counts as begun before its first line is printed."""
     log = RunLog()
     begun: list[Step] = []
-    for step in plan.steps:
-        reporter.step(step.name)
-        t0 = time.monotonic()
-        begun.append(step)
-        token = _current.set((log, step.name))
-        try:
-            step.run()
+    try:
+        for step in plan.steps:
+            begun.append(step)
+            reporter.step(step.name)
+            t0 = time.monotonic()
+            token = _current.set((log, step.name))
+            try:
+                step.run()
+            finally:
+                _current.reset(token)
             log.timings[step.name] = time.monotonic() - t0
-        except BaseException as exc:
-            _current.reset(token)
-            with _interrupts_deferred(reporter):
-                undo_errors = rollback(begun, reporter, log)
-            raise RunFailed(
-                outcome_of(exc, begun, log, undo_errors), _message(exc, step.name), undo_errors, log
-            ) from exc
-        _current.reset(token)
+    except BaseException as exc:
+        with _interrupts_deferred(reporter):
+            undo_errors = rollback(begun, reporter, log)
+        where = begun[-1].name if begun else plan.verb
+        raise RunFailed(outcome_of(exc, begun, log, undo_errors), _message(exc, where), undo_errors, log) from exc
     return log
 
 

@@ -3,10 +3,13 @@ a step), and read back what a user would find: the source, the bucket, the pod's
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +41,14 @@ class Run:
 
 def run_and_cut(sb: Sandbox, args: list[str], cut: Cut, timeout: float = 300) -> Run:
     """Runs the CLI and sends `cut.sig` once `cut.step` starts (after `cut.delay`)."""
+    return run_and_do(sb, args, cut.step, cut.delay, lambda proc: proc.send_signal(cut.sig), timeout)
+
+
+def run_and_do(
+    sb: Sandbox, args: list[str], step: str, delay: float, action: Callable[[subprocess.Popen[str]], object],
+    timeout: float = 300,
+) -> Run:  # fmt: skip
+    """Runs the CLI and calls `action(proc)` `delay` seconds after the line `==> <step>`."""
     proc = hcm_popen(sb, *args)
     assert proc.stderr is not None and proc.stdout is not None
     lines: list[str] = []
@@ -47,11 +58,11 @@ def run_and_cut(sb: Sandbox, args: list[str], cut: Cut, timeout: float = 300) ->
         assert proc.stderr is not None
         for line in proc.stderr:
             lines.append(line)
-            if not fired.is_set() and line.strip() == f"==> {cut.step}":
-                if cut.delay:
-                    time.sleep(cut.delay)
+            if not fired.is_set() and line.strip() == f"==> {step}":
+                if delay:
+                    time.sleep(delay)
                 if proc.poll() is None:
-                    proc.send_signal(cut.sig)
+                    action(proc)
                     fired.set()
 
     reader = threading.Thread(target=watch, daemon=True)
@@ -64,6 +75,26 @@ def run_and_cut(sb: Sandbox, args: list[str], cut: Cut, timeout: float = 300) ->
         raise
     reader.join(timeout=10)
     return Run(proc.returncode, out, "".join(lines), fired.is_set(), lines)
+
+
+@contextmanager
+def frozen(sb: Sandbox, cluster: str) -> Iterator[Callable[[object], None]]:
+    """A `freeze` action that stops (SIGSTOP) `cluster`'s kube-apiserver, as a hung machine would;
+    it is thawed (SIGCONT) when the block ends, whatever happened."""
+    pid = int((sb.cfg.pids / f"{cluster}-apiserver.pid").read_text())
+
+    def freeze(_: object) -> None:
+        os.kill(pid, signal.SIGSTOP)
+
+    try:
+        yield freeze
+    finally:
+        os.kill(pid, signal.SIGCONT)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if sb.clusters[cluster].kubectl().run("get", "--raw", "/readyz", check=False).strip() == "ok":
+                break
+            time.sleep(0.5)
 
 
 def scratch_files(sb: Sandbox, pod: str = "etcd-0") -> list[str]:

@@ -9,7 +9,6 @@ loopback address. So the tool's exact production command line works unchanged.
 from __future__ import annotations
 
 import base64
-import contextlib
 import http.client
 import json
 import os
@@ -155,29 +154,21 @@ def _b64(b: bytes) -> str:
     return base64.b64encode(b).decode()
 
 
+# In each mountpoint: the host's directory is never empty, so no sandbox (of any checkout, any
+# slot, any version of this harness) can rmdir it while another one's kwoks mount onto it: on
+# Linux that rmdir detaches the bind mounts in every mount namespace.
+KEEP = ".sandbox-mountpoint"
+
+
 def ensure_mountpoints(state: Path) -> None:
-    """The bind mounts need empty directories on the host; remember which we made."""
-    made = []
+    """The bind mounts need directories on the host at the production paths. They are shared by
+    every sandbox on the machine and left in place when one goes down: removing them would pull
+    the TLS and data mounts out from under the others."""
     for p in (TLS_MOUNT, DATA_MOUNT):
-        if not p.exists():
-            for parent in reversed([p, *p.parents]):
-                if not parent.exists():
-                    parent.mkdir()
-                    made.append(str(parent))
-    if made:
-        with open(state / "mountpoints", "a") as f:
-            f.write("".join(m + "\n" for m in made))
+        p.mkdir(parents=True, exist_ok=True)
+        (p / KEEP).touch()
 
 
 def remove_mountpoints(state: Path) -> None:
-    record = state / "mountpoints"
-    if not record.exists():
-        return
-    # Another sandbox's kwoks still mount onto them: removing them would detach its mounts.
-    others = [p for p in state.parent.glob(".sandbox*/pids/*.pid") if p.parents[1] != state]
-    if others:
-        return
-    for p in reversed(record.read_text().split()):
-        with contextlib.suppress(OSError):
-            Path(p).rmdir()
-    record.unlink()
+    """Forgets the record an older harness kept; the directories stay (see ensure_mountpoints)."""
+    (state / "mountpoints").unlink(missing_ok=True)
