@@ -78,7 +78,8 @@ class Kube:
                     path, method, query_params=query or [], body=body,
                     header_params={"Content-Type": content_type, "Accept": "application/json"},
                     auth_settings=["BearerToken"], _preload_content=False,
-                    _request_timeout=self.target.request_timeout,
+                    # (connect, read): the client silently drops a float; a tuple of two it passes on.
+                    _request_timeout=(self.target.request_timeout, self.target.request_timeout),
                 )  # fmt: skip
             except ApiException as e:
                 # The client turns an interrupt during a request into ApiException(status=0).

@@ -65,16 +65,19 @@ def run_and_do(
                     action(proc)
                     fired.set()
 
+    out: list[str] = []
     reader = threading.Thread(target=watch, daemon=True)
+    drain = threading.Thread(target=lambda: out.append(proc.stdout.read() if proc.stdout else ""), daemon=True)
     reader.start()
+    drain.start()
     try:
-        out = proc.stdout.read()
         proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         proc.kill()
         raise
     reader.join(timeout=10)
-    return Run(proc.returncode, out, "".join(lines), fired.is_set(), lines)
+    drain.join(timeout=10)
+    return Run(proc.returncode, "".join(out), "".join(lines), fired.is_set(), lines)
 
 
 @contextmanager
