@@ -143,7 +143,16 @@ def _restore(
         return run_verb(restore, r, reporter)
     except (HcmigrateError, RunFailed, KeyboardInterrupt) as e:
         outcome, message = _failure(e)
-        if destination.get(HC, opts.namespace, opts.name) is not None:
+        try:
+            on_destination = destination.get(HC, opts.namespace, opts.name) is not None
+        except HcmigrateError as unknown:  # the destination stopped answering: assume the worst
+            raise RunFailed(
+                Outcome.FAILED_NEEDS_ATTENTION,
+                f"{message}. Whether the destination has the HC is unknown ({unknown}), so the source stays "
+                "paused (one control plane at a time): run migrate again once the destination answers",
+                [],
+            ) from e
+        if on_destination:
             raise RunFailed(
                 after_failed_restore(outcome, hc_on_destination=True, undo_failed=False),
                 f"{message}. The destination has the HC, so the source stays paused (one control plane "
