@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from kubectl_hcmigrate.core.ports import Reporter
 from kubectl_hcmigrate.core.report import StepFailed
+from kubectl_hcmigrate.etcd.scratch import SCRATCH_DIRS, own_files, scratch_name
 from kubectl_hcmigrate.etcd.verifier import SnapshotVerifier, VerifyingReader
 
 if TYPE_CHECKING:
@@ -24,8 +25,6 @@ CERT = "/etc/etcd/tls/client/etcd-client.crt"
 KEY = "/etc/etcd/tls/client/etcd-client.key"
 # OCP >= 4.12 mounts the CA here; older releases ship it beside the client certificate.
 CA_PATHS = ("/etc/etcd/tls/etcd-ca/ca.crt", "/etc/etcd/tls/client/etcd-client-ca.crt")
-# Next to the live data first (the runbook's place); elsewhere when that volume is short.
-SCRATCH_DIRS = ("/var/lib/data", "/tmp")
 
 
 @dataclass(frozen=True)
@@ -105,7 +104,7 @@ class EtcdSnapshotter:
 
     def _snapshot_from(self, pod: str, bucket: BucketPort, key: str, part_size: int, tag: str) -> SnapshotResult:
         ca = self.detect_ca(pod)
-        scratch = f"{self.scratch_dir(pod, self.db_size(pod, ca))}/hcmigrate-{tag}.db"
+        scratch = f"{self.scratch_dir(pod, self.db_size(pod, ca))}/{scratch_name(tag)}"
         t0 = time.monotonic()
         try:
             self.reporter.line(f"etcdctl snapshot save in {self.ns}/{pod}")
@@ -137,7 +136,7 @@ class EtcdSnapshotter:
             seconds = time.monotonic() - t0
             self.reporter.progress_done(label, digest.size, seconds)
             return SnapshotResult(pod, key, digest.size, digest.sha256, seconds)
-        finally:
+        finally:  # success, failure or interrupt: etcdctl's .part too, if it got no further
             self._remove(pod, scratch)
 
     def _file_size(self, pod: str, path: str) -> int:
@@ -146,6 +145,6 @@ class EtcdSnapshotter:
 
     def _remove(self, pod: str, path: str) -> None:
         try:
-            self._run(pod, ["rm", "-f", path])
+            self._run(pod, ["rm", "-f", "--", *own_files(path)])
         except Exception as e:
             self.reporter.line(f"warning: could not remove {path} in {self.ns}/{pod}: {e}")
