@@ -90,8 +90,8 @@ def _refusing(kube: KubePort) -> Iterator[None]:
         raise PreflightError(f"reading the destination (context '{kube.context}') failed: {scrub(str(e))}") from None
 
 
-def preflight(opts: RestoreOptions, kube: KubePort, bucket: BucketPort, reporter: Reporter) -> Restore:
-    t0 = time.monotonic()
+def check_options(opts: RestoreOptions) -> None:
+    """The options on their own, before anything is read: migrate checks them before its backup."""
     if not 0 < opts.url_expiry <= restore_url.MAX_PRESIGN_SECONDS:
         raise PreflightError(
             "--url-expiry must be more than 0 and at most 7d (the limit of a presigned URL), "
@@ -99,6 +99,11 @@ def preflight(opts: RestoreOptions, kube: KubePort, bucket: BucketPort, reporter
         )
     if opts.timeout <= 0:
         raise PreflightError(f"--timeout must be more than 0, not {format_duration(opts.timeout)}")
+
+
+def preflight(opts: RestoreOptions, kube: KubePort, bucket: BucketPort, reporter: Reporter) -> Restore:
+    t0 = time.monotonic()
+    check_options(opts)
     ns, name = opts.namespace, opts.name
     with _refusing(kube):
         bucket.preflight(probe_write=False)
@@ -110,7 +115,7 @@ def preflight(opts: RestoreOptions, kube: KubePort, bucket: BucketPort, reporter
         found = load_objects(bundle)
         check_bundle_objects(found, m)
         key = backups.check_snapshot(bucket, bundle, reporter)
-        _check_crds(kube, opts.with_nodes)
+        check_crds(kube, opts.with_nodes)
         resumed, url = marks.same_backup(kube.get(HC, ns, name), m, kube.context)
         if not resumed:
             check_encryption_keys(kube, found, m)
@@ -122,7 +127,7 @@ def preflight(opts: RestoreOptions, kube: KubePort, bucket: BucketPort, reporter
     return Restore(opts, kube, bucket, reporter, bundle, objs, key, resumed, url, time.monotonic() - t0)
 
 
-def _check_crds(kube: KubePort, with_nodes: bool) -> None:
+def check_crds(kube: KubePort, with_nodes: bool) -> None:
     needed = sorted({r.qualified for r in restore_order(with_nodes) if r.group})
     missing = [crd for crd in needed if kube.crd(crd) is None]
     if missing:
