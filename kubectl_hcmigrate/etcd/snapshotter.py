@@ -34,6 +34,8 @@ class SnapshotResult:
     size: int
     sha256: str
     seconds: float
+    etag: str | None = None  # what S3 computed for the object (and its version, if versioned)
+    version_id: str | None = None
 
 
 def ready_etcd_pods(kube: KubePort, hcp_ns: str) -> list[str]:
@@ -125,7 +127,7 @@ class EtcdSnapshotter:
                     verifier.finish()
 
                 # A short read fails before completion (expected_size): no object appears.
-                bucket.upload_stream(
+                uploaded = bucket.upload_stream(
                     key, stream, part_size=part_size, finish=finish, expected_size=total or None,
                     on_progress=lambda done: self.reporter.progress(label, done, total),
                     sha256=lambda: verifier.finish().sha256,  # it hashes every byte already
@@ -135,7 +137,8 @@ class EtcdSnapshotter:
             digest = verifier.finish()
             seconds = time.monotonic() - t0
             self.reporter.progress_done(label, digest.size, seconds)
-            return SnapshotResult(pod, key, digest.size, digest.sha256, seconds)
+            etag, version = getattr(uploaded, "etag", None) or None, getattr(uploaded, "version_id", None)
+            return SnapshotResult(pod, key, digest.size, digest.sha256, seconds, etag, version)
         finally:  # success, failure or interrupt: etcdctl's .part too, if it got no further
             self._remove(pod, scratch)
 

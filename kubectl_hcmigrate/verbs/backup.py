@@ -238,7 +238,8 @@ def _bundle(b: Backup) -> Manifest:
         source_context=b.kube.context,
         hostedcluster=HostedClusterRef(b.opts.name, b.opts.namespace, hc["metadata"]["uid"], objects.infra_id(hc)),
         snapshot=SnapshotRef(
-            b.opts.bucket.bucket, b.bucket.full_key(b.snapshot.key), b.snapshot.size, b.snapshot.sha256, b.snapshot.pod
+            b.opts.bucket.bucket, b.bucket.full_key(b.snapshot.key), b.snapshot.size, b.snapshot.sha256, b.snapshot.pod,
+            etag=b.snapshot.etag, version_id=b.snapshot.version_id,
         ),
     )  # fmt: skip
     manifest = write_bundle(b.dir, collect_objects(b.kube, hc), meta)

@@ -120,7 +120,7 @@ def preflight(opts: RestoreOptions, kube: KubePort, bucket: BucketPort, reporter
         if not resumed:
             check_encryption_keys(kube, found, m)
             limit = restore_url.max_length(kube.crd(HC.qualified), kube.version_of(HC.group))
-            restore_url.check(bucket.presign_get(key, opts.url_expiry), limit)
+            restore_url.check(bucket.presign_get(key, opts.url_expiry, version_id=m.snapshot.version_id), limit)
     how = "carrying on with the HC it restored before" if resumed else "the HC is not there yet"
     reporter.line(f"backup {m.backup_id} of {ns}/{name} taken {m.created} on context '{m.source_context}'; {how}")
     objs = restore_sequence(found, opts.with_nodes)
@@ -161,8 +161,8 @@ class Hook(NamedTuple):
 
 def _prepare_hc(r: Restore, hc: dict[str, Any]) -> dict[str, Any]:
     # Signed just before the apply; an earlier run's URL stays, as the CRD makes it immutable.
-    r.url = r.url or r.bucket.presign_get(r.snapshot_key, r.opts.url_expiry)
-    m = r.manifest
+    m = r.manifest  # on a versioned bucket the URL names the version backup wrote
+    r.url = r.url or r.bucket.presign_get(r.snapshot_key, r.opts.url_expiry, version_id=m.snapshot.version_id)
     hc["metadata"].setdefault("annotations", {}).update({BACKUP_ID: m.backup_id, SOURCE_UID: m.hostedcluster.uid})
     return restore_url.set_url(hc, r.url)
 
