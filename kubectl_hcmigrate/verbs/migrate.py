@@ -99,11 +99,12 @@ def check_first(opts: MigrateOptions, source: KubePort, destination: KubePort, b
     restore URL a new backup's snapshot would get. The backup a destination HC came from, if any."""
     restore.check_options(_restore_options(opts, None))
     backup_id = restored_backup_id(source, destination, opts.namespace, opts.name)
-    restore.check_crds(destination, opts.with_nodes)
-    if backup_id is None:  # a resumed run's restore preflight checks the URL it already has
-        key = BackupLayout("", opts.namespace, opts.name, new_backup_id()).snapshot_key  # same length
-        limit = restore_url.max_length(destination.crd(HC.qualified), destination.version_of(HC.group))
-        restore_url.check(bucket.presign_get(key, opts.url_expiry), limit)
+    with restore.refusing(destination):
+        restore.check_crds(destination, opts.with_nodes)
+        if backup_id is None:  # a resumed run's restore preflight checks the URL it already has
+            key = BackupLayout("", opts.namespace, opts.name, new_backup_id()).snapshot_key  # same length
+            limit = restore_url.max_length(destination.crd(HC.qualified), destination.version_of(HC.group))
+            restore_url.check(bucket.presign_get(key, opts.url_expiry), limit)
     return backup_id
 
 

@@ -81,7 +81,7 @@ class Restore:
 
 
 @contextmanager
-def _refusing(kube: KubePort) -> Iterator[None]:
+def refusing(kube: KubePort) -> Iterator[None]:
     """Nothing has changed during preflight, so whatever fails there is a refusal."""
     try:
         with nothing_changed():
@@ -105,7 +105,7 @@ def preflight(opts: RestoreOptions, kube: KubePort, bucket: BucketPort, reporter
     t0 = time.monotonic()
     check_options(opts)
     ns, name = opts.namespace, opts.name
-    with _refusing(kube):
+    with refusing(kube):
         bucket.preflight(probe_write=False)
         if opts.source_dir is not None:
             bundle = backups.read_from_dir(opts.source_dir, ns, name, opts.backup_id)

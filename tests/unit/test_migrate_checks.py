@@ -70,3 +70,13 @@ def test_a_later_stage_refuses_before_the_backup(
         run(opts(**options), source, destination, bucket, NullReporter())
     assert EXIT_CODES[err.value.outcome] == 3
     assert_nothing_written(source, destination, bucket)
+
+
+def test_a_destination_that_fails_to_answer_is_a_refusal_too() -> None:
+    from kubectl_hcmigrate.core.ports import KubeError
+
+    source, destination, bucket = clusters()
+    destination.crd.side_effect = KubeError(403, "Forbidden", "customresourcedefinitions is forbidden")
+    with pytest.raises(PreflightError, match=r"reading the destination .* failed: customresourcedefinitions"):
+        migrate.migrate(opts(), source, destination, bucket, NullReporter())
+    assert_nothing_written(source, destination, bucket)
