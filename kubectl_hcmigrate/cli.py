@@ -287,10 +287,12 @@ def verify(
 
 
 def run() -> None:
+    from kubectl_hcmigrate.cli_usage import invoke
+
     complete_var = _completion_var()
     if complete_var in os.environ:
         # The scripts above speak Typer's protocol, whose classes add_completion=False leaves out.
         from typer.completion import completion_init
 
         completion_init()
-    app(prog_name=prog_name(), complete_var=complete_var)
+    invoke(app, prog_name(), complete_var)  # a usage error is JSON too with -o json

@@ -37,23 +37,11 @@ class Kube:
     """One management cluster, picked from kubeconfig like kubectl picks it."""
 
     def __init__(self, target: KubeTarget, role: str = "source", *, sleep: Any = time.sleep) -> None:
-        from kubernetes import config
-        from kubernetes.config.config_exception import ConfigException
+        from kubectl_hcmigrate.adapters.kubeconfig import load_client
 
         self.target, self.role = target, role
-        try:
-            contexts, current = config.list_kube_config_contexts(config_file=target.kubeconfig)
-            names = {c["name"] for c in contexts}
-            self.context = target.context or (current or {}).get("name", "")
-            if self.context not in names:
-                flag = "--to-context" if role == "destination" else "--context"
-                raise PreflightError(
-                    f"kubeconfig has no context '{self.context}' for the {role} cluster: "
-                    f"pass {flag} with one of: {', '.join(sorted(names)) or '(none)'}"
-                )
-            self.api: ApiClient = config.new_client_from_config(config_file=target.kubeconfig, context=self.context)
-        except ConfigException as e:
-            raise PreflightError(f"cannot load kubeconfig for the {role} cluster: {e}") from None
+        self.api: ApiClient
+        self.context, self.api = load_client(target, role)
         self._groups: dict[str, Obj] = {}
         self._sleep = sleep
 

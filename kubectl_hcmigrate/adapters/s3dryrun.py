@@ -13,7 +13,16 @@ class DryRunBucket:
     """restic's dry backend: reads go to the bucket, writes are recorded and not sent."""
 
     _READS = frozenset(
-        {"head", "get_bytes", "open_reader", "iter_chunks", "list_keys", "list_sizes", "list_incomplete_uploads"}
+        {
+            "head",
+            "stat",
+            "get_bytes",
+            "open_reader",
+            "iter_chunks",
+            "list_keys",
+            "list_sizes",
+            "list_incomplete_uploads",
+        }
         | {"presign_get", "full_key", "relative_key"}
     )
 

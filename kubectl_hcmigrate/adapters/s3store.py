@@ -21,6 +21,7 @@ from kubectl_hcmigrate.adapters import s3multipart as multipart
 from kubectl_hcmigrate.adapters.s3errors import S3Error, Where, s3_errors
 from kubectl_hcmigrate.adapters.s3multipart import DEFAULT_PART_SIZE, Readable
 from kubectl_hcmigrate.core.options import BucketTarget
+from kubectl_hcmigrate.core.ports import ObjectStat
 from kubectl_hcmigrate.core.report import HcmigrateError, PreflightError
 from kubectl_hcmigrate.core.restore_url import MAX_PRESIGN_SECONDS
 
@@ -33,6 +34,7 @@ class UploadResult:
     size: int
     etag: str
     sha256: str
+    version_id: str | None = None  # on a versioned bucket
 
 
 class Bucket:
@@ -144,14 +146,16 @@ class Bucket:
         try:
             with self._errors(key=key):
                 self._client.put_object_tagging(Bucket=self.name, Key=full, Tagging={"TagSet": _tags(sha, size)})
-                stored = self._client.head_object(Bucket=self.name, Key=full)["ContentLength"]
+                head = self._client.head_object(Bucket=self.name, Key=full)
+            stored = head["ContentLength"]
             if stored != size:
                 raise S3Error(f"{key} is {stored} bytes in bucket {self.name}, {size} were sent")
         except BaseException as cause:
             # An untagged or short object must not look like a finished backup.
             self._discard(key, cause)
             raise
-        return UploadResult(key=key, size=size, etag=etag, sha256=sha)
+        # As a later HEAD will see them: restore and verify compare them to tell a replaced object.
+        return UploadResult(key, size, head.get("ETag") or etag, sha, _version(head))
 
     def put_bytes(self, key: str, data: bytes) -> None:
         tagging = urlencode({"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)})
@@ -166,15 +170,19 @@ class Bucket:
         finally:
             body.close()
 
-    def open_reader(self, key: str) -> Any:
-        """The object's streaming body: read(n) and close()."""
+    def open_reader(self, key: str, *, version_id: str | None = None) -> Any:
+        """The object's streaming body (of that version, if given): read(n) and close()."""
         with self._errors(key=key):
-            return self._client.get_object(Bucket=self.name, Key=self._key(key))["Body"]
+            return self._client.get_object(**self._ids(key, version_id))["Body"]
 
-    def iter_chunks(self, key: str, chunk_size: int) -> Iterator[bytes]:
+    def _ids(self, key: str, version_id: str | None) -> dict[str, str]:
+        ids = {"Bucket": self.name, "Key": self._key(key)}
+        return {**ids, "VersionId": version_id} if version_id else ids
+
+    def iter_chunks(self, key: str, chunk_size: int, *, version_id: str | None = None) -> Iterator[bytes]:
         """The object's bytes, at most `chunk_size` at a time: memory stays bounded whatever
         its size, and a connection lost mid-read is one line like every other S3 error."""
-        body = self.open_reader(key)
+        body = self.open_reader(key, version_id=version_id)
         try:
             while True:
                 with self._errors(key=key):
@@ -187,12 +195,16 @@ class Bucket:
 
     def head(self, key: str) -> tuple[int, str | None]:
         """Size, and the sha256 stored with the object when its size tag still matches."""
-        full = self._key(key)
+        return self.stat(key)[:2]
+
+    def stat(self, key: str, *, version_id: str | None = None) -> ObjectStat:
+        """head(), plus what S3 computed for the object (of that version, if given)."""
         with self._errors(key=key):
-            size = self._client.head_object(Bucket=self.name, Key=full)["ContentLength"]
-            tags = self._client.get_object_tagging(Bucket=self.name, Key=full)["TagSet"]
-        found = {t["Key"]: t["Value"] for t in tags}
-        return size, found.get("sha256") if found.get("size") == str(size) else None
+            head = self._client.head_object(**self._ids(key, version_id))
+            tags = self._client.get_object_tagging(**self._ids(key, version_id))["TagSet"]
+        size, found = head["ContentLength"], {t["Key"]: t["Value"] for t in tags}
+        sha = found.get("sha256") if found.get("size") == str(size) else None
+        return ObjectStat(size, sha, head.get("ETag"), _version(head))
 
     def list_keys(self, prefix: str = "") -> list[str]:
         return list(self.list_sizes(prefix))
@@ -223,8 +235,9 @@ class Bucket:
         with self._errors(key=key):
             self._client.delete_object(Bucket=self.name, Key=self._key(key))
 
-    def presign_get(self, key: str, expires_seconds: int) -> str:
-        """An HTTPS (or endpoint) GET URL signed for the bucket's own region."""
+    def presign_get(self, key: str, expires_seconds: int, *, version_id: str | None = None) -> str:
+        """An HTTPS (or endpoint) GET URL signed for the bucket's own region; of that version, if
+        given, so an object put over it later is not what the URL serves."""
         if not 0 < expires_seconds <= MAX_PRESIGN_SECONDS:
             raise PreflightError(
                 f"a presigned URL must expire in 1 to {MAX_PRESIGN_SECONDS} seconds (7 days), not {expires_seconds}"
@@ -238,7 +251,7 @@ class Bucket:
             self._presigner = self._client if same else self._make_client(region)
         return self._presigner.generate_presigned_url(
             "get_object",
-            Params={"Bucket": self.name, "Key": self._key(key)},
+            Params=self._ids(key, version_id),
             ExpiresIn=int(expires_seconds),
         )
 
@@ -263,6 +276,12 @@ def _credentials(path: str | None) -> dict[str, str]:
         )
     wanted = ("aws_access_key_id", "aws_secret_access_key", "aws_session_token")
     return {k: found[k] for k in wanted if found.get(k)}
+
+
+def _version(head: dict[str, Any]) -> str | None:
+    """A HEAD's VersionId; none (or "null") on a bucket that never had versioning."""
+    found = head.get("VersionId")
+    return found if found and found != "null" else None
 
 
 def _tags(sha256: str, size: int) -> list[dict[str, str]]:

@@ -192,6 +192,10 @@ class SnapshotRef:
     size: int
     sha256: str
     etcd_pod: str
+    # What S3 computed for the object backup wrote, to tell it from any object put there since;
+    # None in manifests older than these fields, and version_id on a bucket without versioning.
+    etag: str | None = None
+    version_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -218,7 +222,7 @@ class Manifest:
             "created": self.created,
             "source_context": self.source_context,
             "hostedcluster": dict(zip(_HC_KEYS, astuple(self.hostedcluster), strict=True)),
-            "snapshot": asdict(self.snapshot),
+            "snapshot": {k: v for k, v in asdict(self.snapshot).items() if v is not None},
             "files": dict(sorted(self.files.items())),
         }
 
@@ -280,6 +284,8 @@ def _parse_manifest(data: Any) -> Manifest:
             size=size,
             sha256=_sha(snap["sha256"], "snapshot.sha256"),
             etcd_pod=_str(snap, "etcd_pod"),
+            etag=_str(snap, "etag", optional=True) if "etag" in snap else None,
+            version_id=_str(snap, "version_id", optional=True) if "version_id" in snap else None,
         ),
         files=dict(files),
     )

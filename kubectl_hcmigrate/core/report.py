@@ -19,9 +19,11 @@ class Outcome(str, enum.Enum):
     # The work was applied but the wait for readiness ran out.
     TIMED_OUT = "TIMED_OUT"
     INTERRUPTED = "INTERRUPTED"
+    # The command line itself is wrong (the parser says so): nothing was read or changed.
+    USAGE_ERROR = "USAGE_ERROR"
 
 
-# The documented exit codes (README "Exit codes"); 2, a usage error, comes from the CLI parser.
+# The documented exit codes (README "Exit codes"); a usage error's 2 is the CLI parser's too.
 EXIT_CODES: dict[Outcome, int] = {
     Outcome.SUCCEEDED: 0,
     Outcome.SUCCEEDED_WITH_WARNINGS: 0,
@@ -30,6 +32,7 @@ EXIT_CODES: dict[Outcome, int] = {
     Outcome.FAILED_SOURCE_RESTORED: 4,
     Outcome.TIMED_OUT: 5,
     Outcome.INTERRUPTED: 130,
+    Outcome.USAGE_ERROR: 2,
 }
 
 

@@ -36,8 +36,16 @@ class SourceState:
     def from_json(cls, text: str) -> SourceState:
         d = load_record(text, f"source state ({SOURCE_STATE})")
         try:
-            return cls(d["hc_paused_until"], dict(d["nodepools"]), {k: int(v) for k, v in d["replicas"].items()})
-        except (KeyError, TypeError, ValueError, AttributeError) as e:
+            # Checked whole before any use: a value the apiserver refuses would fail the put-back.
+            paused, pools, replicas = d["hc_paused_until"], d["nodepools"], d["replicas"]
+            if not (_paused(paused) and isinstance(pools, dict) and isinstance(replicas, dict)):
+                raise ValueError("hc_paused_until, nodepools or replicas has the wrong type")
+            if bad := [k for k, v in pools.items() if not _paused(v)] + [
+                k for k, v in replicas.items() if not _count(v)
+            ]:
+                raise ValueError(f"wrong value for {', '.join(map(str, bad))}")
+            return cls(paused, dict(pools), dict(replicas))
+        except (KeyError, ValueError) as e:
             raise PreflightError(
                 f"the source state record ({SOURCE_STATE}) on the HostedCluster is malformed ({type(e).__name__}: {e}): "
                 "put the HC's pausedUntil and the control plane's replicas back by hand, then remove it"
@@ -50,6 +58,14 @@ class SourceState:
             {name_of(np): np["spec"].get("pausedUntil") for np in pools},
             {name_of(d): int(d["spec"].get("replicas", 1)) for d in deployments if name_of(d) in QUIESCED_DEPLOYMENTS},
         )
+
+
+def _paused(value: Any) -> bool:
+    return value is None or isinstance(value, str)
+
+
+def _count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**31
 
 
 def recorded(hc: dict[str, Any]) -> SourceState | None:

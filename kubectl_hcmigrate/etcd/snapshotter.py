@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from kubectl_hcmigrate.core.ports import Reporter
 from kubectl_hcmigrate.core.report import StepFailed
+from kubectl_hcmigrate.etcd.scratch import SCRATCH_DIRS, own_files, scratch_name
 from kubectl_hcmigrate.etcd.verifier import SnapshotVerifier, VerifyingReader
 
 if TYPE_CHECKING:
@@ -24,8 +25,6 @@ CERT = "/etc/etcd/tls/client/etcd-client.crt"
 KEY = "/etc/etcd/tls/client/etcd-client.key"
 # OCP >= 4.12 mounts the CA here; older releases ship it beside the client certificate.
 CA_PATHS = ("/etc/etcd/tls/etcd-ca/ca.crt", "/etc/etcd/tls/client/etcd-client-ca.crt")
-# Next to the live data first (the runbook's place); elsewhere when that volume is short.
-SCRATCH_DIRS = ("/var/lib/data", "/tmp")
 
 
 @dataclass(frozen=True)
@@ -35,6 +34,8 @@ class SnapshotResult:
     size: int
     sha256: str
     seconds: float
+    etag: str | None = None  # what S3 computed for the object (and its version, if versioned)
+    version_id: str | None = None
 
 
 def ready_etcd_pods(kube: KubePort, hcp_ns: str) -> list[str]:
@@ -111,7 +112,7 @@ class EtcdSnapshotter:
 
     def _snapshot_from(self, pod: str, bucket: BucketPort, key: str, part_size: int, tag: str) -> SnapshotResult:
         ca = self.detect_ca(pod)
-        scratch = f"{self.scratch_dir(pod, self.db_size(pod, ca))}/hcmigrate-{tag}.db"
+        scratch = f"{self.scratch_dir(pod, self.db_size(pod, ca))}/{scratch_name(tag)}"
         t0 = time.monotonic()
         try:
             self.reporter.line(f"etcdctl snapshot save in {self.ns}/{pod}")
@@ -132,7 +133,7 @@ class EtcdSnapshotter:
                     verifier.finish()
 
                 # A short read fails before completion (expected_size): no object appears.
-                bucket.upload_stream(
+                uploaded = bucket.upload_stream(
                     key, stream, part_size=part_size, finish=finish, expected_size=total or None,
                     on_progress=lambda done: self.reporter.progress(label, done, total),
                     sha256=lambda: verifier.finish().sha256,  # it hashes every byte already
@@ -142,8 +143,9 @@ class EtcdSnapshotter:
             digest = verifier.finish()
             seconds = time.monotonic() - t0
             self.reporter.progress_done(label, digest.size, seconds)
-            return SnapshotResult(pod, key, digest.size, digest.sha256, seconds)
-        finally:
+            etag, version = getattr(uploaded, "etag", None) or None, getattr(uploaded, "version_id", None)
+            return SnapshotResult(pod, key, digest.size, digest.sha256, seconds, etag, version)
+        finally:  # success, failure or interrupt: etcdctl's .part too, if it got no further
             self._remove(pod, scratch)
 
     def _file_size(self, pod: str, path: str) -> int:
@@ -157,6 +159,6 @@ class EtcdSnapshotter:
 
     def _remove(self, pod: str, path: str) -> None:
         try:
-            self._run(pod, ["rm", "-f", path])
+            self._run(pod, ["rm", "-f", "--", *own_files(path)])
         except Exception as e:
             self.reporter.line(f"warning: could not remove {path} in {self.ns}/{pod}: {e}")

@@ -26,10 +26,11 @@ from kubectl_hcmigrate.core.layout import (
 )
 from kubectl_hcmigrate.core.options import BucketTarget
 from kubectl_hcmigrate.core.pipeline import Plan, Step, changed, warn
-from kubectl_hcmigrate.core.ports import BucketPort, KubePort, Reporter
-from kubectl_hcmigrate.core.report import PreflightError
+from kubectl_hcmigrate.core.ports import BucketPort, KubeError, KubePort, Reporter
+from kubectl_hcmigrate.core.report import HcmigrateError, PreflightError
 from kubectl_hcmigrate.core.source_state import HC, NODEPOOL, SourceControl, SourceState, recorded
 from kubectl_hcmigrate.core.wait import poll_until
+from kubectl_hcmigrate.etcd.scratch import remove_leftovers
 from kubectl_hcmigrate.etcd.snapshotter import EtcdSnapshotter, SnapshotResult, ready_etcd_pods
 
 QUIESCE_WAIT_SECONDS = 60
@@ -117,6 +118,15 @@ def build_plan(b: Backup) -> Plan:
     )
     plan.add(
         Step(
+            "remove leftover snapshot files",
+            lambda: _remove_leftovers(b),
+            changes=lambda: [
+                f"remove snapshot scratch files of interrupted runs from {b.hcp_ns}/{', '.join(b.etcd_pods)}"
+            ],
+        )
+    )
+    plan.add(
+        Step(
             "record source state",
             ctl.record,
             undo=ctl.forget,
@@ -161,6 +171,17 @@ def build_plan(b: Backup) -> Plan:
 def _abort_stale(b: Backup, prefix: str) -> None:
     for key in b.bucket.abort_incomplete_uploads(prefix):
         b.reporter.line(f"aborted an unfinished upload of {b.bucket.full_key(key)} left by an interrupted run")
+
+
+def _remove_leftovers(b: Backup) -> None:
+    """A killed run cannot remove its scratch file: each run removes what earlier ones left. Like
+    the uploads above, that is no change to put back. (A concurrent-run lease passes its live run's
+    file as `keep`.)"""
+    try:
+        for where in remove_leftovers(b.kube, b.hcp_ns, b.etcd_pods, keep=set()):
+            b.reporter.line(f"removed {b.hcp_ns}/{where}, left by an interrupted run")
+    except (HcmigrateError, KubeError) as e:  # the snapshot can still be taken: say so, go on
+        warn(str(e), b.reporter)
 
 
 def _quiesce(b: Backup, ctl: SourceControl) -> None:
@@ -217,7 +238,8 @@ def _bundle(b: Backup) -> Manifest:
         source_context=b.kube.context,
         hostedcluster=HostedClusterRef(b.opts.name, b.opts.namespace, hc["metadata"]["uid"], objects.infra_id(hc)),
         snapshot=SnapshotRef(
-            b.opts.bucket.bucket, b.bucket.full_key(b.snapshot.key), b.snapshot.size, b.snapshot.sha256, b.snapshot.pod
+            b.opts.bucket.bucket, b.bucket.full_key(b.snapshot.key), b.snapshot.size, b.snapshot.sha256, b.snapshot.pod,
+            etag=b.snapshot.etag, version_id=b.snapshot.version_id,
         ),
     )  # fmt: skip
     manifest = write_bundle(b.dir, collect_objects(b.kube, hc), meta)

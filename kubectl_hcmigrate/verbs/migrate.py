@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kubectl_hcmigrate.core import restore_url
+from kubectl_hcmigrate.core.layout import BackupLayout, new_backup_id
 from kubectl_hcmigrate.core.marks import restored_from
 from kubectl_hcmigrate.core.options import BucketTarget
 from kubectl_hcmigrate.core.pipeline import RunFailed, run_verb
@@ -40,7 +42,7 @@ def migrate(
     opts: MigrateOptions, source: KubePort, destination: KubePort, bucket: BucketPort, reporter: Reporter
 ) -> dict[str, Any]:
     ns, name = opts.namespace, opts.name
-    backup_id = restored_backup_id(source, destination, ns, name)
+    backup_id = check_first(opts, source, destination, bucket)
     stages: dict[str, Any] = {}
     if backup_id is None:
         reporter.line(f"stage 1/3: back up {ns}/{name} from context '{source.context}' and keep it paused")
@@ -68,7 +70,7 @@ def plan(
 ) -> dict[str, Any]:
     """--dry-run: the changes of every stage that can be known now; `bucket` must not write."""
     ns, name = opts.namespace, opts.name
-    backup_id = restored_backup_id(source, destination, ns, name)
+    backup_id = check_first(opts, source, destination, bucket)
     changes: list[str] = []
     if backup_id is None:
         found = backup.preflight(_backup_options(opts), source, bucket, reporter)
@@ -89,6 +91,21 @@ def plan(
         return {"outcome": "SUCCEEDED", "dry_run": True, "changes": [*changes, f"teardown: once the guard passes: {e}"]}
     changes += [f"teardown: {c}" for c in run_verb(teardown, t, reporter, dry_run=True)["changes"]]
     return {"outcome": "SUCCEEDED", "dry_run": True, "changes": changes}
+
+
+def check_first(opts: MigrateOptions, source: KubePort, destination: KubePort, bucket: BucketPort) -> str | None:
+    """Every stage's options, checked before the first change of the first stage (a refusal, exit 3,
+    for the run and its dry run alike): restore's own, the destination's CRDs for them, and the
+    restore URL a new backup's snapshot would get. The backup a destination HC came from, if any."""
+    restore.check_options(_restore_options(opts, None))
+    backup_id = restored_backup_id(source, destination, opts.namespace, opts.name)
+    with restore.refusing(destination):
+        restore.check_crds(destination, opts.with_nodes)
+        if backup_id is None:  # a resumed run's restore preflight checks the URL it already has
+            key = BackupLayout("", opts.namespace, opts.name, new_backup_id()).snapshot_key  # same length
+            limit = restore_url.max_length(destination.crd(HC.qualified), destination.version_of(HC.group))
+            restore_url.check(bucket.presign_get(key, opts.url_expiry), limit)
+    return backup_id
 
 
 def restored_backup_id(source: KubePort, destination: KubePort, ns: str, name: str) -> str | None:
@@ -116,7 +133,7 @@ def _backup_options(opts: MigrateOptions) -> backup.BackupOptions:
     return backup.BackupOptions(opts.name, opts.namespace, opts.bucket, dir=opts.dir, keep_paused=True)
 
 
-def _restore_options(opts: MigrateOptions, backup_id: str) -> restore.RestoreOptions:
+def _restore_options(opts: MigrateOptions, backup_id: str | None) -> restore.RestoreOptions:
     return restore.RestoreOptions(
         opts.name, opts.namespace, opts.bucket, backup_id=backup_id, with_nodes=opts.with_nodes,
         url_expiry=opts.url_expiry, timeout=opts.timeout,

@@ -74,6 +74,7 @@ class SnapshotCheck:
     """What was checked of a snapshot object, all of it matching the manifest."""
 
     key: str  # relative to the bucket's prefix
+    same_object: bool  # its ETag (and VersionId) are those the manifest recorded; False if it has none
     tagged: bool  # it carries a sha256 tag, and the tag matches
     hashed: bool  # its bytes were read and hashed (no tag, or deep)
     trailer: bool  # its own trailing SHA-256, etcd's, was checked too (deep)
@@ -95,7 +96,7 @@ def inspect_snapshot(bucket: BucketPort, bundle: Bundle, reporter: Reporter, *, 
     if bucket.full_key(key) != snap.key:
         raise PreflightError(f"the snapshot of backup {backup_id} ({where}) is not under --prefix: pass the backup's")
     try:
-        size, tag = bucket.head(key)
+        size, tag, etag, _ = bucket.stat(key, version_id=snap.version_id)
     except ObjectMissing:
         raise PreflightError(
             f"the etcd snapshot {where} of backup {backup_id} does not exist: it was deleted or moved; "
@@ -105,12 +106,19 @@ def inspect_snapshot(bucket: BucketPort, bundle: Bundle, reporter: Reporter, *, 
         raise PreflightError(
             f"the etcd snapshot {where} is {size} bytes, the manifest says {snap.size}: take a new backup"
         )
+    # Tags can be copied onto another object; the ETag is S3's own, of the bytes it stores.
+    if snap.etag is not None and etag != snap.etag:
+        raise PreflightError(
+            f"the etcd snapshot {where} is not the object backup {backup_id} wrote (ETag {etag}, the manifest "
+            f"says {snap.etag}): it was replaced; take a new backup"
+        )
+    same = snap.etag is not None
     if tag:
         _same_sha256(tag, snap.sha256, where)
         if not deep:
-            return SnapshotCheck(key, tagged=True, hashed=False, trailer=False)
+            return SnapshotCheck(key, same, tagged=True, hashed=False, trailer=False)
     # Without its tag (copied by hand, or a store that drops tags) the object is hashed instead.
-    verifier = _read(bucket, key, size, reporter)
+    verifier = _read(bucket, key, size, reporter, snap.version_id)
     # A replaced object is told as such before its trailer is judged: that is the likelier news.
     _same_sha256(verifier.sha256(), snap.sha256, where)
     if deep:
@@ -118,7 +126,7 @@ def inspect_snapshot(bucket: BucketPort, bundle: Bundle, reporter: Reporter, *, 
             verifier.finish()
         except SnapshotInvalid as e:
             raise PreflightError(f"{e} ({where}, backup {backup_id}); take a new backup") from None
-    return SnapshotCheck(key, tagged=bool(tag), hashed=True, trailer=deep)
+    return SnapshotCheck(key, same, tagged=bool(tag), hashed=True, trailer=deep)
 
 
 def _same_sha256(found: str, recorded: str, where: str) -> None:
@@ -129,11 +137,11 @@ def _same_sha256(found: str, recorded: str, where: str) -> None:
         )
 
 
-def _read(bucket: BucketPort, key: str, size: int, reporter: Reporter) -> SnapshotVerifier:
+def _read(bucket: BucketPort, key: str, size: int, reporter: Reporter, version_id: str | None) -> SnapshotVerifier:
     """Every byte of the object through a SnapshotVerifier: one chunk in memory, never a file."""
     verifier, t0 = SnapshotVerifier(), time.monotonic()
     reporter.progress(_HASH_LABEL, 0, size)  # starts the reporter's clock for the rate
-    for chunk in bucket.iter_chunks(key, _HASH_CHUNK):
+    for chunk in bucket.iter_chunks(key, _HASH_CHUNK, version_id=version_id):
         verifier.update(chunk)
         reporter.progress(_HASH_LABEL, verifier.size, size)
     reporter.progress_done(_HASH_LABEL, verifier.size, time.monotonic() - t0)

@@ -81,7 +81,7 @@ class Restore:
 
 
 @contextmanager
-def _refusing(kube: KubePort) -> Iterator[None]:
+def refusing(kube: KubePort) -> Iterator[None]:
     """Nothing has changed during preflight, so whatever fails there is a refusal."""
     try:
         with nothing_changed():
@@ -90,8 +90,8 @@ def _refusing(kube: KubePort) -> Iterator[None]:
         raise PreflightError(f"reading the destination (context '{kube.context}') failed: {scrub(str(e))}") from None
 
 
-def preflight(opts: RestoreOptions, kube: KubePort, bucket: BucketPort, reporter: Reporter) -> Restore:
-    t0 = time.monotonic()
+def check_options(opts: RestoreOptions) -> None:
+    """The options on their own, before anything is read: migrate checks them before its backup."""
     if not 0 < opts.url_expiry <= restore_url.MAX_PRESIGN_SECONDS:
         raise PreflightError(
             "--url-expiry must be more than 0 and at most 7d (the limit of a presigned URL), "
@@ -99,8 +99,13 @@ def preflight(opts: RestoreOptions, kube: KubePort, bucket: BucketPort, reporter
         )
     if opts.timeout <= 0:
         raise PreflightError(f"--timeout must be more than 0, not {format_duration(opts.timeout)}")
+
+
+def preflight(opts: RestoreOptions, kube: KubePort, bucket: BucketPort, reporter: Reporter) -> Restore:
+    t0 = time.monotonic()
+    check_options(opts)
     ns, name = opts.namespace, opts.name
-    with _refusing(kube):
+    with refusing(kube):
         bucket.preflight(probe_write=False)
         if opts.source_dir is not None:
             bundle = backups.read_from_dir(opts.source_dir, ns, name, opts.backup_id)
@@ -110,19 +115,19 @@ def preflight(opts: RestoreOptions, kube: KubePort, bucket: BucketPort, reporter
         found = load_objects(bundle)
         check_bundle_objects(found, m)
         key = backups.check_snapshot(bucket, bundle, reporter)
-        _check_crds(kube, opts.with_nodes)
+        check_crds(kube, opts.with_nodes)
         resumed, url = marks.same_backup(kube.get(HC, ns, name), m, kube.context)
         if not resumed:
             check_encryption_keys(kube, found, m)
             limit = restore_url.max_length(kube.crd(HC.qualified), kube.version_of(HC.group))
-            restore_url.check(bucket.presign_get(key, opts.url_expiry), limit)
+            restore_url.check(bucket.presign_get(key, opts.url_expiry, version_id=m.snapshot.version_id), limit)
     how = "carrying on with the HC it restored before" if resumed else "the HC is not there yet"
     reporter.line(f"backup {m.backup_id} of {ns}/{name} taken {m.created} on context '{m.source_context}'; {how}")
     objs = restore_sequence(found, opts.with_nodes)
     return Restore(opts, kube, bucket, reporter, bundle, objs, key, resumed, url, time.monotonic() - t0)
 
 
-def _check_crds(kube: KubePort, with_nodes: bool) -> None:
+def check_crds(kube: KubePort, with_nodes: bool) -> None:
     needed = sorted({r.qualified for r in restore_order(with_nodes) if r.group})
     missing = [crd for crd in needed if kube.crd(crd) is None]
     if missing:
@@ -156,8 +161,8 @@ class Hook(NamedTuple):
 
 def _prepare_hc(r: Restore, hc: dict[str, Any]) -> dict[str, Any]:
     # Signed just before the apply; an earlier run's URL stays, as the CRD makes it immutable.
-    r.url = r.url or r.bucket.presign_get(r.snapshot_key, r.opts.url_expiry)
-    m = r.manifest
+    m = r.manifest  # on a versioned bucket the URL names the version backup wrote
+    r.url = r.url or r.bucket.presign_get(r.snapshot_key, r.opts.url_expiry, version_id=m.snapshot.version_id)
     hc["metadata"].setdefault("annotations", {}).update({BACKUP_ID: m.backup_id, SOURCE_UID: m.hostedcluster.uid})
     return restore_url.set_url(hc, r.url)
 

@@ -51,6 +51,8 @@ def verify(opts: VerifyOptions, bucket: BucketPort, reporter: Reporter) -> dict[
         f"the bundle holds HostedCluster {ns}/{name} with managed etcd and its encryption key secrets",
         f"the snapshot s3://{snap.bucket}/{snap.key} exists with the recorded size, {_size(snap.size)}",
     ]
+    if found.same_object:
+        checked.append("it is the object backup wrote: its ETag (and version, if versioned) matches the manifest")
     if found.tagged:
         checked.append("its sha256 tag matches the manifest")
     if found.hashed:

@@ -142,7 +142,7 @@ def find_pids(needle: str) -> list[int]:
     return pids
 
 
-SNAPSHOT_CAT = ("cat /var/lib/data/hcmigrate-", "cat /tmp/hcmigrate-")
+SNAPSHOT_CAT = ("cat /var/lib/data/.hcmigrate-snapshot-", "cat /tmp/.hcmigrate-snapshot-")
 
 
 def _mid_file(pid: int) -> bool:
@@ -151,13 +151,24 @@ def _mid_file(pid: int) -> bool:
     for fd in fds.iterdir():
         try:
             target = os.readlink(fd)
-            if "hcmigrate-" in target and target.endswith(".db"):
+            if ".hcmigrate-snapshot-" in target and target.endswith(".db"):
                 info = (Path(f"/proc/{pid}/fdinfo") / fd.name).read_text()
                 pos = int(next(line.split()[1] for line in info.splitlines() if line.startswith("pos:")))
                 return 0 < pos < fd.stat().st_size
         except OSError:
             continue
     return False
+
+
+def scratch_files(sb: Sandbox, pod: str = "etcd-0") -> list[str]:
+    """Files of the tool in the etcd pod's data volume, whatever their name, seen through exec."""
+    out = sb.source.kubectl().run("exec", "-n", HCP_NS, pod, "-c", "etcd", "--", "ls", "-1a", "/var/lib/data")
+    return [name for name in out.split() if "hcmigrate" in name]
+
+
+def etcd_mount_ns(sb: Sandbox) -> str:
+    """The mount namespace of this sandbox's source etcd-0 kwok: what it execs runs in it."""
+    return _mount_ns(int((sb.cfg.pids / "source-kwok-kwok-etcd-0.pid").read_text()))
 
 
 def _mount_ns(pid: int) -> str:

@@ -118,7 +118,7 @@ def test_plain_backup(sandbox: Sandbox, tmp_path: Path) -> None:
     # Nothing left in the etcd pod.
     argv = [str(sandbox.bin / "kubectl"), f"--kubeconfig={sandbox.kubeconfig}", "exec", "-n", HCP_NS, "etcd-0",
             "-c", "etcd", "--", "ls", "/var/lib/data", "/tmp"]  # fmt: skip
-    assert f"hcmigrate-{res['backup_id']}" not in subprocess.run(argv, capture_output=True, text=True).stdout
+    assert f".hcmigrate-snapshot-{res['backup_id']}" not in subprocess.run(argv, capture_output=True, text=True).stdout
 
 
 def test_keep_paused_leaves_the_source_paused(sandbox: Sandbox, tmp_path: Path) -> None:

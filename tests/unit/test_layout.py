@@ -208,3 +208,19 @@ def test_scope_prefix_narrows_to_a_namespace_or_an_hc() -> None:
     for ns, name in (("a/b", None), ("clusters", ".."), ("", "cesar")):
         with pytest.raises(PreflightError, match="cannot be a bucket key segment: check --hc and -n"):
             layout.scope_prefix(ns, name)
+
+
+def test_the_snapshot_s3_identity_round_trips_and_older_manifests_still_read() -> None:
+    from dataclasses import replace
+
+    m = manifest()
+    assert "etag" not in json.loads(m.to_json())["snapshot"]  # as older versions wrote it
+    assert Manifest.from_json(m.to_json()).snapshot.etag is None
+    versioned = replace(m, snapshot=replace(m.snapshot, etag='"abc-2"', version_id="v1"))
+    data = json.loads(versioned.to_json())
+    assert (data["snapshot"]["etag"], data["snapshot"]["version_id"]) == ('"abc-2"', "v1")
+    assert Manifest.from_json(versioned.to_json()) == versioned
+    unversioned = replace(m, snapshot=replace(m.snapshot, etag='"abc-2"'))
+    assert "version_id" not in json.loads(unversioned.to_json())["snapshot"]
+    with pytest.raises(PreflightError):
+        Manifest.from_json(broken(snapshot__etag=5))
