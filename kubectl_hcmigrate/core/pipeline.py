@@ -9,6 +9,7 @@ the very apiserver that just failed, and an empty answer would read as "nothing 
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import signal
 import time
@@ -66,6 +67,15 @@ def changed(what: str) -> None:
     if now is not None:
         log, step = now
         log.changes.setdefault(step, []).append(what)
+
+
+def unchanged(what: str) -> None:
+    """Takes back a `changed(what)` whose write turned out to change nothing (the object was there)."""
+    now = _current.get()
+    if now is not None:
+        log, step = now
+        with contextlib.suppress(ValueError):
+            log.changes.get(step, []).remove(what)
 
 
 def warn(text: str, reporter: Reporter | None = None) -> None:
@@ -149,6 +159,8 @@ def outcome_of(exc: BaseException, begun: list[Step], log: RunLog, undo_errors: 
     undoable = {s.name for s in begun if s.undo is not None}
     if isinstance(exc, KeyboardInterrupt):
         return Outcome.INTERRUPTED
+    if isinstance(exc, HcmigrateError) and exc.outcome is Outcome.TIMED_OUT:
+        return Outcome.TIMED_OUT  # everything was applied; only the wait for readiness ran out
     if not changed_by:
         # A refusal raised by a step before it wrote (a guard) is still a refusal; anything else
         # after preflight is a failure of the step.

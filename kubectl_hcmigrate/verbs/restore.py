@@ -26,7 +26,7 @@ from kubectl_hcmigrate.core.kinds import restore_order, rule_for
 from kubectl_hcmigrate.core.layout import Manifest
 from kubectl_hcmigrate.core.marks import BACKUP_ID, SOURCE_UID
 from kubectl_hcmigrate.core.options import BucketTarget
-from kubectl_hcmigrate.core.pipeline import Plan, Step, changed
+from kubectl_hcmigrate.core.pipeline import Plan, Step, changed, unchanged
 from kubectl_hcmigrate.core.ports import BucketPort, KubeError, KubePort, Reporter
 from kubectl_hcmigrate.core.redact import safe_url, scrub
 from kubectl_hcmigrate.core.report import PreflightError, StepFailed, nothing_changed
@@ -202,6 +202,7 @@ def _create(r: Restore, batch: list[BundleObject]) -> None:
             if r.kube.create(o.rule, body):
                 r.created.append(_label(o))
             else:
+                unchanged(f"create {_label(o)}")  # it was there already
                 _keep_or_replace(r, o, body)
 
 

@@ -188,3 +188,22 @@ class _Verb:
 def test_warnings_reach_the_result() -> None:
     result = run_verb(_Verb(), None, NullReporter())
     assert result == {"outcome": "SUCCEEDED_WITH_WARNINGS", "warnings": ["taken while the control plane still ran"]}
+
+
+def test_a_timed_out_wait_after_changes_is_exit_5_and_a_take_back_is_no_change() -> None:
+    from kubectl_hcmigrate.core.pipeline import unchanged
+    from kubectl_hcmigrate.core.wait import WaitTimedOut
+
+    def apply() -> None:
+        changed("create Secret a")
+        changed("create Secret b")
+        unchanged("create Secret b")  # it was there already
+
+    def wait() -> None:
+        raise WaitTimedOut("timed out after 1s")
+
+    plan = Plan("restore").add(Step("apply", apply)).add(Step("wait", wait))
+    with pytest.raises(RunFailed) as failed:
+        execute(plan, NullReporter())
+    assert failed.value.outcome is Outcome.TIMED_OUT and EXIT_CODES[Outcome.TIMED_OUT] == 5
+    assert failed.value.log.all_changes() == ["apply: create Secret a"]
