@@ -21,7 +21,9 @@ BUNDLE_DIR = "bundle"
 
 _ID_FORMAT = "%Y%m%dT%H%M%SZ"
 _TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
-_ID_RE = re.compile(r"^\d{8}T\d{6}Z$")
+# A run's id follows the time, so that two backups started in the same second differ; an id
+# written before run ids has none. Either sorts as text in time order.
+_ID_RE = re.compile(r"^(\d{8}T\d{6}Z)(?:-([0-9a-f]{4,16}))?$")
 _SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -32,9 +34,15 @@ def _utc(now: datetime | None) -> datetime:
     return now.astimezone(timezone.utc)
 
 
-def new_backup_id(now: datetime | None = None) -> str:
-    """UTC `YYYYMMDDTHHMMSSZ`: sorts as text in time order."""
-    return _utc(now).strftime(_ID_FORMAT)
+def new_backup_id(now: datetime | None = None, run_id: str | None = None) -> str:
+    """UTC `YYYYMMDDTHHMMSSZ-<run id>`: sorts as text in time order."""
+    return _utc(now).strftime(_ID_FORMAT) + (f"-{run_id}" if run_id else "")
+
+
+def run_of_backup_id(backup_id: str) -> str | None:
+    """The run that took a backup; None for an id from before run ids (or not an id)."""
+    found = _ID_RE.match(backup_id)
+    return found.group(2) if found else None
 
 
 def utc_timestamp(now: datetime | None = None) -> str:
@@ -44,12 +52,12 @@ def utc_timestamp(now: datetime | None = None) -> str:
 
 def parse_backup_id(backup_id: str) -> datetime:
     try:
-        if not _ID_RE.match(backup_id):
+        if not (found := _ID_RE.match(backup_id)):
             raise ValueError
-        return datetime.strptime(backup_id, _ID_FORMAT).replace(tzinfo=timezone.utc)
+        return datetime.strptime(found.group(1), _ID_FORMAT).replace(tzinfo=timezone.utc)
     except ValueError:
         raise PreflightError(
-            f"backup id {backup_id!r} is not of the form YYYYMMDDTHHMMSSZ (UTC); pick one from `list`"
+            f"backup id {backup_id!r} is not of the form YYYYMMDDTHHMMSSZ[-RUN] (UTC); pick one from `list`"
         ) from None
 
 
@@ -206,6 +214,8 @@ class Manifest:
     snapshot: SnapshotRef
     files: Mapping[str, str] = field(default_factory=dict)
     schema: str = SCHEMA
+    # What each backed-up object was at backup time (core/staleness.py); none in older manifests.
+    versions: Mapping[str, str] = field(default_factory=dict)
 
     def with_files(self, files: Mapping[str, str]) -> Manifest:
         return replace(self, files=dict(sorted(files.items())))
@@ -220,6 +230,7 @@ class Manifest:
             "hostedcluster": dict(zip(_HC_KEYS, astuple(self.hostedcluster), strict=True)),
             "snapshot": asdict(self.snapshot),
             "files": dict(sorted(self.files.items())),
+            **({"versions": dict(sorted(self.versions.items()))} if self.versions else {}),
         }
 
     def to_json(self) -> str:
@@ -267,7 +278,7 @@ def _parse_manifest(data: Any) -> Manifest:
         _sha(digest, f"files[{relpath!r}]")
     datetime.strptime(_str(data, "created"), _TIMESTAMP_FORMAT)
     if not is_backup_id(_str(data, "backup_id")):
-        raise ValueError(f"backup_id {data['backup_id']!r} is not YYYYMMDDTHHMMSSZ")
+        raise ValueError(f"backup_id {data['backup_id']!r} is not YYYYMMDDTHHMMSSZ[-RUN]")
     return Manifest(
         tool_version=_str(data, "tool_version"),
         backup_id=data["backup_id"],
@@ -282,4 +293,5 @@ def _parse_manifest(data: Any) -> Manifest:
             etcd_pod=_str(snap, "etcd_pod"),
         ),
         files=dict(files),
+        versions={str(k): str(v) for k, v in dict(data.get("versions") or {}).items()},
     )
