@@ -16,13 +16,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kubectl_hcmigrate.core.marks import restored_from
+from kubectl_hcmigrate.core.layout import BackupLayout, Manifest
+from kubectl_hcmigrate.core.marks import SOURCE_UID, annotations_of, restored_from
+from kubectl_hcmigrate.core.objects import hcp_namespace_of
 from kubectl_hcmigrate.core.options import BucketTarget
 from kubectl_hcmigrate.core.pipeline import RunFailed, run_verb
 from kubectl_hcmigrate.core.ports import BucketPort, KubePort, Reporter
-from kubectl_hcmigrate.core.report import HcmigrateError, Outcome, PreflightError
+from kubectl_hcmigrate.core.report import HcmigrateError, Outcome, PreflightError, nothing_changed
 from kubectl_hcmigrate.core.source_state import HC, SourceControl, recorded
+from kubectl_hcmigrate.core.staleness import stale_reasons, versions_of
 from kubectl_hcmigrate.verbs import backup, restore, teardown
+from kubectl_hcmigrate.verbs.collect import hc_namespace_objects
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,7 @@ class MigrateOptions:
     with_nodes: bool = False
     url_expiry: int = 6 * 3600
     timeout: int = 30 * 60
+    run_id: str = ""
 
 
 def migrate(
@@ -41,10 +46,14 @@ def migrate(
 ) -> dict[str, Any]:
     ns, name = opts.namespace, opts.name
     backup_id = restored_backup_id(source, destination, ns, name)
+    if backup_id is not None:
+        check_still_held(source, destination, bucket, ns, name, backup_id)
     stages: dict[str, Any] = {}
     if backup_id is None:
         reporter.line(f"stage 1/3: back up {ns}/{name} from context '{source.context}' and keep it paused")
-        stages["backup"] = run_verb(backup, backup.preflight(_backup_options(opts), source, bucket, reporter), reporter)
+        stages["backup"] = run_verb(
+            backup, backup.preflight(_backup_options(opts, destination), source, bucket, reporter), reporter
+        )
         backup_id = stages["backup"]["backup_id"]
     else:
         reporter.line(f"stage 1/3: done before (the destination has {ns}/{name} from backup {backup_id})")
@@ -69,9 +78,11 @@ def plan(
     """--dry-run: the changes of every stage that can be known now; `bucket` must not write."""
     ns, name = opts.namespace, opts.name
     backup_id = restored_backup_id(source, destination, ns, name)
+    if backup_id is not None:
+        check_still_held(source, destination, bucket, ns, name, backup_id)
     changes: list[str] = []
     if backup_id is None:
-        found = backup.preflight(_backup_options(opts), source, bucket, reporter)
+        found = backup.preflight(_backup_options(opts, destination), source, bucket, reporter)
         changes += [f"backup: {c}" for c in run_verb(backup, found, reporter, dry_run=True)["changes"]]
         later = [
             f"restore: create every object of the new backup on context '{destination.context}' and wait for it",
@@ -112,8 +123,32 @@ def restored_backup_id(source: KubePort, destination: KubePort, ns: str, name: s
     )
 
 
-def _backup_options(opts: MigrateOptions) -> backup.BackupOptions:
-    return backup.BackupOptions(opts.name, opts.namespace, opts.bucket, dir=opts.dir, keep_paused=True)
+def check_still_held(
+    source: KubePort, destination: KubePort, bucket: BucketPort, ns: str, name: str, backup_id: str
+) -> None:
+    """Carrying on with the backup the destination runs is right only if the source stayed held
+    since that backup and nothing of it changed; else the teardown would lose what changed."""
+    hc = source.get(HC, ns, name)
+    if hc is None or annotations_of(source.namespace(hcp_namespace_of(ns, name))).get(SOURCE_UID):
+        return  # the teardown began, after its guard passed: let it finish
+    state = recorded(hc)
+    hold = state.held if state else None
+    with nothing_changed():
+        manifest = Manifest.from_json(bucket.get_bytes(BackupLayout("", ns, name, backup_id).manifest_key))
+    now = versions_of(hc_namespace_objects(source, hc))
+    if reasons := stale_reasons(hold.backup_id if hold else None, backup_id, manifest.versions, now):
+        raise PreflightError(
+            f"the destination (context '{destination.context}') runs {ns}/{name} from backup {backup_id}, but the "
+            f"source (context '{source.context}') changed since: {'; '.join(reasons)}. Nothing was changed: take "
+            "the destination's copy down and run migrate again to move the source as it is now"
+        )
+
+
+def _backup_options(opts: MigrateOptions, destination: KubePort) -> backup.BackupOptions:
+    return backup.BackupOptions(
+        opts.name, opts.namespace, opts.bucket, dir=opts.dir, keep_paused=True, run_id=opts.run_id,
+        destination=destination.context,
+    )  # fmt: skip
 
 
 def _restore_options(opts: MigrateOptions, backup_id: str) -> restore.RestoreOptions:
