@@ -72,7 +72,7 @@ def test_a_plain_backup_of_a_held_source_keeps_it_held() -> None:
 
 def test_only_uploads_of_runs_that_ended_are_aborted() -> None:
     keys = [f"clusters/example/{i}/etcd-snapshot.db" for i in (OURS, ENDED, LEGACY)]
-    bucket = Uploads(keys + ["clusters/example-other/x"])
+    bucket = Uploads([*keys, "clusters/example-other/x"])
     b = found(SourceState(None), bucket=bucket)
     backup._abort_stale(b, "clusters/example/")
     assert bucket.aborted == [f"clusters/example/{ENDED}/etcd-snapshot.db"]
