@@ -15,6 +15,7 @@ from kubectl_hcmigrate.core.report import EXIT_CODES, HcmigrateError, Outcome, n
 from kubectl_hcmigrate.ui import TextReporter, print_result
 
 if TYPE_CHECKING:
+    from kubectl_hcmigrate.core.lease import Lease
     from kubectl_hcmigrate.core.ports import KubePort
 
 
@@ -63,7 +64,7 @@ def run(output: OutputFormat, body: Callable[[TextReporter], dict[str, Any]], sh
 @contextmanager
 def one_run(
     kubes: Sequence[tuple[KubePort, bool]], opts: Any, run_id: str, reporter: TextReporter, *, dry_run: bool
-) -> Iterator[None]:
+) -> Iterator[list[Lease]]:
     """The HC's lease on every cluster the run changes (core/lease.py), held for the block; a dry
     run takes none but is refused as the real run would be. `(kube, True)`: may create the HC's
     namespace there to hold it (the run creates it anyway)."""
@@ -72,10 +73,10 @@ def one_run(
     if dry_run:
         for kube, _ in kubes:
             check_free(kube, opts.namespace, opts.name)
-        yield
+        yield []
         return
-    with holding(kubes, opts.namespace, opts.name, run_id, reporter):
-        yield
+    with holding(kubes, opts.namespace, opts.name, run_id, reporter) as leases:
+        yield leases
 
 
 def backup(kube_target: KubeTarget, opts: Any, *, dry_run: bool, output: OutputFormat) -> int:
@@ -106,9 +107,12 @@ def restore(destination: KubeTarget, opts: Any, *, dry_run: bool, output: Output
         from kubectl_hcmigrate.verbs import restore as verb
 
         kube = Kube(destination, "destination")
-        with one_run([(kube, True)], opts, new_run_id(), reporter, dry_run=dry_run):
+        with one_run([(kube, True)], opts, new_run_id(), reporter, dry_run=dry_run) as leases:
             r = verb.preflight(opts, kube, Bucket(opts.bucket), reporter)
-            return run_verb(verb, r, reporter, dry_run=dry_run)
+            result = run_verb(verb, r, reporter, dry_run=dry_run)
+            if leases and leases[0].created_ns:  # created for the lease, before restore looked
+                result["namespaces_created"] = [opts.namespace, *result.get("namespaces_created", [])]
+            return result
 
     return run(output, body)
 

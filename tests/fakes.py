@@ -36,6 +36,7 @@ class LeaseKube:
     def __init__(self, context: str = "mgmt-1", namespaces: tuple[str, ...] = ("clusters",)) -> None:
         self.context, self.role = context, "source"
         self.namespaces, self.leases, self.writes, self._rv = set(namespaces), {}, [], 0
+        self.contents: dict[str, list[dict]] = {}  # what else each namespace holds
 
     def _version(self, lease: dict) -> dict:
         import copy
@@ -51,6 +52,15 @@ class LeaseKube:
     def create_namespace(self, name: str) -> None:
         self.writes.append(f"create namespace {name}")
         self.namespaces.add(name)
+
+    def delete_namespace(self, name: str) -> bool:
+        self.writes.append(f"delete namespace {name}")
+        self.namespaces.discard(name)
+        return True
+
+    def namespace_contents(self, namespace: str) -> tuple[list[dict], list[str]]:
+        leases = [lease for (ns, _), lease in self.leases.items() if ns == namespace]
+        return [*leases, *self.contents.get(namespace, [])], []
 
     def get_lease(self, namespace: str, name: str) -> dict | None:
         import copy

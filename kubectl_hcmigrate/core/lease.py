@@ -19,8 +19,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from kubectl_hcmigrate.core.pipeline import changed
 from kubectl_hcmigrate.core.ports import KubeError, KubePort, Reporter
 from kubectl_hcmigrate.core.report import PreflightError
+from kubectl_hcmigrate.core.teardown_rules import leftovers
 
 Obj = dict[str, Any]
 LEASE_SECONDS = 60
@@ -144,6 +146,7 @@ class Lease:
             reporter,
         )
         self.hc_name, self.lost, self.create_ns, self.held = hc_name, False, create_ns, False
+        self.created_ns = False  # this run created the namespace to hold the lease in
         self.where = f"{namespace}/{hc_name} on context '{kube.context}'"
         self._stop = threading.Event()
         self._acquired: str | None = None
@@ -155,7 +158,9 @@ class Lease:
         if self.kube.namespace(self.ns) is None:
             if not self.create_ns:
                 return
+            changed(f"create Namespace {self.ns} to hold the run's lease in")
             self.kube.create_namespace(self.ns)
+            self.created_ns = True
         mine = body(self.ns, self.hc_name, self.holder, now)
         if self.kube.create_lease(self.ns, mine):
             self._acquired, self.held = mine["spec"]["acquireTime"], True
@@ -195,6 +200,8 @@ class Lease:
         lease = self.kube.get_lease(self.ns, self.name)
         if lease is not None and Holding.of(lease).holder == self.holder:
             self.kube.delete_lease(self.ns, self.name, lease["metadata"].get("resourceVersion"))
+        if self.created_ns and not leftovers(self.kube.namespace_contents(self.ns)[0], {("Lease", self.name)}, None):
+            self.kube.delete_namespace(self.ns)  # the run ended before putting anything in it
 
     def keep_renewing(self, every: float = RENEW_SECONDS) -> threading.Thread:
         def loop() -> None:

@@ -93,6 +93,18 @@ def test_no_namespace_no_lease_unless_the_run_creates_it() -> None:
     assert lease.held and kube.writes == ["create namespace clusters", f"create lease {NAME}"]
 
 
+def test_a_namespace_created_for_the_lease_goes_with_it_unless_the_run_put_something_there() -> None:
+    kube = LeaseKube(namespaces=())
+    lease, _ = take(kube, "host-a/10/aaaa1111", create_ns=True)
+    kube.contents["clusters"] = [{"kind": "ConfigMap", "metadata": {"name": "kube-root-ca.crt"}}]
+    lease.release()
+    assert kube.writes[-2:] == [f"delete lease {NAME}", "delete namespace clusters"]
+    lease, _ = take(kube, "host-a/10/aaaa1111", create_ns=True)
+    kube.contents["clusters"] = [{"kind": "HostedCluster", "metadata": {"name": "example"}}]
+    lease.release()
+    assert kube.writes[-1] == f"delete lease {NAME}" and "clusters" in kube.namespaces
+
+
 def test_holding_releases_when_the_run_fails() -> None:
     kube = LeaseKube()
     with pytest.raises(RuntimeError), L.holding([(kube, False)], "clusters", "example", "aaaa1111", LinesReporter()):  # type: ignore[list-item]
