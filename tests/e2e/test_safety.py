@@ -69,7 +69,7 @@ def test_a_plain_backup_of_a_held_source_keeps_it_held(sandbox: Sandbox, origina
     second = backup(sandbox, tmp_path, prefix)
     assert second.returncode == 0, second.stderr
     state = source_state(sandbox)
-    assert state["hc_paused"] == "true" and set(state["pools"].values()) == {"true"}
+    assert state["hc_paused"] == "true" and state["pools"][POOL] == "true"
     assert state["replicas"]["kube-apiserver"] == 0 and state["replicas"]["control-plane-operator"] == 0
     assert record(sandbox)["held"]["backup_id"] == handed  # still the migration's hand-off
     assert json.loads(second.stdout)["source"].startswith("kept paused: held for a migration")
@@ -154,12 +154,15 @@ def test_two_runs_started_in_the_same_second_get_different_ids(sandbox: Sandbox,
             cwd=REPO, env={**os.environ, **sandbox.env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )  # fmt: skip
 
-    for _ in range(5):  # until both land in one second
-        procs = [start(), start()]
-        outs = [p.communicate(timeout=120) for p in procs]
+    # A backup id is made at the end of preflight: under load, runs started together spread over
+    # a second or two. Four at once, until two of them share a second.
+    for _ in range(3):
+        procs = [start() for _ in range(4)]
+        outs = [p.communicate(timeout=300) for p in procs]
         assert all(p.returncode == 0 for p in procs), [e for _, e in outs]
         ids = [re.search(r"/(\d{8}T\d{6}Z[^/]*)/etcd-snapshot\.db", o).group(1) for o, _ in outs]  # type: ignore[union-attr]
-        if ids[0][:16] == ids[1][:16]:
+        seconds = [i[:16] for i in ids]
+        if len(set(seconds)) < len(seconds):
             break
-    assert ids[0][:16] == ids[1][:16], f"never two runs in one second: {ids}"
-    assert ids[0] != ids[1]
+    assert len(set(seconds)) < len(seconds), f"never two runs in one second: {ids}"
+    assert len(set(ids)) == len(ids), ids
