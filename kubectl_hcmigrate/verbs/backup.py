@@ -290,6 +290,6 @@ def result(b: Backup, timings: dict[str, float]) -> dict[str, Any]:
 
 
 def _source_result(b: Backup) -> str:
-    if b.state.held is not None:
+    if b.state.held is not None and b.state.held.backup_id != b.backup_id:  # held before this run
         return f"kept paused: {b.state.held.describe()}"
     return "paused (--keep-paused)" if b.opts.keep_paused else "resumed"

@@ -79,3 +79,9 @@ def test_only_uploads_of_runs_that_ended_are_aborted() -> None:
     lines = b.reporter.lines  # type: ignore[attr-defined]
     assert any("left by ended run bbbb2222" in x for x in lines)
     assert any(LEGACY in x and "nothing says its run ended" in x for x in lines)
+
+
+def test_the_result_tells_a_new_hand_off_from_a_kept_one() -> None:
+    b = found(SourceState(None, {}, {"kube-apiserver": 2}), keep_paused=True)
+    b.state.held = Hold(OURS, "2026-05-01T10:01:00Z")  # what its last step records
+    assert backup.result(b, {})["source"] == "paused (--keep-paused)"
