@@ -23,10 +23,12 @@ from kubectl_hcmigrate.core.pipeline import changed
 from kubectl_hcmigrate.core.ports import KubeError, KubePort, Reporter
 from kubectl_hcmigrate.core.report import PreflightError
 from kubectl_hcmigrate.core.teardown_rules import leftovers
+from kubectl_hcmigrate.core.wait import poll_until
 
 Obj = dict[str, Any]
 LEASE_SECONDS = 60
 RENEW_SECONDS = 15.0
+NAMESPACE_GONE_SECONDS = 60.0
 _MICRO = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
@@ -201,7 +203,10 @@ class Lease:
         if lease is not None and Holding.of(lease).holder == self.holder:
             self.kube.delete_lease(self.ns, self.name, lease["metadata"].get("resourceVersion"))
         if self.created_ns and not leftovers(self.kube.namespace_contents(self.ns)[0], {("Lease", self.name)}, None):
-            self.kube.delete_namespace(self.ns)  # the run ended before putting anything in it
+            # The run ended before putting anything in it: gone as if never made (waited for, so
+            # that "nothing changed" holds when the command returns).
+            self.kube.delete_namespace(self.ns)
+            poll_until(lambda: self.kube.namespace(self.ns) is None, NAMESPACE_GONE_SECONDS)
 
     def keep_renewing(self, every: float = RENEW_SECONDS) -> threading.Thread:
         def loop() -> None:
