@@ -3,15 +3,21 @@ The CLI calls these with resolved options; nothing here parses flags."""
 
 from __future__ import annotations
 
+import dataclasses
 import signal
 import sys
-from collections.abc import Callable, Sequence
-from typing import Any, Protocol
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Protocol
 
 from kubectl_hcmigrate.core.options import KubeTarget, OutputFormat
 from kubectl_hcmigrate.core.pipeline import RunFailed, RunLog, run_verb
 from kubectl_hcmigrate.core.report import EXIT_CODES, HcmigrateError, Outcome, nothing_changed
 from kubectl_hcmigrate.ui import TextReporter, print_result
+
+if TYPE_CHECKING:
+    from kubectl_hcmigrate.core.lease import Lease
+    from kubectl_hcmigrate.core.ports import KubePort
 
 
 def _fail(
@@ -63,18 +69,39 @@ def run(output: OutputFormat, body: Callable[[TextReporter], dict[str, Any]], sh
     return EXIT_CODES[Outcome(result.get("outcome", "SUCCEEDED"))]
 
 
+@contextmanager
+def one_run(
+    kubes: Sequence[tuple[KubePort, bool]], opts: Any, run_id: str, reporter: TextReporter, *, dry_run: bool
+) -> Iterator[list[Lease]]:
+    """The HC's lease on every cluster the run changes (core/lease.py), held for the block; a dry
+    run takes none but is refused as the real run would be. `(kube, True)`: may create the HC's
+    namespace there to hold it (the run creates it anyway)."""
+    from kubectl_hcmigrate.core.lease import check_free, holding
+
+    if dry_run:
+        for kube, _ in kubes:
+            check_free(kube, opts.namespace, opts.name)
+        yield []
+        return
+    with holding(kubes, opts.namespace, opts.name, run_id, reporter) as leases:
+        yield leases
+
+
 def backup(kube_target: KubeTarget, opts: Any, *, dry_run: bool, output: OutputFormat) -> int:
     def body(reporter: TextReporter) -> dict[str, Any]:
         from kubectl_hcmigrate.adapters.kube import Kube
         from kubectl_hcmigrate.adapters.s3dryrun import DryRunBucket
         from kubectl_hcmigrate.adapters.s3store import Bucket
+        from kubectl_hcmigrate.core.lease import new_run_id
         from kubectl_hcmigrate.verbs import backup as verb
 
         # A dry run's bucket reads but never writes (restic's dry backend), so no step checks.
         bucket = DryRunBucket(Bucket(opts.bucket)) if dry_run else Bucket(opts.bucket)
-        with nothing_changed():  # preflight only reads: whatever fails there is a refusal
-            b = verb.preflight(opts, Kube(kube_target, "source"), bucket, reporter)
-        return run_verb(verb, b, reporter, dry_run=dry_run)
+        run_id, kube = new_run_id(), Kube(kube_target, "source")
+        with one_run([(kube, False)], opts, run_id, reporter, dry_run=dry_run):
+            with nothing_changed():  # preflight only reads: whatever fails there is a refusal
+                b = verb.preflight(dataclasses.replace(opts, run_id=run_id), kube, bucket, reporter)
+            return run_verb(verb, b, reporter, dry_run=dry_run)
 
     return run(output, body)
 
@@ -83,11 +110,17 @@ def restore(destination: KubeTarget, opts: Any, *, dry_run: bool, output: Output
     def body(reporter: TextReporter) -> dict[str, Any]:
         from kubectl_hcmigrate.adapters.kube import Kube
         from kubectl_hcmigrate.adapters.s3store import Bucket
+        from kubectl_hcmigrate.core.lease import new_run_id
         from kubectl_hcmigrate.verbs import restore as verb
 
-        with nothing_changed():
-            r = verb.preflight(opts, Kube(destination, "destination"), Bucket(opts.bucket), reporter)
-        return run_verb(verb, r, reporter, dry_run=dry_run)
+        kube = Kube(destination, "destination")
+        with one_run([(kube, True)], opts, new_run_id(), reporter, dry_run=dry_run) as leases:
+            with nothing_changed():
+                r = verb.preflight(opts, kube, Bucket(opts.bucket), reporter)
+            result = run_verb(verb, r, reporter, dry_run=dry_run)
+            if leases and leases[0].created_ns:  # created for the lease, before restore looked
+                result["namespaces_created"] = [opts.namespace, *result.get("namespaces_created", [])]
+            return result
 
     return run(output, body)
 
@@ -137,13 +170,16 @@ def teardown(
 ) -> int:
     def body(reporter: TextReporter) -> dict[str, Any]:
         from kubectl_hcmigrate.adapters.kube import Kube
+        from kubectl_hcmigrate.core.lease import new_run_id
         from kubectl_hcmigrate.verbs import teardown as verb
 
-        with nothing_changed():
-            t = verb.preflight(opts, Kube(source, "source"), lambda: Kube(destination, "destination"), reporter)
-        if opts.force and not dry_run:
-            _confirm_force(opts.name, yes=yes)
-        return run_verb(verb, t, reporter, dry_run=dry_run)
+        kube = Kube(source, "source")
+        with one_run([(kube, False)], opts, new_run_id(), reporter, dry_run=dry_run):
+            with nothing_changed():
+                t = verb.preflight(opts, kube, lambda: Kube(destination, "destination"), reporter)
+            if opts.force and not dry_run:
+                _confirm_force(opts.name, yes=yes)
+            return run_verb(verb, t, reporter, dry_run=dry_run)
 
     return run(output, body)
 
@@ -153,11 +189,13 @@ def migrate(source: KubeTarget, destination: KubeTarget, opts: Any, *, dry_run: 
         from kubectl_hcmigrate.adapters.kube import Kube
         from kubectl_hcmigrate.adapters.s3dryrun import DryRunBucket
         from kubectl_hcmigrate.adapters.s3store import Bucket
+        from kubectl_hcmigrate.core.lease import new_run_id
         from kubectl_hcmigrate.verbs import migrate as verb
 
-        src, dst = Kube(source, "source"), Kube(destination, "destination")
-        if dry_run:
-            return verb.plan(opts, src, dst, DryRunBucket(Bucket(opts.bucket)), reporter)
-        return verb.migrate(opts, src, dst, Bucket(opts.bucket), reporter)
+        src, dst, run_id = Kube(source, "source"), Kube(destination, "destination"), new_run_id()
+        with one_run([(src, False), (dst, True)], opts, run_id, reporter, dry_run=dry_run):
+            if dry_run:
+                return verb.plan(opts, src, dst, DryRunBucket(Bucket(opts.bucket)), reporter)
+            return verb.migrate(dataclasses.replace(opts, run_id=run_id), src, dst, Bucket(opts.bucket), reporter)
 
     return run(output, body)

@@ -251,6 +251,28 @@ class Kube:
 
         return open_exec(self.api, namespace, pod, container, argv)
 
+    def _lease_path(self, namespace: str, name: str = "") -> str:  # the run's lease (core/lease.py)
+        return f"/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases" + (f"/{name}" if name else "")
+
+    def get_lease(self, namespace: str, name: str) -> Obj | None:
+        return self.request_or_none("GET", self._lease_path(namespace, name))
+
+    def create_lease(self, namespace: str, lease: Obj) -> bool:
+        try:
+            self.request("POST", self._lease_path(namespace), lease, query=[("fieldManager", FIELD_MANAGER)])
+            return True
+        except KubeError as e:
+            if e.status != 409:
+                raise
+            return False
+
+    def replace_lease(self, namespace: str, lease: Obj) -> Obj:
+        return self.request("PUT", self._lease_path(namespace, lease["metadata"]["name"]), lease)
+
+    def delete_lease(self, namespace: str, name: str, resource_version: str | None) -> bool:
+        body = {"preconditions": {"resourceVersion": resource_version}} if resource_version else None
+        return self.request_or_none("DELETE", self._lease_path(namespace, name), body) is not None
+
     def crd(self, name: str) -> Obj | None:
         """A CustomResourceDefinition, to read the rules its schema sets; None if not installed."""
         return self.request_or_none("GET", f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}")

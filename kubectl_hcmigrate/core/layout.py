@@ -9,56 +9,28 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, astuple, dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
+from kubectl_hcmigrate.core.backup_ids import (
+    TIMESTAMP_FORMAT,
+    is_backup_id,
+    new_backup_id,
+    parse_backup_id,
+    run_of_backup_id,
+    utc_timestamp,
+)
 from kubectl_hcmigrate.core.report import PreflightError
+
+# Ids are named with the keys they appear in: callers find both here.
+__all__ = ["is_backup_id", "new_backup_id", "parse_backup_id", "run_of_backup_id", "utc_timestamp"]
 
 SCHEMA = "hcmigrate.openshift.io/v1"
 MANIFEST = "manifest.json"
 SNAPSHOT = "etcd-snapshot.db"
 BUNDLE_DIR = "bundle"
 
-_ID_FORMAT = "%Y%m%dT%H%M%SZ"
-_TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
-_ID_RE = re.compile(r"^\d{8}T\d{6}Z$")
 _SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
-
-
-def _utc(now: datetime | None) -> datetime:
-    now = now or datetime.now(timezone.utc)
-    if now.tzinfo is None:
-        raise ValueError("a naive datetime is ambiguous; pass one with a timezone")
-    return now.astimezone(timezone.utc)
-
-
-def new_backup_id(now: datetime | None = None) -> str:
-    """UTC `YYYYMMDDTHHMMSSZ`: sorts as text in time order."""
-    return _utc(now).strftime(_ID_FORMAT)
-
-
-def utc_timestamp(now: datetime | None = None) -> str:
-    """The manifest's `created`: RFC 3339 in UTC, like Kubernetes timestamps."""
-    return _utc(now).strftime(_TIMESTAMP_FORMAT)
-
-
-def parse_backup_id(backup_id: str) -> datetime:
-    try:
-        if not _ID_RE.match(backup_id):
-            raise ValueError
-        return datetime.strptime(backup_id, _ID_FORMAT).replace(tzinfo=timezone.utc)
-    except ValueError:
-        raise PreflightError(
-            f"backup id {backup_id!r} is not of the form YYYYMMDDTHHMMSSZ (UTC); pick one from `list`"
-        ) from None
-
-
-def is_backup_id(text: str) -> bool:
-    try:
-        parse_backup_id(text)
-    except PreflightError:
-        return False
-    return True
 
 
 def _segment(value: str, what: str) -> str:
@@ -210,6 +182,8 @@ class Manifest:
     snapshot: SnapshotRef
     files: Mapping[str, str] = field(default_factory=dict)
     schema: str = SCHEMA
+    # What each backed-up object was at backup time (core/staleness.py); none in older manifests.
+    versions: Mapping[str, str] = field(default_factory=dict)
 
     def with_files(self, files: Mapping[str, str]) -> Manifest:
         return replace(self, files=dict(sorted(files.items())))
@@ -224,6 +198,7 @@ class Manifest:
             "hostedcluster": dict(zip(_HC_KEYS, astuple(self.hostedcluster), strict=True)),
             "snapshot": {k: v for k, v in asdict(self.snapshot).items() if v is not None},
             "files": dict(sorted(self.files.items())),
+            **({"versions": dict(sorted(self.versions.items()))} if self.versions else {}),
         }
 
     def to_json(self) -> str:
@@ -269,9 +244,9 @@ def _parse_manifest(data: Any) -> Manifest:
         if check_relpath(relpath) == MANIFEST:
             raise ValueError("files must not list manifest.json itself")
         _sha(digest, f"files[{relpath!r}]")
-    datetime.strptime(_str(data, "created"), _TIMESTAMP_FORMAT)
+    datetime.strptime(_str(data, "created"), TIMESTAMP_FORMAT)
     if not is_backup_id(_str(data, "backup_id")):
-        raise ValueError(f"backup_id {data['backup_id']!r} is not YYYYMMDDTHHMMSSZ")
+        raise ValueError(f"backup_id {data['backup_id']!r} is not YYYYMMDDTHHMMSSZ[-RUN]")
     return Manifest(
         tool_version=_str(data, "tool_version"),
         backup_id=data["backup_id"],
@@ -288,4 +263,5 @@ def _parse_manifest(data: Any) -> Manifest:
             version_id=_str(snap, "version_id", optional=True) if "version_id" in snap else None,
         ),
         files=dict(files),
+        versions={str(k): str(v) for k, v in dict(data.get("versions") or {}).items()},
     )

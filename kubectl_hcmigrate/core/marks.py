@@ -2,7 +2,9 @@
 destination HostedCluster was restored from which source HostedCluster.
 
 Each key is named once, here. A JSON record carries a schema version like the manifest does
-(`"v": 1`); a record written before versions existed has none and is read as version 1.
+(`"v": 2`); a record written before versions existed has none and is read as version 1. Each
+version only adds optional fields (2: the source state's `held`), so an older record is read
+as it is.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ TEARDOWN_CONFIG = PREFIX + "hc-namespace-config"
 # HyperShift's own (T8): the restored HC recovers monitoring and gets HostedClusterRestoredFromBackup.
 RESTORED_FROM_BACKUP = "hypershift.openshift.io/restored-from-backup"
 
-RECORD_VERSION = 1
+RECORD_VERSION = 2
 
 Obj = dict[str, Any]
 
@@ -76,7 +78,7 @@ def load_record(raw: str, what: str) -> dict[str, Any]:
             f"the {what} record is malformed ({e}): remove it by hand once the cluster is checked"
         ) from None
     version = data.pop("v", 1)
-    if version != RECORD_VERSION:
+    if not isinstance(version, int) or not 1 <= version <= RECORD_VERSION:
         raise PreflightError(f"the {what} record is version {version}, newer than this tool reads: upgrade hcmigrate")
     return data
 

@@ -23,14 +23,34 @@ HC = rule_for("HostedCluster", "hc")
 NODEPOOL = rule_for("NodePool", "hc")
 
 
+@dataclass(frozen=True)
+class Hold:
+    """The migration hand-off: `backup --keep-paused` leaves the source paused and quiesced on
+    purpose, for `backup_id` to be restored on `destination` (a context, when known)."""
+
+    backup_id: str
+    since: str
+    destination: str | None = None
+
+    def describe(self) -> str:
+        to = f" to context '{self.destination}'" if self.destination else ""
+        return f"held for a migration{to} by backup {self.backup_id} since {self.since}"
+
+
 @dataclass
 class SourceState:
     hc_paused_until: str | None
     nodepools: dict[str, str | None] = field(default_factory=dict)
     replicas: dict[str, int] = field(default_factory=dict)
+    # Set once the run that recorded this state handed the source over to a migration: then
+    # nothing puts it back (a later plain backup keeps it held); teardown ends it.
+    held: Hold | None = None
 
     def to_json(self) -> str:
-        return dump_record(asdict(self))
+        fields = asdict(self)
+        if self.held is None:
+            del fields["held"]
+        return dump_record(fields)
 
     @classmethod
     def from_json(cls, text: str) -> SourceState:
@@ -44,8 +64,9 @@ class SourceState:
                 k for k, v in replicas.items() if not _count(v)
             ]:
                 raise ValueError(f"wrong value for {', '.join(map(str, bad))}")
-            return cls(paused, dict(pools), dict(replicas))
-        except (KeyError, ValueError) as e:
+            held = Hold(**d["held"]) if d.get("held") else None  # version 1 has no hand-off
+            return cls(paused, dict(pools), dict(replicas), held)
+        except (KeyError, TypeError, ValueError, AttributeError) as e:
             raise PreflightError(
                 f"the source state record ({SOURCE_STATE}) on the HostedCluster is malformed ({type(e).__name__}: {e}): "
                 "put the HC's pausedUntil and the control plane's replicas back by hand, then remove it"
@@ -80,6 +101,12 @@ class SourceControl:
     def __init__(self, kube: KubePort, namespace: str, name: str, state: SourceState) -> None:
         self.kube, self.ns, self.name, self.state = kube, namespace, name, state
         self.hcp_ns = hcp_namespace_of(namespace, name)
+
+    def hold(self, hold: Hold) -> None:
+        """Marks the recorded state as handed over to a migration (the record stays)."""
+        self.state.held = hold
+        changed(f"mark HostedCluster {self.ns}/{self.name} {hold.describe()}")
+        self.record()
 
     def record(self) -> None:
         changed(f"annotate HostedCluster {self.ns}/{self.name} with {SOURCE_STATE}")

@@ -7,14 +7,13 @@ is recorded on the HC before the first change, so a re-run after a crash still k
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from kubectl_hcmigrate import __version__
 from kubectl_hcmigrate.core import objects
 from kubectl_hcmigrate.core.bundle import check_bundle_dir, write_bundle
-from kubectl_hcmigrate.core.kinds import rule_for, rules_in_scope
 from kubectl_hcmigrate.core.layout import (
     BackupLayout,
     HostedClusterRef,
@@ -26,15 +25,16 @@ from kubectl_hcmigrate.core.layout import (
 )
 from kubectl_hcmigrate.core.options import BucketTarget
 from kubectl_hcmigrate.core.pipeline import Plan, Step, changed, warn
-from kubectl_hcmigrate.core.ports import BucketPort, KubeError, KubePort, Reporter
-from kubectl_hcmigrate.core.report import HcmigrateError, PreflightError
-from kubectl_hcmigrate.core.source_state import HC, NODEPOOL, SourceControl, SourceState, recorded
+from kubectl_hcmigrate.core.ports import BucketPort, KubePort, Reporter
+from kubectl_hcmigrate.core.report import PreflightError
+from kubectl_hcmigrate.core.source_state import HC, NODEPOOL, Hold, SourceControl, SourceState, recorded
+from kubectl_hcmigrate.core.staleness import versions_of
 from kubectl_hcmigrate.core.wait import poll_until
-from kubectl_hcmigrate.etcd.scratch import remove_leftovers
 from kubectl_hcmigrate.etcd.snapshotter import EtcdSnapshotter, SnapshotResult, ready_etcd_pods
+from kubectl_hcmigrate.verbs.collect import SECRET, collect_objects
+from kubectl_hcmigrate.verbs.leftovers import abort_ended_uploads, remove_scratch_leftovers
 
 QUIESCE_WAIT_SECONDS = 60
-SECRET, CONFIGMAP = rule_for("Secret", "hc"), rule_for("ConfigMap", "hc")
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,8 @@ class BackupOptions:
     dir: Path | None = None
     keep_paused: bool = False
     part_size: int = 8 << 20
+    run_id: str = ""  # this run's (core/lease.py): part of the backup id and of its upload's key
+    destination: str | None = None  # the context a migration hands the source to, when known
 
 
 @dataclass
@@ -97,7 +99,7 @@ def preflight(opts: BackupOptions, kube: KubePort, bucket: BucketPort, reporter:
     # added since that run keeps its current setting.
     state = recorded(hc) or observed
     state.nodepools = {**observed.nodepools, **state.nodepools}
-    backup_id = new_backup_id()
+    backup_id = new_backup_id(run_id=opts.run_id or None)
     # Keys relative to --prefix: the bucket adapter adds it, full_key() shows it.
     layout = BackupLayout("", ns, name, backup_id)
     folder = opts.dir or Path(f"{ns}-{name}-{backup_id}")
@@ -112,30 +114,40 @@ def build_plan(b: Backup) -> Plan:
     plan.add(
         Step(
             "abort interrupted uploads",
-            lambda: _abort_stale(b, hc_keys),
-            changes=lambda: [f"abort unfinished multipart uploads under {b.bucket.full_key(hc_keys)}"],
+            lambda: abort_ended_uploads(b.bucket, hc_keys, b.backup_id, b.reporter),
+            changes=lambda: [f"abort unfinished multipart uploads of ended runs under {b.bucket.full_key(hc_keys)}"],
         )
     )
     plan.add(
         Step(
             "remove leftover snapshot files",
-            lambda: _remove_leftovers(b),
+            lambda: remove_scratch_leftovers(b.kube, b.hcp_ns, b.etcd_pods, b.reporter),
             changes=lambda: [
                 f"remove snapshot scratch files of interrupted runs from {b.hcp_ns}/{', '.join(b.etcd_pods)}"
             ],
         )
     )
+    held = b.state.held
+    if held is None:
+        plan.add(
+            Step(
+                "record source state",
+                ctl.record,
+                undo=ctl.forget,
+                undo_last_if_clean=True,
+                changes=lambda: [f"annotate HostedCluster {b.opts.namespace}/{b.opts.name} with the state to put back"],
+            )
+        )
+    # A source held for a migration stays paused and quiesced whatever happens: no undo.
+    plan.add(Step("pause", ctl.pause, undo=None if held else ctl.unpause, changes=ctl.pause_changes))
     plan.add(
         Step(
-            "record source state",
-            ctl.record,
-            undo=ctl.forget,
-            undo_last_if_clean=True,
-            changes=lambda: [f"annotate HostedCluster {b.opts.namespace}/{b.opts.name} with the state to put back"],
+            "quiesce control plane",
+            lambda: _quiesce(b, ctl),
+            undo=None if held else ctl.unquiesce,
+            changes=ctl.quiesce_changes,
         )
     )
-    plan.add(Step("pause", ctl.pause, undo=ctl.unpause, changes=ctl.pause_changes))
-    plan.add(Step("quiesce control plane", lambda: _quiesce(b, ctl), undo=ctl.unquiesce, changes=ctl.quiesce_changes))
     plan.add(
         Step(
             "etcd snapshot",
@@ -156,7 +168,17 @@ def build_plan(b: Backup) -> Plan:
             ],
         )
     )
-    if not b.opts.keep_paused:
+    if held is not None:
+        b.reporter.line(f"the source is {held.describe()}: it stays so")
+    elif b.opts.keep_paused:
+        plan.add(
+            Step(
+                "hold for migration",
+                lambda: ctl.hold(Hold(b.backup_id, utc_timestamp(), b.opts.destination)),
+                changes=lambda: [f"mark the source held for a migration by backup {b.backup_id}, keep it paused"],
+            )
+        )
+    else:
         plan.add(
             Step(
                 "resume source",
@@ -166,22 +188,6 @@ def build_plan(b: Backup) -> Plan:
             )
         )
     return plan  # fmt: skip
-
-
-def _abort_stale(b: Backup, prefix: str) -> None:
-    for key in b.bucket.abort_incomplete_uploads(prefix):
-        b.reporter.line(f"aborted an unfinished upload of {b.bucket.full_key(key)} left by an interrupted run")
-
-
-def _remove_leftovers(b: Backup) -> None:
-    """A killed run cannot remove its scratch file: each run removes what earlier ones left. Like
-    the uploads above, that is no change to put back. (A concurrent-run lease passes its live run's
-    file as `keep`.)"""
-    try:
-        for where in remove_leftovers(b.kube, b.hcp_ns, b.etcd_pods, keep=set()):
-            b.reporter.line(f"removed {b.hcp_ns}/{where}, left by an interrupted run")
-    except (HcmigrateError, KubeError) as e:  # the snapshot can still be taken: say so, go on
-        warn(str(e), b.reporter)
 
 
 def _quiesce(b: Backup, ctl: SourceControl) -> None:
@@ -215,21 +221,6 @@ def _snapshot(b: Backup) -> SnapshotResult:
     return b.snapshot
 
 
-def collect_objects(kube: KubePort, hc: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
-    """This HC's objects only, by namespace: never another HC's."""
-    ns, hcp_ns = objects.namespace_of(hc), objects.hcp_namespace(hc)
-    all_pools = kube.list_objects(NODEPOOL, ns)
-    pools = objects.nodepools_of(hc, all_pools)
-    secrets, configmaps = objects.select_hc_namespace_objects(
-        hc, all_pools, kube.list_objects(SECRET, ns), kube.list_objects(CONFIGMAP, ns), kube.list_objects(HC, ns)
-    )
-    hcp_objs: list[dict[str, Any]] = []
-    for rule in rules_in_scope("hcp"):
-        items = kube.list_objects(rule, hcp_ns)
-        hcp_objs += [o for o in items if not (rule.skip_item and rule.skip_item(o))]
-    return {ns: [*secrets, *configmaps, hc, *pools], hcp_ns: hcp_objs}
-
-
 def _bundle(b: Backup) -> Manifest:
     assert b.snapshot is not None
     hc = b.kube.get(HC, b.opts.namespace, b.opts.name) or b.hc
@@ -242,7 +233,9 @@ def _bundle(b: Backup) -> Manifest:
             etag=b.snapshot.etag, version_id=b.snapshot.version_id,
         ),
     )  # fmt: skip
-    manifest = write_bundle(b.dir, collect_objects(b.kube, hc), meta)
+    found = collect_objects(b.kube, hc)
+    meta = replace(meta, versions=versions_of(found[b.opts.namespace]))  # what migrate compares later
+    manifest = write_bundle(b.dir, found, meta)
     # Upload every file, the manifest last: without it the backup is incomplete to every reader.
     for relpath in [*manifest.files, "manifest.json"]:
         b.uploaded.append(b.layout.bundle_key(relpath))  # before the call: its reply may be lost
@@ -286,6 +279,12 @@ def result(b: Backup, timings: dict[str, float]) -> dict[str, Any]:
         "etcd_pod": snap.pod if snap else None,
         "manifest_key": b.bucket.full_key(b.layout.manifest_key),
         "bundle_dir": str(b.dir),
-        "source": "paused (--keep-paused)" if b.opts.keep_paused else "resumed",
+        "source": _source_result(b),
         "timings_seconds": {k: round(v, 2) for k, v in timings.items()},
     }
+
+
+def _source_result(b: Backup) -> str:
+    if b.state.held is not None and b.state.held.backup_id != b.backup_id:  # held before this run
+        return f"kept paused: {b.state.held.describe()}"
+    return "paused (--keep-paused)" if b.opts.keep_paused else "resumed"

@@ -17,14 +17,18 @@ from pathlib import Path
 from typing import Any
 
 from kubectl_hcmigrate.core import restore_url
-from kubectl_hcmigrate.core.layout import BackupLayout, new_backup_id
-from kubectl_hcmigrate.core.marks import restored_from
+from kubectl_hcmigrate.core.layout import BackupLayout, Manifest, new_backup_id
+from kubectl_hcmigrate.core.lease import new_run_id
+from kubectl_hcmigrate.core.marks import SOURCE_UID, annotations_of, restored_from
+from kubectl_hcmigrate.core.objects import hcp_namespace_of
 from kubectl_hcmigrate.core.options import BucketTarget
 from kubectl_hcmigrate.core.pipeline import RunFailed, run_verb
 from kubectl_hcmigrate.core.ports import BucketPort, KubePort, Reporter
-from kubectl_hcmigrate.core.report import HcmigrateError, Outcome, PreflightError
+from kubectl_hcmigrate.core.report import HcmigrateError, Outcome, PreflightError, nothing_changed
 from kubectl_hcmigrate.core.source_state import HC, SourceControl, recorded
+from kubectl_hcmigrate.core.staleness import stale_reasons, versions_of
 from kubectl_hcmigrate.verbs import backup, restore, teardown
+from kubectl_hcmigrate.verbs.collect import hc_namespace_objects
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,7 @@ class MigrateOptions:
     with_nodes: bool = False
     url_expiry: int = 6 * 3600
     timeout: int = 30 * 60
+    run_id: str = ""
 
 
 def migrate(
@@ -46,7 +51,9 @@ def migrate(
     stages: dict[str, Any] = {}
     if backup_id is None:
         reporter.line(f"stage 1/3: back up {ns}/{name} from context '{source.context}' and keep it paused")
-        stages["backup"] = run_verb(backup, backup.preflight(_backup_options(opts), source, bucket, reporter), reporter)
+        stages["backup"] = run_verb(
+            backup, backup.preflight(_backup_options(opts, destination), source, bucket, reporter), reporter
+        )
         backup_id = stages["backup"]["backup_id"]
     else:
         reporter.line(f"stage 1/3: done before (the destination has {ns}/{name} from backup {backup_id})")
@@ -73,7 +80,7 @@ def plan(
     backup_id = check_first(opts, source, destination, bucket)
     changes: list[str] = []
     if backup_id is None:
-        found = backup.preflight(_backup_options(opts), source, bucket, reporter)
+        found = backup.preflight(_backup_options(opts, destination), source, bucket, reporter)
         changes += [f"backup: {c}" for c in run_verb(backup, found, reporter, dry_run=True)["changes"]]
         later = [
             f"restore: create every object of the new backup on context '{destination.context}' and wait for it",
@@ -99,10 +106,14 @@ def check_first(opts: MigrateOptions, source: KubePort, destination: KubePort, b
     restore URL a new backup's snapshot would get. The backup a destination HC came from, if any."""
     restore.check_options(_restore_options(opts, None))
     backup_id = restored_backup_id(source, destination, opts.namespace, opts.name)
+    if backup_id is not None:
+        check_still_held(source, destination, bucket, opts.namespace, opts.name, backup_id)
     with restore.refusing(destination):
         restore.check_crds(destination, opts.with_nodes)
         if backup_id is None:  # a resumed run's restore preflight checks the URL it already has
-            key = BackupLayout("", opts.namespace, opts.name, new_backup_id()).snapshot_key  # same length
+            key = BackupLayout(
+                "", opts.namespace, opts.name, new_backup_id(run_id=opts.run_id or new_run_id())
+            ).snapshot_key
             limit = restore_url.max_length(destination.crd(HC.qualified), destination.version_of(HC.group))
             restore_url.check(bucket.presign_get(key, opts.url_expiry), limit)
     return backup_id
@@ -129,8 +140,32 @@ def restored_backup_id(source: KubePort, destination: KubePort, ns: str, name: s
     )
 
 
-def _backup_options(opts: MigrateOptions) -> backup.BackupOptions:
-    return backup.BackupOptions(opts.name, opts.namespace, opts.bucket, dir=opts.dir, keep_paused=True)
+def check_still_held(
+    source: KubePort, destination: KubePort, bucket: BucketPort, ns: str, name: str, backup_id: str
+) -> None:
+    """Carrying on with the backup the destination runs is right only if the source stayed held
+    since that backup and nothing of it changed; else the teardown would lose what changed."""
+    hc = source.get(HC, ns, name)
+    if hc is None or annotations_of(source.namespace(hcp_namespace_of(ns, name))).get(SOURCE_UID):
+        return  # the teardown began, after its guard passed: let it finish
+    state = recorded(hc)
+    hold = state.held if state else None
+    with nothing_changed():
+        manifest = Manifest.from_json(bucket.get_bytes(BackupLayout("", ns, name, backup_id).manifest_key))
+    now = versions_of(hc_namespace_objects(source, hc))
+    if reasons := stale_reasons(hold.backup_id if hold else None, backup_id, manifest.versions, now):
+        raise PreflightError(
+            f"the destination (context '{destination.context}') runs {ns}/{name} from backup {backup_id}, but the "
+            f"source (context '{source.context}') changed since: {'; '.join(reasons)}. Nothing was changed: take "
+            "the destination's copy down and run migrate again to move the source as it is now"
+        )
+
+
+def _backup_options(opts: MigrateOptions, destination: KubePort) -> backup.BackupOptions:
+    return backup.BackupOptions(
+        opts.name, opts.namespace, opts.bucket, dir=opts.dir, keep_paused=True, run_id=opts.run_id,
+        destination=destination.context,
+    )  # fmt: skip
 
 
 def _restore_options(opts: MigrateOptions, backup_id: str | None) -> restore.RestoreOptions:

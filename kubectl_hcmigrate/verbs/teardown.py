@@ -19,12 +19,13 @@ from typing import Any
 from kubectl_hcmigrate.core import objects
 from kubectl_hcmigrate.core.changes import Change, change_step
 from kubectl_hcmigrate.core.kinds import KindRule, rule_for, teardown_order
+from kubectl_hcmigrate.core.lease import lease_name
 from kubectl_hcmigrate.core.marks import SOURCE_UID, TEARDOWN_CONFIG, annotations_of, config_names, config_record
 from kubectl_hcmigrate.core.objects import name_of
 from kubectl_hcmigrate.core.pipeline import Plan
 from kubectl_hcmigrate.core.ports import KubePort, Reporter
 from kubectl_hcmigrate.core.report import PreflightError, StepFailed
-from kubectl_hcmigrate.core.source_state import HC, NODEPOOL
+from kubectl_hcmigrate.core.source_state import HC, NODEPOOL, recorded
 from kubectl_hcmigrate.core.teardown_rules import guard_problem, leftovers
 from kubectl_hcmigrate.core.wait import poll_until
 
@@ -60,6 +61,7 @@ class Teardown:
     own: set[tuple[str, str]]  # (kind, name) of this HC's objects in its (maybe shared) namespace
     dst: KubePort | None = None
     guard: str = "passed"
+    handoff: str = "none: the source was not held for a migration (backup --keep-paused)"
     warnings: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)
@@ -97,11 +99,13 @@ def preflight(
     )  # fmt: skip
     own = {(o["kind"], name_of(o)) for o in [*([hc] if hc else []), *objects.nodepools_of(ref, pools)]}
     own |= {("Secret", name_of(s)) for s in secrets} | {("ConfigMap", name_of(c)) for c in configmaps}
-    own |= {(k, n) for k, _, n in (ref.partition("/") for ref in config_names(hcp))}
+    own |= {(k, n) for k, _, n in (ref.partition("/") for ref in config_names(hcp))} | {("Lease", lease_name(name))}
     # A Secret another HC or its NodePools reference is theirs too: never ours to delete.
     others = [o for o in [*kube.list_objects(HC, ns), *pools] if (o["kind"], name_of(o)) not in own]
     own -= {(kind, n) for o in others for n in objects.referenced_names(o) for kind in ("Secret", "ConfigMap")}
     t = Teardown(opts, kube, reporter, context, hc, source_uid, recorded_uid, own, dst)
+    if hc is not None and (held := getattr(recorded(hc), "held", None)):
+        t.handoff = held.describe()
     if problem and not opts.force:
         raise PreflightError(f"{problem}; nothing was changed (--force skips this check)")
     if problem:
@@ -280,6 +284,7 @@ def result(t: Teardown, timings: dict[str, float]) -> dict[str, Any]:
         "hostedcluster": f"{t.opts.namespace}/{t.opts.name}",
         "destination_context": t.destination,
         "guard": t.guard,
+        "source_hold": t.handoff,
         "removed": t.removed,
         "kept": t.kept,
         "warnings": t.warnings,

@@ -16,7 +16,8 @@ from tests.e2e.helpers import bystander, hcm, source_state
 from tests.sandbox.harness import Sandbox
 
 BACKUP_STEPS = (
-    "abort interrupted uploads", "record source state", "pause", "quiesce control plane",
+    "abort interrupted uploads", "remove leftover snapshot files", "record source state", "pause",
+    "quiesce control plane",
     "etcd snapshot", "write bundle", "resume source",
 )  # fmt: skip
 CUTS = [

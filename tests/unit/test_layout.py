@@ -224,3 +224,24 @@ def test_the_snapshot_s3_identity_round_trips_and_older_manifests_still_read() -
     assert "version_id" not in json.loads(unversioned.to_json())["snapshot"]
     with pytest.raises(PreflightError):
         Manifest.from_json(broken(snapshot__etag=5))
+
+
+def test_two_runs_in_the_same_second_get_different_ids_that_still_sort_and_parse() -> None:
+    a, b = layout.new_backup_id(WHEN, "aaaa1111"), layout.new_backup_id(WHEN, "bbbb2222")
+    assert a != b and a.startswith(ID) and layout.parse_backup_id(a) == layout.parse_backup_id(b) == WHEN
+    later = layout.new_backup_id(WHEN + timedelta(seconds=1), "0000ffff")
+    assert sorted([later, b, a, ID]) == [ID, a, b, later]
+    assert layout.run_of_backup_id(a) == "aaaa1111" and layout.run_of_backup_id(ID) is None
+    assert layout.backup_of_key(f"clusters/example/{a}/etcd-snapshot.db") == BackupLayout(
+        None, "clusters", "example", a
+    )
+    assert layout.complete_backup_ids([f"p/clusters/example/{a}/bundle/manifest.json"]) == [a]
+
+
+def test_manifest_versions_round_trip_and_an_older_manifest_has_none() -> None:
+    import dataclasses
+
+    m = dataclasses.replace(manifest(), versions={"NodePool clusters/np1": "generation 3"})
+    assert Manifest.from_json(m.to_json()) == m
+    old = json.loads(manifest().to_json())
+    assert "versions" not in old and Manifest.from_json(json.dumps(old)).versions == {}

@@ -28,3 +28,28 @@ def test_the_record_round_trips_through_the_annotation() -> None:
     state = SourceState("true", {"np1": None}, {"kube-apiserver": 2})
     assert recorded(_hc({STATE_ANNOTATION: state.to_json()})) == state
     assert recorded(_hc()) is None
+
+
+def test_the_hand_off_round_trips_and_an_older_record_without_it_is_still_read() -> None:
+    from kubectl_hcmigrate.core.source_state import Hold
+
+    hold = Hold("20260501T100000Z-aaaa1111", "2026-05-01T10:00:09Z", "destination")
+    state = SourceState("true", {"np1": None}, {"kube-apiserver": 2}, held=hold)
+    assert recorded(_hc({STATE_ANNOTATION: state.to_json()})) == state
+    assert '"v":2' in state.to_json()
+    assert hold.describe() == (
+        "held for a migration to context 'destination' by backup 20260501T100000Z-aaaa1111 since 2026-05-01T10:00:09Z"
+    )
+    v1 = '{"v":1,"hc_paused_until":null,"nodepools":{"np1":null},"replicas":{"kube-apiserver":2}}'
+    unversioned = '{"hc_paused_until":null,"nodepools":{},"replicas":{}}'
+    assert recorded(_hc({STATE_ANNOTATION: v1})) == SourceState(None, {"np1": None}, {"kube-apiserver": 2})
+    assert recorded(_hc({STATE_ANNOTATION: unversioned})).held is None  # type: ignore[union-attr]
+
+
+def test_a_record_newer_than_the_tool_is_refused() -> None:
+    import pytest
+
+    from kubectl_hcmigrate.core.report import PreflightError
+
+    with pytest.raises(PreflightError, match="newer than this tool reads"):
+        recorded(_hc({STATE_ANNOTATION: '{"v":99,"hc_paused_until":null,"nodepools":{},"replicas":{}}'}))
