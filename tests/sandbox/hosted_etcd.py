@@ -54,7 +54,7 @@ class HostedEtcd:
     def make_pki(self) -> None:
         ca_dir = self.tls / "etcd-ca"
         ca = pki.make_ca(ca_dir, "ca")
-        ips = (*tuple(self.cfg.member_ip(i) for i in range(self.cfg.etcd_members)), "127.0.0.1")
+        ips = (*tuple(self.cfg.member_ip(i, c) for c in ("source", "destination") for i in range(3)), "127.0.0.1")
         pki.make_cert(self.tls / "server", "server", ca, cn="etcd-server", dns=("localhost",), ips=ips)
         pki.make_cert(self.tls / "client", "etcd-client", ca, cn="etcd-client")
         # A real container never sees the CA key.
@@ -137,17 +137,26 @@ class HostedEtcd:
         marker = json.dumps({"keys": count, "value_size": value_size}).encode()
         self.call("/v3/kv/put", {"key": _b64(SEED_KEY.encode()), "value": _b64(marker)})
 
-    def pod_wrapper(self, i: int) -> list[str]:
+    def dest_dir(self, i: int) -> Path:
+        """A destination member's directory: the twin restores `data` there (T10) and writes
+        `etcd-init.log`, which that node's kwok serves as the init container's log."""
+        return self.dir / "destination" / f"etcd-{i}"
+
+    def pod_wrapper(self, i: int, cluster: str = "source") -> list[str]:
         """argv prefix that runs kwok in a mount namespace mapping the container's paths."""
-        hosts = self.dir / f"etcd-{i}" / "hosts"
-        hosts.write_text(f"{self.cfg.member_ip(i)} localhost\n::1 ip6-localhost\n")
+        base = self.dir / f"etcd-{i}" if cluster == "source" else self.dest_dir(i)
+        data = base / "data"
+        data.mkdir(parents=True, exist_ok=True)
+        data.chmod(0o700)
+        hosts = base / "hosts"
+        hosts.write_text(f"{self.cfg.member_ip(i, cluster)} localhost\n::1 ip6-localhost\n")
         script = (
             'set -e; mount --bind "$1" /etc/etcd/tls; mount --bind "$2" /var/lib/data; '
             'mount --bind "$3" /etc/hosts; shift 3; exec "$@"'
         )
         return [
             "unshare", "--mount", "--propagation", "private", "--",
-            "sh", "-c", script, "sh", str(self.tls), str(self.data_dir(i)), str(hosts),
+            "sh", "-c", script, "sh", str(self.tls), str(data), str(hosts),
         ]  # fmt: skip
 
 
