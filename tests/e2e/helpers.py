@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ HCP_NS = f"{HC_NS}-{HC_NAME}"
 HC_KIND = "hostedcluster.hypershift.openshift.io"
 NP_KIND = "nodepools.hypershift.openshift.io"
 HCP_KIND = "hostedcontrolplanes.hypershift.openshift.io"
-# What HyperShift reports once a restored control plane runs: kind -> (condition, namespace).
+# What HyperShift (the sandbox's twin) reports once a restored control plane runs: kind -> (condition, namespace).
 CONDITIONS = {HCP_KIND: ("EtcdSnapshotRestored", HCP_NS), HC_KIND: ("Available", HC_NS)}
 
 
@@ -191,22 +190,3 @@ def stop_mid_stream(sb: Sandbox, proc: subprocess.Popen[str], timeout: float = 1
             os.kill(pid, signal.SIGCONT)  # not started or already through: look again
         time.sleep(0.001)
     return None
-
-
-def play_operator(sb: Sandbox, after: float) -> threading.Thread:
-    """Sets the conditions HyperShift would, `after` seconds once the restored HC exists."""
-
-    def run() -> None:
-        k = sb.destination.kubectl()
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and not k.run("get", HC_KIND, "-n", HC_NS, "-o", "name").strip():
-            time.sleep(0.2)
-        time.sleep(after)
-        for kind, (cond, ns) in CONDITIONS.items():
-            k.patch_status(kind, HC_NAME, ns, {"status": {"conditions": [{
-                "type": cond, "status": "True", "reason": "AsExpected", "message": "",
-                "lastTransitionTime": "2026-01-01T00:00:00Z"}]}})  # fmt: skip
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    return thread

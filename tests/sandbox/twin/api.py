@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
+import requests.adapters
 
 Obj = dict[str, Any]
 FIELD_MANAGER = "hypershift-twin"
@@ -59,6 +60,8 @@ class Api:
     def __init__(self, server: str, ca: Path, cert: Path, key: Path) -> None:
         self.server = server
         self.s = requests.Session()
+        self.s.trust_env = False  # REQUESTS_CA_BUNDLE and proxies from the environment would override these
+        self.s.mount("https://", requests.adapters.HTTPAdapter(pool_maxsize=32))  # a connection per thread
         self.s.verify = str(ca)
         self.s.cert = (str(cert), str(key))
         self.s.headers["User-Agent"] = FIELD_MANAGER
