@@ -118,6 +118,7 @@ def preflight(opts: RestoreOptions, kube: Kube, bucket: Any, reporter: Reporter)
         _check_crds(kube, opts.with_nodes)
         resumed, url = same_backup(kube.get(HC, ns, name), m, kube.context)
         if not resumed:
+            url = _url_of_kept_hcp(kube.get(HCP, f"{ns}-{name}", name), m)
             check_encryption_keys(kube, found, m)
             limit = restore_url.max_length(kube.crd(HC.qualified), kube.version_of(HC.group))
             restore_url.check(bucket.presign_get(key, opts.url_expiry), limit)
@@ -125,6 +126,13 @@ def preflight(opts: RestoreOptions, kube: Kube, bucket: Any, reporter: Reporter)
     reporter.line(f"backup {m.backup_id} of {ns}/{name} taken {m.created} on context '{m.source_context}'; {how}")
     objs = restore_sequence(found, opts.with_nodes)
     return Restore(opts, kube, bucket, reporter, bundle, objs, key, resumed, url, time.monotonic() - t0)
+
+
+def _url_of_kept_hcp(hcp: dict[str, Any] | None, m: Manifest) -> str | None:
+    """An earlier run of this backup created the HCP but not the HC: the HC must get the HCP's URL,
+    which the HCP CRD keeps as it is."""
+    ann = ((hcp or {}).get("metadata", {}).get("annotations")) or {}
+    return restore_url.current(hcp) if hcp and ann.get(BACKUP_ID) == m.backup_id else None
 
 
 def _check_crds(kube: Kube, with_nodes: bool) -> None:
@@ -187,12 +195,23 @@ class Hook(NamedTuple):
     describe: Callable[[Restore], str]
 
 
-def _prepare_hc(r: Restore, hc: dict[str, Any]) -> dict[str, Any]:
-    # Signed just before the apply; an earlier run's URL stays, as the CRD makes it immutable.
+def _signed_url(r: Restore) -> str:
+    # Signed just before the first apply that needs it; an earlier run's URL stays, as the CRDs make it immutable.
     r.url = r.url or r.bucket.presign_get(r.snapshot_key, r.opts.url_expiry)
+    return r.url
+
+
+def _prepare_hcp(r: Restore, hcp: dict[str, Any]) -> dict[str, Any]:
+    # The HCP CRD lets the URL be set only at creation, and the HC controller copies the HC's etcd
+    # block (URL included) onto the HCP: created without it, every such update is refused and the
+    # restore never starts. So it carries the same single URL as the HC, as upstream's OADP plugin does.
+    return restore_url.set_url(hcp, _signed_url(r))
+
+
+def _prepare_hc(r: Restore, hc: dict[str, Any]) -> dict[str, Any]:
     m = r.manifest
     hc["metadata"].setdefault("annotations", {}).update({BACKUP_ID: m.backup_id, SOURCE_UID: m.hostedcluster.uid})
-    return restore_url.set_url(hc, r.url)
+    return restore_url.set_url(hc, _signed_url(r))
 
 
 def _describe_hc(r: Restore) -> str:
@@ -202,7 +221,7 @@ def _describe_hc(r: Restore) -> str:
     return f" with restoreSnapshotURL [a GET of {where} presigned for {format_duration(r.opts.url_expiry)}]"
 
 
-HOOKS = {HC: Hook(_prepare_hc, _describe_hc)}
+HOOKS = {HC: Hook(_prepare_hc, _describe_hc), HCP: Hook(_prepare_hcp, _describe_hc)}
 
 
 def _label(o: BundleObject) -> str:
