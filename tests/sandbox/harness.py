@@ -77,6 +77,8 @@ def up(cfg: SandboxConfig) -> Sandbox:
         _start_nodes(clusters, etcd, cfg)
         _write_kubeconfig(cfg, clusters)
         _seed_source(clusters["source"], cfg)
+        # HyperShift's install on the destination: the control plane's pods need its priority classes.
+        clusters["destination"].kubectl().apply(seed.priority_classes())
         procs.wait_for("hosted etcd", etcd.healthy, 60, cfg.logs / "hosted-etcd-0.log")
         etcd.seed_data(cfg.etcd_mb)
         procs.wait_for("cloud twin", lambda: launch.cloud_ready(cfg), 30, cfg.logs / "cloud-twin.log")

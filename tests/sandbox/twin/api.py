@@ -45,7 +45,7 @@ DEPLOY = Res("apps", "v1", "deployments")
 STS = Res("apps", "v1", "statefulsets")
 POD = Res("", "v1", "pods")
 NAMESPACE = Res("", "v1", "namespaces", namespaced=False)
-BINDING = Res("", "v1", "bindings")
+SERVICEACCOUNT = Res("", "v1", "serviceaccounts")
 
 
 class ApiError(RuntimeError):

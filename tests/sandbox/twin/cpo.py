@@ -12,7 +12,7 @@ import yaml
 
 from tests.sandbox.config import FIXTURES
 from tests.sandbox.twin import etcd_init, releases
-from tests.sandbox.twin.api import AWSEPS, DEPLOY, HCP, POD, STS, Api, Obj
+from tests.sandbox.twin.api import AWSEPS, DEPLOY, HCP, POD, SERVICEACCOUNT, STS, Api, Obj
 from tests.sandbox.twin.hostedcluster import deployment
 from tests.sandbox.twin.meta import add_finalizer, deleting, is_true, remove_finalizer, set_condition
 from tests.sandbox.twin.pause import is_paused
@@ -76,6 +76,7 @@ def reconcile_etcd(api: Api, members: etcd_init.Members | None, ns: str, hcp: Ob
     restored = is_true(hcp, RESTORED)
     sts = api.get(STS, ns, "etcd")
     if sts is None:
+        api.create(SERVICEACCOUNT, ns, {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "etcd"}})
         api.create(STS, ns, etcd_statefulset(ns, n, None if restored else url))
         return 1.0
     if members is None:
