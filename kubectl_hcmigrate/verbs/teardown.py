@@ -118,6 +118,7 @@ def build_plan(t: Teardown) -> Plan:
     for rule in teardown_order():
         plan.add(_step(f"remove {rule.kind}s", partial(_remove, t, rule), after=partial(_wait_gone, t, rule)))
     plan.add(_step("remove its Secrets and ConfigMaps", partial(_own_config, t)))
+    plan.add(_step("remove component finalizers", partial(_component_finalizers, t)))
     plan.add(_step("delete HCP namespace", partial(_hcp_namespace, t)))
     plan.add(_step("clean up HC namespace", partial(_hc_namespace, t)))
     return plan
@@ -257,6 +258,32 @@ def _wait_gone(t: Teardown, rule: KindRule) -> None:
         if time.monotonic() > deadline:
             raise StepFailed(f"{rule.kind}s in {ns} are still there after {t.opts.timeout:.0f}s; run teardown again")
         time.sleep(POLL)
+
+
+# Objects in the HCP namespace that HyperShift's controllers hold with a finalizer of their own
+# (the CAPI Deployments' component finalizer, T2; the control-plane operator's on each
+# AWSEndpointService, T13): the namespace deletion waits on them forever, and only their delete
+# paths, which tear down what the destination now runs, would remove them. Stripped once the HC
+# is gone (its controller puts the component finalizer back on every reconcile, paused or not).
+FINALIZED_IN_HCP_NS = (
+    ("Deployment", "/apis/apps/v1/namespaces/{ns}/deployments"),
+    ("AWSEndpointService", "/apis/hypershift.openshift.io/v1beta1/namespaces/{ns}/awsendpointservices"),
+)
+
+
+def _component_finalizers(t: Teardown) -> list[Change]:
+    if t.kube.namespace(t.hcp_ns) is None:
+        return []
+    out = []
+    for kind, path in FINALIZED_IN_HCP_NS:
+        base = path.format(ns=t.hcp_ns)
+        items = (t.kube.request_or_none("GET", base) or {}).get("items", [])  # no such CRD: none
+        for o in items:
+            if fins := o["metadata"].get("finalizers"):
+                do = partial(t.kube.request_or_none, "PATCH", f"{base}/{name_of(o)}",
+                             {"metadata": {"finalizers": None}}, content_type="application/merge-patch+json")  # fmt: skip
+                out.append(Change(f"remove finalizers {', '.join(fins)} from {kind} {t.hcp_ns}/{name_of(o)}", do))
+    return out
 
 
 def _hcp_namespace(t: Teardown) -> list[Change]:
