@@ -42,6 +42,9 @@ SECRET = rule_for("Secret", "hc")
 # The backup's identity on the restored HC: teardown checks it on the destination too.
 BACKUP_ID = "hcmigrate.openshift.io/backup-id"
 SOURCE_UID = "hcmigrate.openshift.io/source-uid"
+# HyperShift's own mark of a restored HC: its controller then reports HostedClusterRestoredFromBackup
+# and the hosted cluster's config operator recovers monitoring (upstream's OADP plugin sets it too).
+RESTORED_FROM_BACKUP = "hypershift.openshift.io/restored-from-backup"
 
 
 @dataclass(frozen=True)
@@ -210,7 +213,9 @@ def _prepare_hcp(r: Restore, hcp: dict[str, Any]) -> dict[str, Any]:
 
 def _prepare_hc(r: Restore, hc: dict[str, Any]) -> dict[str, Any]:
     m = r.manifest
-    hc["metadata"].setdefault("annotations", {}).update({BACKUP_ID: m.backup_id, SOURCE_UID: m.hostedcluster.uid})
+    hc["metadata"].setdefault("annotations", {}).update(
+        {BACKUP_ID: m.backup_id, SOURCE_UID: m.hostedcluster.uid, RESTORED_FROM_BACKUP: "true"}
+    )
     return restore_url.set_url(hc, _signed_url(r))
 
 
