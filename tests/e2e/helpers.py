@@ -190,3 +190,33 @@ def stop_mid_stream(sb: Sandbox, proc: subprocess.Popen[str], timeout: float = 1
             os.kill(pid, signal.SIGCONT)  # not started or already through: look again
         time.sleep(0.001)
     return None
+
+
+def cloud_state(sb: Sandbox) -> dict[str, Any]:
+    """What the cloud twin holds: running instances by name, OIDC documents, DNS records, VPC endpoints."""
+    import boto3
+
+    kw = {"endpoint_url": sb.env["SANDBOX_AWS_ENDPOINT"], "region_name": "us-east-1",
+          "aws_access_key_id": "twin", "aws_secret_access_key": "twin"}  # fmt: skip
+    ec2, s3c, r53 = (boto3.client(s, **kw) for s in ("ec2", "s3", "route53"))
+    running = [i for r in ec2.describe_instances()["Reservations"] for i in r["Instances"]
+               if i["State"]["Name"] in ("pending", "running")]  # fmt: skip
+    names = sorted(next(t["Value"] for t in i["Tags"] if t["Key"] == "Name") for i in running)
+    docs = sorted(f"{b['Name']}/{o['Key']}" for b in s3c.list_buckets()["Buckets"]
+                  for o in s3c.list_objects_v2(Bucket=b["Name"]).get("Contents", []))  # fmt: skip
+    records = sorted(x["Name"] for z in r53.list_hosted_zones()["HostedZones"]
+                     for x in r53.list_resource_record_sets(HostedZoneId=z["Id"])["ResourceRecordSets"]
+                     if x["Type"] == "CNAME")  # fmt: skip
+    endpoints = sorted(e["VpcEndpointId"] for e in ec2.describe_vpc_endpoints()["VpcEndpoints"]
+                       if e["State"].lower() not in ("deleted", "deleting"))  # fmt: skip
+    return {"instances": names, "oidc": docs, "records": records, "endpoints": endpoints}
+
+
+def etcd_exec(sb: Sandbox, context: str, *args: str, pod: str = "etcd-0") -> str:
+    """etcdctl run in an etcd pod through `kubectl exec`, as a user would."""
+    tls = "/etc/etcd/tls"
+    return sb.clusters[context].kubectl().run(
+        "exec", "-n", HCP_NS, pod, "-c", "etcd", "--", "etcdctl", f"--cacert={tls}/etcd-ca/ca.crt",
+        f"--cert={tls}/client/etcd-client.crt", f"--key={tls}/client/etcd-client.key",
+        "--endpoints=https://localhost:2379", *args,
+    )  # fmt: skip

@@ -235,8 +235,6 @@ def test_ha_two_nodepools(ha_sandbox: Sandbox, tmp_path: Path) -> None:
 
 
 def test_ha_uses_the_next_ready_member(ha_sandbox: Sandbox, tmp_path: Path) -> None:
-    k = ha_sandbox.source.kubectl()
-
     def ready(value: str) -> None:
         faults.kubelet_reports_ready(ha_sandbox.source, HCP_NS, "etcd-0", value == "True")
 

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from kubectl_hcmigrate.verbs.restore import BACKUP_ID, SOURCE_UID
+from tests.e2e.etcd_check import hosted_digest
 from tests.e2e.helpers import (
     HC_KIND,
     HC_NAME,
@@ -20,11 +21,14 @@ from tests.e2e.helpers import (
     NP_KIND,
     assert_no_secrets,
     bystander,
+    cloud_state,
+    etcd_exec,
     hcm,
     keys,
     source_state,
 )
 from tests.sandbox.harness import Sandbox, down
+from tests.sandbox.hosted_etcd import SEED_KEY
 
 pytestmark = pytest.mark.e2e
 
@@ -35,6 +39,12 @@ def migrate(sb: Sandbox, prefix: str, tmp: Path, *extra: str) -> tuple[int, dict
                "--context", "source", "--to-context", "destination", "--dir", str(tmp / "bundle"),
                "--timeout", "2m", *extra)  # fmt: skip
     return proc.returncode, json.loads(proc.stdout or "{}"), proc.stderr
+
+
+def dig(node: Any, path: list[str]) -> Any:
+    for p in path:
+        node = node.get(p, {}) if isinstance(node, dict) else {}
+    return node
 
 
 def clear_destination(sb: Sandbox) -> None:
@@ -81,11 +91,19 @@ def test_migrate_moves_the_hc_and_a_rerun_changes_nothing(
     sandbox: Sandbox, sandbox_manager: Any, tmp_path: Path
 ) -> None:
     clear_destination(sandbox)
-    others = bystander(sandbox)
+    others, cloud_before = bystander(sandbox), cloud_state(sandbox)
     uid = sandbox.source.kubectl().get(HC_KIND, HC_NAME, "-n", HC_NS)["metadata"]["uid"]
+    source_etcd = hosted_digest(sandbox.etcd)
     try:
         code, out, err = migrate(sandbox, "migrate", tmp_path)
         assert code == 0, err
+        # The twin restored the snapshot into the destination's etcd: the source's keys and values.
+        assert hosted_digest(sandbox.etcd, 0, "destination") == source_etcd
+        assert SEED_KEY in etcd_exec(sandbox, "destination", "get", "--prefix", "/registry/", "--keys-only")
+        # Nothing the destination now uses was destroyed in the cloud by the source's teardown.
+        cloud_after = cloud_state(sandbox)
+        for what, items in cloud_before.items():
+            assert set(items) <= set(cloud_after[what]), what
         print(
             f"\nmigrate: steps of each stage {[out[s]['timings_seconds'] for s in ('backup', 'restore', 'teardown')]}"
         )
@@ -102,6 +120,11 @@ def test_migrate_moves_the_hc_and_a_rerun_changes_nothing(
         ann = hc["metadata"]["annotations"]
         assert ann[BACKUP_ID] == out["backup_id"] and ann[SOURCE_UID] == uid
         assert "pausedUntil" not in hc["spec"]
+        hcp = sandbox.destination.kubectl().get("hostedcontrolplane", HC_NAME, "-n", HCP_NS)
+        url = ["etcd", "managed", "storage", "restoreSnapshotURL"]
+        assert len(dig(hc["spec"], url)) == 1 and dig(hcp["spec"], url) == dig(hc["spec"], url)  # T6
+        conds = {c["type"]: c["status"] for c in hc["status"]["conditions"]}
+        assert conds.get("HostedClusterRestoredFromBackup") == "True", conds  # T8
 
         # Run again (as a runbook retried after a lost connection): nothing left to do.
         code, again, err = migrate(sandbox, "migrate", tmp_path)

@@ -57,7 +57,6 @@ def up(cfg: SandboxConfig) -> Sandbox:
     cfg.state.mkdir(parents=True)
     cfg.logs.mkdir()
     _podbin(cfg, bin_)
-    hosted_etcd.ensure_mountpoints(cfg.state)
     clusters = {name: Cluster(name, ports, cfg.state / name, cfg, bin_) for name, ports in cfg.clusters.items()}
     etcd = HostedEtcd(cfg, bin_)
     try:

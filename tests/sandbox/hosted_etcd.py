@@ -9,7 +9,6 @@ loopback address. So the tool's exact production command line works unchanged.
 from __future__ import annotations
 
 import base64
-import contextlib
 import http.client
 import json
 import os
@@ -21,8 +20,6 @@ from pathlib import Path
 from tests.sandbox import pki, procs
 from tests.sandbox.config import SandboxConfig
 
-TLS_MOUNT = Path("/etc/etcd/tls")
-DATA_MOUNT = Path("/var/lib/data")
 SEED_KEY = "/registry/hcmigrate-sandbox/seed"
 
 
@@ -150,13 +147,22 @@ class HostedEtcd:
         data.chmod(0o700)
         hosts = base / "hosts"
         hosts.write_text(f"{self.cfg.member_ip(i, cluster)} localhost\n::1 ip6-localhost\n")
+        scratch = base / "mnt"
+        scratch.mkdir(exist_ok=True)
+        # /etc and /var/lib get a private overlay first, so the mount points exist in this
+        # namespace only: nothing on the host to create or remove, and no other slot's removal
+        # of a host directory can detach these mounts.
         script = (
-            'set -e; mount --bind "$1" /etc/etcd/tls; mount --bind "$2" /var/lib/data; '
-            'mount --bind "$3" /etc/hosts; shift 3; exec "$@"'
+            'set -e; mount -t tmpfs tmpfs "$4"; '
+            'for d in etc var/lib; do mkdir -p "$4/$d/u" "$4/$d/w"; '
+            'mount -t overlay overlay -o "lowerdir=/$d,upperdir=$4/$d/u,workdir=$4/$d/w" "/$d"; done; '
+            "mkdir -p /etc/etcd/tls /var/lib/data; "
+            'mount --bind "$1" /etc/etcd/tls; mount --bind "$2" /var/lib/data; '
+            'mount --bind "$3" /etc/hosts; shift 4; exec "$@"'
         )
         return [
             "unshare", "--mount", "--propagation", "private", "--",
-            "sh", "-c", script, "sh", str(self.tls), str(data), str(hosts),
+            "sh", "-c", script, "sh", str(self.tls), str(data), str(hosts), str(scratch),
         ]  # fmt: skip
 
 
@@ -164,29 +170,8 @@ def _b64(b: bytes) -> str:
     return base64.b64encode(b).decode()
 
 
-def ensure_mountpoints(state: Path) -> None:
-    """The bind mounts need empty directories on the host; remember which we made."""
-    made = []
-    for p in (TLS_MOUNT, DATA_MOUNT):
-        if not p.exists():
-            for parent in reversed([p, *p.parents]):
-                if not parent.exists():
-                    parent.mkdir()
-                    made.append(str(parent))
-    if made:
-        with open(state / "mountpoints", "a") as f:
-            f.write("".join(m + "\n" for m in made))
-
-
 def remove_mountpoints(state: Path) -> None:
-    record = state / "mountpoints"
-    if not record.exists():
-        return
-    # Another sandbox's kwoks still mount onto them: removing them would detach its mounts.
-    others = [p for p in state.parent.glob(".sandbox*/pids/*.pid") if p.parents[1] != state]
-    if others:
-        return
-    for p in reversed(record.read_text().split()):
-        with contextlib.suppress(OSError):
-            Path(p).rmdir()
-    record.unlink()
+    """Forgets the host mount points an older harness made. They are left in place: another
+    sandbox (of any checkout) may still mount onto them, and removing a directory on the host
+    detaches every mount on it in every namespace."""
+    (state / "mountpoints").unlink(missing_ok=True)
