@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,10 +70,14 @@ def up(cfg: SandboxConfig) -> Sandbox:
         s3 = _start_s3(cfg)
         for c in clusters.values():
             c.start_apiserver()
-        for c in clusters.values():
+
+        def prepare(c: Cluster) -> None:
             procs.wait_for(f"{c.name} kube-apiserver", c.ready, 90, c.log("apiserver"))
             c.start_controller_manager()
             c.install_crds()
+
+        with ThreadPoolExecutor(len(clusters)) as pool:  # both clusters at once: CRDs take the longest
+            list(pool.map(prepare, clusters.values()))
         _start_nodes(clusters, etcd, cfg)
         _write_kubeconfig(cfg, clusters)
         _seed_source(clusters["source"], cfg)

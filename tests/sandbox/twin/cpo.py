@@ -84,11 +84,17 @@ def reconcile_etcd(api: Api, members: etcd_init.Members | None, ns: str, hcp: Ob
     fixed = releases.restores_ha_as_one_cluster(hcp["spec"].get("releaseImage", ""))
     has_init = any(c["name"] == "etcd-init" for c in sts["spec"]["template"]["spec"].get("initContainers") or [])
     pending = False
+    live = {h["metadata"]["uid"] for h in api.list(HCP)}
+    uid = hcp["metadata"]["uid"]
     for pod in api.list(POD, ns, "app=etcd"):
         pname = pod["metadata"]["name"]
         i = int(pname.rsplit("-", 1)[1])
         if pod["spec"].get("nodeName") or deleting(pod) or i >= len(members.ips):
             continue
+        if etcd_init.owner(members, i) not in (None, uid) and etcd_init.owner(members, i) in live:
+            pending = True  # the member slot serves another hosted cluster: the pod stays Pending
+            continue
+        etcd_init.claim(members, i, uid)
         ok = True
         if url and has_init and not restored:  # T10: the init container
             ok, out = etcd_init.run(members, i, url, n, fixed)

@@ -96,3 +96,25 @@ def start(m: Members, i: int, replicas: int) -> None:
         f"--trusted-ca-file={m.tls / 'etcd-ca' / 'ca.crt'}", "--client-cert-auth",
         "--quota-backend-bytes=8589934592", "--unsafe-no-fsync", "--log-level=warn",
     ], pids=m.pids, logs=m.logs)  # fmt: skip
+
+
+def owner(m: Members, i: int) -> str | None:
+    """The uid of the HCP whose member i this is (the sandbox has one set of member slots)."""
+    f = m.root / f"etcd-{i}" / "owner"
+    return f.read_text().strip() if f.exists() else None
+
+
+def claim(m: Members, i: int, uid: str) -> None:
+    """Member i now belongs to the HCP `uid`; an earlier, deleted HCP's member is stopped and wiped."""
+    if owner(m, i) == uid:
+        return
+    pid = m.pids / f"{m.prefix}-{i}.pid"
+    if pid.exists():
+        procs.stop_pid(int(pid.read_text()))
+        pid.unlink()
+    if m.data(i).exists():
+        for child in m.data(i).iterdir():
+            shutil.rmtree(child) if child.is_dir() else child.unlink()
+    m.init_log(i).parent.mkdir(parents=True, exist_ok=True)
+    m.init_log(i).write_text("")
+    (m.root / f"etcd-{i}" / "owner").write_text(uid)
