@@ -13,11 +13,17 @@ from tests.sandbox import seed
 from tests.sandbox.harness import Sandbox
 
 pytestmark = pytest.mark.e2e
-NS, NAME = "clusters", "twin-live"
-HCP_NS = f"{NS}-{NAME}"
+NS = "clusters"
 
 
-def apply_hc(sb: Sandbox, hc_url: str | None, hcp_url: str | None) -> None:
+@pytest.fixture
+def name(request: pytest.FixtureRequest) -> str:
+    """Each test its own HC: a deleted one's namespace may still be going."""
+    return f"twin-{request.node.name.split('_')[1]}-{int(time.time()) % 100000}"
+
+
+def apply_hc(sb: Sandbox, name: str, hc_url: str | None, hcp_url: str | None) -> None:
+    NAME, HCP_NS = name, f"{NS}-{name}"
     hc, _ = seed.hosted_cluster(NAME, NS, sb.cfg, with_refs=False)
     hcp = seed.hcp_namespace_objects(hc, [], sb.cfg)[0]
     for obj, url in ((hc, hc_url), (hcp, hcp_url)):
@@ -30,7 +36,8 @@ def apply_hc(sb: Sandbox, hc_url: str | None, hcp_url: str | None) -> None:
 
 
 @pytest.fixture
-def cleanup(sandbox: Sandbox) -> Iterator[None]:
+def cleanup(sandbox: Sandbox, name: str) -> Iterator[None]:
+    NAME, HCP_NS = name, f"{NS}-{name}"
     yield
     k = sandbox.destination.kubectl()
     k.run(
@@ -46,15 +53,19 @@ def cleanup(sandbox: Sandbox) -> Iterator[None]:
 def wait(check, timeout: float = 60) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if check():
-            return True
+        try:
+            if check():
+                return True
+        except RuntimeError:  # not there yet
+            pass
         time.sleep(0.5)
     return False
 
 
-def test_t6_hcp_without_url_refuses_the_update_and_nothing_runs(sandbox: Sandbox, cleanup: None) -> None:
+def test_t6_hcp_without_url_refuses_the_update_and_nothing_runs(sandbox: Sandbox, name: str, cleanup: None) -> None:
+    NAME, HCP_NS = name, f"{NS}-{name}"
     url = "https://127.0.0.1:1/bucket/snapshot.db"
-    apply_hc(sandbox, hc_url=url, hcp_url=None)
+    apply_hc(sandbox, name, hc_url=url, hcp_url=None)
     log = sandbox.cfg.logs / "destination-twin.log"
     assert wait(lambda: "restoreSnapshotURL cannot be added or removed after creation" in log.read_text())
     k = sandbox.destination.kubectl()
@@ -63,7 +74,8 @@ def test_t6_hcp_without_url_refuses_the_update_and_nothing_runs(sandbox: Sandbox
     assert not k.run("get", "deploy", "control-plane-operator", "-n", HCP_NS, "--ignore-not-found", "-o", "name")
 
 
-def test_t10_t11_bad_url_crash_loops_with_the_body_in_the_log(sandbox: Sandbox, cleanup: None) -> None:
+def test_t10_t11_bad_url_crash_loops_with_the_body_in_the_log(sandbox: Sandbox, name: str, cleanup: None) -> None:
+    NAME, HCP_NS = name, f"{NS}-{name}"
     import boto3
     from botocore.config import Config
 
@@ -72,7 +84,7 @@ def test_t10_t11_bad_url_crash_loops_with_the_body_in_the_log(sandbox: Sandbox, 
                       aws_access_key_id=env["AWS_ACCESS_KEY_ID"], aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
                       verify=env["AWS_CA_BUNDLE"], config=Config(s3={"addressing_style": "path"}))  # fmt: skip
     url = s3.generate_presigned_url("get_object", Params={"Bucket": env["HCMIGRATE_BUCKET"], "Key": "no/such.db"})
-    apply_hc(sandbox, hc_url=url, hcp_url=url)
+    apply_hc(sandbox, name, hc_url=url, hcp_url=url)
     k = sandbox.destination.kubectl()
 
     def crash_looping() -> bool:

@@ -99,7 +99,7 @@ def reconcile_etcd(api: Api, members: etcd_init.Members | None, ns: str, hcp: Ob
         if url and has_init and not restored:  # T10: the init container
             ok, out = etcd_init.run(members, i, url, n, fixed)
             members.init_log(i).parent.mkdir(parents=True, exist_ok=True)
-            members.init_log(i).write_text(out)
+            members.init_log(i).write_text(cri_log(out))
             log.info("etcd-init %s/%s: %s", ns, pname, "restored" if ok else out.strip()[-300:])
         if ok:
             etcd_init.start(members, i, n)
@@ -115,6 +115,12 @@ def reconcile_etcd(api: Api, members: etcd_init.Members | None, ns: str, hcp: Ob
             return None
         return 1.0
     return 1.0 if pending else None
+
+
+def cri_log(out: str) -> str:
+    """The container runtime's log format, which kwok serves to `kubectl logs`."""
+    now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f000Z")
+    return "".join(f"{now} stdout F {line}\n" for line in out.splitlines())
 
 
 def crash_loop(api: Api, ns: str, pod: str, ip: str, out: str) -> None:
