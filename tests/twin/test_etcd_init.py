@@ -50,3 +50,32 @@ def test_claim_wipes_a_deleted_hcps_member(tmp_path: Path) -> None:
     assert etcd_init.has_data(m, 0)  # its own member: kept
     etcd_init.claim(m, 0, "uid-new")
     assert not etcd_init.has_data(m, 0) and etcd_init.owner(m, 0) == "uid-new"
+
+
+@pytest.mark.parametrize("fixed", [False, True])
+def test_ha_members_restore_with_a_name_only_with_the_fix(tmp_path: Path, fixed: bool) -> None:
+    """OCPBUGS-99534: without the fix every member restores as a one-member cluster (no --name,
+    no --initial-cluster); with upstream PR #9048 each is restored into one cluster."""
+    bin_ = tmp_path / "bin"
+    bin_.mkdir()
+    (bin_ / "etcdutl").write_text(
+        '#!/bin/sh\necho "$@" > "$ARGS_FILE"\nwhile [ "$1" != "--data-dir" ]; do shift; done\n'
+        'mkdir -p "$2/member"\n'
+    )  # fmt: skip
+    (bin_ / "etcdutl").chmod(0o755)
+    (tmp_path / "snap.db").write_bytes(b"snapshot")
+    args = tmp_path / "args"
+    import os
+
+    os.environ["ARGS_FILE"] = str(args)
+    try:
+        ok, _ = etcd_init.run(members(tmp_path, bin_), 1, f"file://{tmp_path / 'snap.db'}", 3, fixed=fixed)
+    finally:
+        del os.environ["ARGS_FILE"]
+    assert ok and etcd_init.has_data(members(tmp_path, bin_), 1)
+    argv = args.read_text()
+    if fixed:
+        assert "--name=etcd-1" in argv and "--initial-cluster=etcd-0=http://127.0.0.1:2380," in argv
+        assert "--bump-revision=1000000000" in argv and "--mark-compacted" in argv
+    else:
+        assert "--name" not in argv and "--initial-cluster" not in argv
