@@ -232,10 +232,37 @@ def _remove(t: Teardown, rule: KindRule) -> list[Change]:
 
 
 def _strip_and_delete(t: Teardown, rule: KindRule, ns: str, obj: Obj) -> None:
-    if obj["metadata"].get("finalizers"):
-        t.kube.remove_finalizers(rule, ns, name_of(obj))
-    if t.kube.delete(rule, ns, name_of(obj)) and f"{rule.kind} {ns}/{name_of(obj)}" not in t.removed:
-        t.removed.append(f"{rule.kind} {ns}/{name_of(obj)}")
+    """Strips the finalizers, then deletes exactly the version the strip wrote. HyperShift puts its
+    finalizer back on every reconcile, paused or not (T1): a plain delete landing after that would
+    start its delete path (T3), which destroys what the destination now runs. On a conflict the
+    object changed in between: strip again."""
+    label, path = f"{rule.kind} {ns}/{name_of(obj)}", t.kube.path(rule, ns, name_of(obj))
+    for _ in range(MAX_REMOVALS):
+        options = None
+        if obj["metadata"].get("finalizers"):
+            stripped = t.kube.request_or_none(
+                "PATCH", path, {"metadata": {"finalizers": None}}, content_type="application/merge-patch+json"
+            )
+            if stripped is None:
+                return
+            if version := stripped.get("metadata", {}).get("resourceVersion"):
+                options = {"preconditions": {"resourceVersion": version}}
+        try:
+            deleted = t.kube.request_or_none("DELETE", path, options) is not None
+        except KubeError as e:
+            if e.status != 409:
+                raise
+            obj = t.kube.request_or_none("GET", path)
+            if obj is None:
+                return
+            continue
+        if deleted and label not in t.removed:
+            t.removed.append(label)
+        return
+    raise StepFailed(
+        f"{label} got its finalizers back {MAX_REMOVALS} times between removing them and deleting it: a "
+        "controller still reconciles it (is the HostedCluster paused?); stop it, then run teardown again"
+    )
 
 
 def _wait_gone(t: Teardown, rule: KindRule) -> None:

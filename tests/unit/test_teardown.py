@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from kubectl_hcmigrate.adapters.kube import KubeError
 from kubectl_hcmigrate.verbs import teardown
 from kubectl_hcmigrate.core.kinds import KindRule, rule_for
 from kubectl_hcmigrate.core.pipeline import RunFailed, execute, list_changes
@@ -166,6 +167,23 @@ class FakeKube:
             self.comes_back[name] -= 1
             self.store[(rule.plural, ns, name)] = copy.deepcopy(self.originals[(rule.plural, ns, name)])
 
+    def path(self, rule: KindRule, ns: str, name: str) -> tuple[KindRule, str, str]:
+        return (rule, ns, name)
+
+    def request_or_none(self, method: str, path: tuple[KindRule, str, str], body: Obj | None = None,
+                        **kw: object) -> Obj | None:  # fmt: skip
+        """The raw calls teardown makes: a finalizer strip, a delete with a resourceVersion precondition."""
+        rule, ns, name = path
+        o = self.store.get((rule.plural, ns, name))
+        if method == "GET":
+            return copy.deepcopy(o)
+        if method == "PATCH":
+            return copy.deepcopy(o) if self.remove_finalizers(rule, ns, name) else None
+        want = ((body or {}).get("preconditions") or {}).get("resourceVersion")
+        if o is not None and want is not None and want != o["metadata"].get("resourceVersion"):
+            raise KubeError(409, "Conflict", "the object has been modified")
+        return {} if self.delete(rule, ns, name) else None
+
     def namespace(self, name: str) -> Obj | None:
         return None  # both namespaces already gone: only the objects are left
 
@@ -231,3 +249,54 @@ def test_an_object_that_keeps_coming_back_fails_with_what_to_do() -> None:
     assert "Machine clusters-example/m-1 keeps coming back" in err.value.message
     assert "run teardown again" in err.value.message
     assert kube.writes.count("delete m-1") == teardown.MAX_REMOVALS + 1
+
+
+class RacingKube(FakeKube):
+    """HyperShift's T1: right after each strip, the operator puts its finalizer back (a new version)."""
+
+    def __init__(self, objs: list[tuple[KindRule, str, Obj]], races: int) -> None:
+        super().__init__(objs)
+        self.races, self.delete_paths = races, 0
+
+    def _race(self, rule: KindRule, ns: str, name: str) -> None:
+        o = self.store.get((rule.plural, ns, name))
+        if o is not None and self.races > 0:
+            self.races -= 1
+            o["metadata"]["finalizers"] = ["hypershift.openshift.io/finalizer"]
+            o["metadata"]["resourceVersion"] = str(int(o["metadata"].get("resourceVersion", "1")) + 1)
+
+    def remove_finalizers(self, rule: KindRule, ns: str, name: str) -> bool:
+        found = super().remove_finalizers(rule, ns, name)
+        self._race(rule, ns, name)
+        return found
+
+    def request_or_none(self, method: str, path: tuple[KindRule, str, str], body: Obj | None = None,
+                        **kw: object) -> Obj | None:  # fmt: skip
+        if method != "PATCH":
+            return super().request_or_none(method, path, body, **kw)
+        rule, ns, name = path
+        o = self.store.get((rule.plural, ns, name))
+        if o is None:
+            return None
+        o["metadata"]["resourceVersion"] = str(int(o["metadata"].get("resourceVersion", "1")) + 1)
+        FakeKube.remove_finalizers(self, rule, ns, name)
+        stripped = copy.deepcopy(self.store.get((rule.plural, ns, name)))  # what the strip wrote
+        self._race(rule, ns, name)  # then the operator's reconcile
+        return stripped
+
+    def delete(self, rule: KindRule, ns: str, name: str) -> bool:
+        o = self.store.get((rule.plural, ns, name))
+        if o is not None and o["metadata"].get("finalizers"):
+            self.delete_paths += 1  # deleted with a finalizer on: the operator's delete path would run (T3)
+        return super().delete(rule, ns, name)
+
+
+@pytest.mark.parametrize("races", [1, 3])
+def test_strip_then_delete_never_loses_the_race_with_the_operator(races: int) -> None:
+    hc_rule = rule_for("HostedCluster", "hc")
+    hc = {"metadata": {"name": "example", "resourceVersion": "7", "finalizers": ["hypershift.openshift.io/finalizer"]},
+          "spec": {}}  # fmt: skip
+    kube = RacingKube([(hc_rule, "clusters", hc)], races)
+    t = Teardown(TeardownOptions("example", "clusters"), kube, None, "destination", hc, "uid", "uid", set())  # type: ignore[arg-type]
+    teardown._strip_and_delete(t, hc_rule, "clusters", hc)
+    assert kube.delete_paths == 0 and kube.get(hc_rule, "clusters", "example") is None
