@@ -133,6 +133,19 @@ def destination_state(sb: Sandbox) -> dict[str, Any]:
     return {f"{r.qualified} {ns}": live(sb, r, ns) for r in kinds.RULES for ns in (HC_NS, HCP_NS)}
 
 
+def settled_destination_state(sb: Sandbox, quiet: float = 3.0, timeout: float = 60.0) -> dict[str, Any]:
+    """`destination_state` once HyperShift (the twin) has stopped changing it for `quiet` seconds."""
+    deadline, last, since = time.monotonic() + timeout, None, time.monotonic()
+    while time.monotonic() < deadline:
+        now = destination_state(sb)
+        if now != last:
+            last, since = now, time.monotonic()
+        elif time.monotonic() - since >= quiet:
+            return now
+        time.sleep(0.5)
+    raise AssertionError("the destination kept changing")
+
+
 def destination_namespaces(sb: Sandbox) -> set[str]:
     names = {n["metadata"]["name"] for n in sb.destination.kubectl().get("namespaces")["items"]}
     return names & {HC_NS, HCP_NS}
@@ -157,6 +170,8 @@ def assert_restored(sb: Sandbox, bundle_dir: Path, *, with_nodes: bool) -> dict[
             continue
         assert found is not None, f"{rule.kind} {ns}/{name} missing on destination"
         want = objects.clean(obj, rule)
+        if rule.kind == "Cluster":  # HyperShift owns its pause: set on the paused source (T4), unset here (T7)
+            want.get("spec", {}).pop("paused", None)
         assert subset({k: v for k, v in want.items() if k != "metadata"}, found), f"{rule.kind} {name} differs"
         meta = found["metadata"]
         for key in ("labels", "annotations"):
@@ -301,7 +316,7 @@ def test_an_hc_restored_from_another_backup_is_left_alone(
     newer = backup(sandbox, tmp_path_factory, "two", cached=False)
     proc, _ = restore(sandbox, https, "--prefix", "two", "--backup-id", older["backup_id"], "--no-wait")
     assert proc.returncode == 0, proc.stderr
-    before = destination_state(sandbox)
+    before = settled_destination_state(sandbox)
     # Without --backup-id the newest backup is picked: not the one that HC came from.
     proc, _ = restore(sandbox, https, "--prefix", "two", "--no-wait")
     refused(proc, f"restored from backup {older['backup_id']}), not from backup {newer['backup_id']}")
@@ -331,6 +346,8 @@ def test_what_a_restore_of_another_backup_left_is_replaced(
     assert proc.returncode == 0, proc.stderr
     # As if that restore stopped before the HostedCluster, and the source ran on and changed.
     dest, src = sandbox.destination.kubectl(), sandbox.source.kubectl()
+    # Without its finalizer, or HyperShift's delete path would take the HCP namespace with it (T3).
+    dest.run("patch", HC_KIND, HC_NAME, "-n", HC_NS, "--type=merge", "-p", '{"metadata":{"finalizers":null}}')
     dest.run("delete", HC_KIND, HC_NAME, "-n", HC_NS, "--wait=true")
     was = src.get(HCP_RULE.qualified, HC_NAME, "-n", HCP_NS)["spec"]["releaseImage"]
     upgrade = json.dumps({"spec": {"releaseImage": NEWER}})
