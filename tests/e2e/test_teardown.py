@@ -172,7 +172,7 @@ def test_refused_when_the_destination_has_no_such_hc(migrated: Migrated) -> None
 
 def test_refused_when_the_destination_hc_is_not_available(migrated: Migrated) -> None:
     migrated.available("False")
-    assert_refused(migrated, "is not Available (False (Restoring: set by the test))")
+    assert_refused(migrated, "is not Available (False (WaitingForAvailable: Waiting for hosted control plane to be healthy))")
 
 
 def test_refused_when_the_destination_hc_comes_from_another_backup(migrated: Migrated) -> None:
