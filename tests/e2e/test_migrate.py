@@ -134,6 +134,10 @@ def test_migrate_moves_the_hc_and_a_rerun_changes_nothing(
         assert again["teardown"]["removed"] == []
         assert "stage 1/3: done before" in err
         assert_no_secrets(sandbox, json.dumps(out), json.dumps(again), err)
+        # T14: restored without --with-nodes, the NodePool gets new machines while the old workers run on.
+        new = sorted(set(cloud_state(sandbox)["instances"]) - set(cloud_before["instances"]))
+        if new:
+            pytest.xfail(f"known defect: without --with-nodes the destination launched {new} beside the old workers")
     finally:  # the source HC is gone: whoever comes next gets a new sandbox
         down(sandbox.cfg)
         sandbox_manager.current = None
