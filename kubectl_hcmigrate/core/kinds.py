@@ -130,7 +130,7 @@ RULES: tuple[KindRule, ...] = (
     ),
     KindRule(
         HYPERSHIFT, "v1beta1", "HostedControlPlane", "hostedcontrolplanes", "hcp",
-        "hostedcontrolplane", restore_phase=30, teardown_order=9, strip=PAUSED,
+        "hostedcontrolplane", restore_phase=30, teardown_order=9, strip=PAUSED, restore_hook="hcp-restore-url",
         why="restored before the HC so the HC controller adopts it instead of creating one; "
         "HyperShift copies the HC's pause onto it, so it is unpaused like the HC",
     ),

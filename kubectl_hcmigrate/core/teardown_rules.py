@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from kubectl_hcmigrate.core import objects
 from kubectl_hcmigrate.core.kinds import is_generated_secret
 from kubectl_hcmigrate.core.marks import BACKUP_ID, SOURCE_UID, annotations_of, restored_from
 from kubectl_hcmigrate.core.objects import name_of
@@ -55,3 +56,24 @@ def leftovers(contents: list[Obj], own: set[tuple[str, str]], owner_uid: str | N
         return not DEFAULT_CONTENT.get(o["kind"], lambda _: False)(o)
 
     return sorted({f"{o['kind']} {name_of(o)}" for o in contents if someone_elses(o)})
+
+
+def own_objects(
+    ref: Obj,
+    hc: Obj | None,
+    pools: list[Obj],
+    secrets: list[Obj],
+    configmaps: list[Obj],
+    hcs: list[Obj],
+    recorded: list[str],
+) -> set[tuple[str, str]]:
+    """(kind, name) of what in the shared HC namespace is this HC's: the HC, its NodePools, the
+    Secrets and ConfigMaps they reference or that carry its name, and what an earlier run recorded
+    (`Kind/name`: once the HC is gone its references cannot be followed). A Secret another HC or its
+    NodePools reference is theirs too: never ours to delete."""
+    own_secrets, own_configmaps = objects.select_hc_namespace_objects(ref, pools, secrets, configmaps, hcs)
+    own = {(o["kind"], name_of(o)) for o in [*([hc] if hc else []), *objects.nodepools_of(ref, pools)]}
+    own |= {("Secret", name_of(s)) for s in own_secrets} | {("ConfigMap", name_of(c)) for c in own_configmaps}
+    own |= {(k, n) for k, _, n in (r.partition("/") for r in recorded)}
+    others = [o for o in [*hcs, *pools] if (o["kind"], name_of(o)) not in own]
+    return own - {(kind, n) for o in others for n in objects.referenced_names(o) for kind in ("Secret", "ConfigMap")}

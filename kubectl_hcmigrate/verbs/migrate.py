@@ -27,7 +27,7 @@ from kubectl_hcmigrate.core.ports import BucketPort, KubePort, Reporter
 from kubectl_hcmigrate.core.report import HcmigrateError, Outcome, PreflightError, nothing_changed
 from kubectl_hcmigrate.core.source_state import HC, SourceControl, recorded
 from kubectl_hcmigrate.core.staleness import stale_reasons, versions_of
-from kubectl_hcmigrate.verbs import backup, restore, teardown
+from kubectl_hcmigrate.verbs import backup, restore, restore_checks, teardown
 from kubectl_hcmigrate.verbs.collect import hc_namespace_objects
 
 
@@ -108,8 +108,8 @@ def check_first(opts: MigrateOptions, source: KubePort, destination: KubePort, b
     backup_id = restored_backup_id(source, destination, opts.namespace, opts.name)
     if backup_id is not None:
         check_still_held(source, destination, bucket, opts.namespace, opts.name, backup_id)
-    with restore.refusing(destination):
-        restore.check_crds(destination, opts.with_nodes)
+    with restore_checks.refusing(destination):
+        restore_checks.check_crds(destination, opts.with_nodes)
         if backup_id is None:  # a resumed run's restore preflight checks the URL it already has
             key = BackupLayout(
                 "", opts.namespace, opts.name, new_backup_id(run_id=opts.run_id or new_run_id())

@@ -22,17 +22,18 @@ from typing import Any, NamedTuple
 
 from kubectl_hcmigrate.core import marks, objects, restore_url
 from kubectl_hcmigrate.core.bundle import Bundle, BundleObject, check_bundle_objects, load_objects, restore_sequence
-from kubectl_hcmigrate.core.kinds import restore_order, rule_for
+from kubectl_hcmigrate.core.kinds import rule_for
 from kubectl_hcmigrate.core.layout import Manifest
-from kubectl_hcmigrate.core.marks import BACKUP_ID, SOURCE_UID
+from kubectl_hcmigrate.core.marks import BACKUP_ID, RESTORED_FROM_BACKUP, SOURCE_UID
 from kubectl_hcmigrate.core.options import BucketTarget
 from kubectl_hcmigrate.core.pipeline import Plan, Step, changed, unchanged
 from kubectl_hcmigrate.core.ports import BucketPort, KubeError, KubePort, Reporter
 from kubectl_hcmigrate.core.redact import safe_url, scrub
-from kubectl_hcmigrate.core.report import PreflightError, StepFailed, nothing_changed
+from kubectl_hcmigrate.core.report import PreflightError, StepFailed
 from kubectl_hcmigrate.core.units import format_duration
 from kubectl_hcmigrate.core.wait import Wanted, wait_for
 from kubectl_hcmigrate.verbs import readback as backups
+from kubectl_hcmigrate.verbs import restore_checks as checks
 
 HC, HCP = rule_for("HostedCluster", "hc"), rule_for("HostedControlPlane", "hcp")
 SECRET = rule_for("Secret", "hc")
@@ -80,16 +81,6 @@ class Restore:
         return [self.opts.namespace, objects.hcp_namespace_of(self.opts.namespace, self.opts.name)]
 
 
-@contextmanager
-def refusing(kube: KubePort) -> Iterator[None]:
-    """Nothing has changed during preflight, so whatever fails there is a refusal."""
-    try:
-        with nothing_changed():
-            yield
-    except KubeError as e:
-        raise PreflightError(f"reading the destination (context '{kube.context}') failed: {scrub(str(e))}") from None
-
-
 def check_options(opts: RestoreOptions) -> None:
     """The options on their own, before anything is read: migrate checks them before its backup."""
     if not 0 < opts.url_expiry <= restore_url.MAX_PRESIGN_SECONDS:
@@ -105,7 +96,7 @@ def preflight(opts: RestoreOptions, kube: KubePort, bucket: BucketPort, reporter
     t0 = time.monotonic()
     check_options(opts)
     ns, name = opts.namespace, opts.name
-    with refusing(kube):
+    with checks.refusing(kube):
         bucket.preflight(probe_write=False)
         if opts.source_dir is not None:
             bundle = backups.read_from_dir(opts.source_dir, ns, name, opts.backup_id)
@@ -115,41 +106,17 @@ def preflight(opts: RestoreOptions, kube: KubePort, bucket: BucketPort, reporter
         found = load_objects(bundle)
         check_bundle_objects(found, m)
         key = backups.check_snapshot(bucket, bundle, reporter)
-        check_crds(kube, opts.with_nodes)
+        checks.check_crds(kube, opts.with_nodes)
         resumed, url = marks.same_backup(kube.get(HC, ns, name), m, kube.context)
         if not resumed:
-            check_encryption_keys(kube, found, m)
+            url = checks.url_of_kept_hcp(kube.get(HCP, objects.hcp_namespace_of(ns, name), name), m)
+            checks.check_encryption_keys(kube, found, m)
             limit = restore_url.max_length(kube.crd(HC.qualified), kube.version_of(HC.group))
             restore_url.check(bucket.presign_get(key, opts.url_expiry, version_id=m.snapshot.version_id), limit)
     how = "carrying on with the HC it restored before" if resumed else "the HC is not there yet"
     reporter.line(f"backup {m.backup_id} of {ns}/{name} taken {m.created} on context '{m.source_context}'; {how}")
     objs = restore_sequence(found, opts.with_nodes)
     return Restore(opts, kube, bucket, reporter, bundle, objs, key, resumed, url, time.monotonic() - t0)
-
-
-def check_crds(kube: KubePort, with_nodes: bool) -> None:
-    needed = sorted({r.qualified for r in restore_order(with_nodes) if r.group})
-    missing = [crd for crd in needed if kube.crd(crd) is None]
-    if missing:
-        raise PreflightError(
-            f"the destination (context '{kube.context}') lacks the CRDs {', '.join(missing)}: "
-            "install HyperShift (and CAPI/CAPA for --with-nodes) there first"
-        )
-
-
-def check_encryption_keys(kube: KubePort, found: list[BundleObject], m: Manifest) -> None:
-    """An encryption key secret already on the destination would be kept, so it must be the backup's:
-    with any other key the restored etcd cannot be decrypted."""
-    hc = next(o.obj for o in found if o.rule == HC and objects.name_of(o.obj) == m.hostedcluster.name)
-    ours = {objects.name_of(o.obj): o.obj for o in found if o.rule == SECRET}
-    for name in objects.encryption_key_names(hc):
-        theirs = kube.get(SECRET, m.hostedcluster.namespace, name)
-        if theirs is not None and theirs.get("data") != ours[name].get("data"):
-            raise PreflightError(
-                f"Secret {m.hostedcluster.namespace}/{name} on context '{kube.context}' holds another etcd "
-                f"encryption key than backup {m.backup_id}: the snapshot would not decrypt with it. "
-                "Delete that secret if it is a leftover, or restore into another namespace"
-            )
 
 
 class Hook(NamedTuple):
@@ -159,12 +126,27 @@ class Hook(NamedTuple):
     describe: Callable[[Restore], str]
 
 
+def _signed_url(r: Restore) -> str:
+    # Signed just before the first apply that needs it; an earlier run's URL stays, as the CRDs make
+    # it immutable. On a versioned bucket the URL names the version backup wrote.
+    r.url = r.url or r.bucket.presign_get(r.snapshot_key, r.opts.url_expiry, version_id=r.manifest.snapshot.version_id)
+    return r.url
+
+
+def _prepare_hcp(r: Restore, hcp: dict[str, Any]) -> dict[str, Any]:
+    # T6: the HCP CRD lets the URL be set only at creation, and the HC controller copies the HC's
+    # etcd block (URL included) onto the HCP (T5): created without it, every such update is refused
+    # and the restore never starts. So it carries the same single URL as the HC, as upstream's OADP
+    # plugin does.
+    return restore_url.set_url(hcp, _signed_url(r))
+
+
 def _prepare_hc(r: Restore, hc: dict[str, Any]) -> dict[str, Any]:
-    # Signed just before the apply; an earlier run's URL stays, as the CRD makes it immutable.
-    m = r.manifest  # on a versioned bucket the URL names the version backup wrote
-    r.url = r.url or r.bucket.presign_get(r.snapshot_key, r.opts.url_expiry, version_id=m.snapshot.version_id)
-    hc["metadata"].setdefault("annotations", {}).update({BACKUP_ID: m.backup_id, SOURCE_UID: m.hostedcluster.uid})
-    return restore_url.set_url(hc, r.url)
+    m = r.manifest
+    hc["metadata"].setdefault("annotations", {}).update(
+        {BACKUP_ID: m.backup_id, SOURCE_UID: m.hostedcluster.uid, RESTORED_FROM_BACKUP: "true"}  # T8
+    )
+    return restore_url.set_url(hc, _signed_url(r))
 
 
 def _describe_hc(r: Restore) -> str:
@@ -175,7 +157,7 @@ def _describe_hc(r: Restore) -> str:
 
 
 # Selected by the kind table's restore_hook.
-HOOKS = {"restore-url": Hook(_prepare_hc, _describe_hc)}
+HOOKS = {"restore-url": Hook(_prepare_hc, _describe_hc), "hcp-restore-url": Hook(_prepare_hcp, _describe_hc)}
 
 
 def _label(o: BundleObject) -> str:

@@ -18,6 +18,7 @@ from typing import Any
 
 from kubectl_hcmigrate.core import objects
 from kubectl_hcmigrate.core.changes import Change, change_step
+from kubectl_hcmigrate.core.finalizers import finalized, strip_and_delete
 from kubectl_hcmigrate.core.kinds import KindRule, rule_for, teardown_order
 from kubectl_hcmigrate.core.lease import lease_name
 from kubectl_hcmigrate.core.marks import SOURCE_UID, TEARDOWN_CONFIG, annotations_of, config_names, config_record
@@ -26,13 +27,11 @@ from kubectl_hcmigrate.core.pipeline import Plan
 from kubectl_hcmigrate.core.ports import KubePort, Reporter
 from kubectl_hcmigrate.core.report import PreflightError, StepFailed
 from kubectl_hcmigrate.core.source_state import HC, NODEPOOL, recorded
-from kubectl_hcmigrate.core.teardown_rules import guard_problem, leftovers
+from kubectl_hcmigrate.core.teardown_rules import guard_problem, leftovers, own_objects
 from kubectl_hcmigrate.core.wait import poll_until
 
 Obj = dict[str, Any]
 WORKLOADS = ("deployments", "statefulsets")
-# This HC's Secrets and ConfigMaps in the shared namespace, recorded before the HC goes: a
-# re-run after the HC is gone can no longer follow its references to find them.
 RETAIN = {"spec": {"persistentVolumeClaimRetentionPolicy": {"whenScaled": "Retain"}}}
 # An object that keeps coming back (or its finalizers) means a controller still reconciles it.
 MAX_REMOVALS = 5
@@ -91,18 +90,10 @@ def preflight(
         problem = guard_problem(dst.get(HC, ns, name), source_uid, where=where, uid_required=hcp is not None)
     except PreflightError as e:  # no destination to ask: only --force goes on without it
         problem = str(e)
-    # Once the HC is gone, its Secrets are known by name prefix only: the rest keep the namespace.
-    ref, pools = hc or _ref(opts), kube.list_objects(NODEPOOL, ns)
-    secrets, configmaps = objects.select_hc_namespace_objects(
-        ref, pools, kube.list_objects(rule_for("Secret", "hc"), ns), kube.list_objects(rule_for("ConfigMap", "hc"), ns),
-        kube.list_objects(HC, ns),
-    )  # fmt: skip
-    own = {(o["kind"], name_of(o)) for o in [*([hc] if hc else []), *objects.nodepools_of(ref, pools)]}
-    own |= {("Secret", name_of(s)) for s in secrets} | {("ConfigMap", name_of(c)) for c in configmaps}
-    own |= {(k, n) for k, _, n in (ref.partition("/") for ref in config_names(hcp))} | {("Lease", lease_name(name))}
-    # A Secret another HC or its NodePools reference is theirs too: never ours to delete.
-    others = [o for o in [*kube.list_objects(HC, ns), *pools] if (o["kind"], name_of(o)) not in own]
-    own -= {(kind, n) for o in others for n in objects.referenced_names(o) for kind in ("Secret", "ConfigMap")}
+    own = own_objects(
+        hc or _ref(opts), hc, kube.list_objects(NODEPOOL, ns), kube.list_objects(rule_for("Secret", "hc"), ns),
+        kube.list_objects(rule_for("ConfigMap", "hc"), ns), kube.list_objects(HC, ns), config_names(hcp),
+    ) | {("Lease", lease_name(name))}  # fmt: skip
     t = Teardown(opts, kube, reporter, context, hc, source_uid, recorded_uid, own, dst)
     if hc is not None and (held := getattr(recorded(hc), "held", None)):
         t.handoff = held.describe()
@@ -123,6 +114,7 @@ def build_plan(t: Teardown) -> Plan:
     for rule in teardown_order():
         plan.add(change_step(f"remove {rule.kind}s", partial(_remove, t, rule), after=partial(_wait_gone, t, rule)))
     plan.add(change_step("remove its Secrets and ConfigMaps", partial(_own_config, t)))
+    plan.add(change_step("remove component finalizers", partial(_component_finalizers, t)))
     plan.add(change_step("delete HCP namespace", partial(_hcp_namespace, t)))
     plan.add(change_step("clean up HC namespace", partial(_hc_namespace, t)))
     return plan
@@ -198,10 +190,9 @@ def _remove(t: Teardown, rule: KindRule) -> list[Change]:
 
 
 def _strip_and_delete(t: Teardown, rule: KindRule, ns: str, obj: Obj) -> None:
-    if obj["metadata"].get("finalizers"):
-        t.kube.remove_finalizers(rule, ns, name_of(obj))
-    if t.kube.delete(rule, ns, name_of(obj)) and f"{rule.kind} {ns}/{name_of(obj)}" not in t.removed:
-        t.removed.append(f"{rule.kind} {ns}/{name_of(obj)}")
+    label = f"{rule.kind} {ns}/{name_of(obj)}"
+    if strip_and_delete(t.kube, rule, ns, obj, MAX_REMOVALS) and label not in t.removed:
+        t.removed.append(label)
 
 
 def _wait_gone(t: Teardown, rule: KindRule) -> None:
@@ -224,6 +215,19 @@ def _wait_gone(t: Teardown, rule: KindRule) -> None:
         if time.monotonic() > deadline:
             raise StepFailed(f"{rule.kind}s in {ns} are still there after {t.opts.timeout:.0f}s; run teardown again")
         time.sleep(POLL)
+
+
+def _component_finalizers(t: Teardown) -> list[Change]:
+    """Stripped once the HC is gone: its controller puts the component finalizer back on every
+    reconcile, paused or not, and the namespace deletion would wait on it forever."""
+    if t.kube.namespace(t.hcp_ns) is None:
+        return []
+    out = []
+    for rule, o in finalized(t.kube, t.hcp_ns):
+        do = partial(t.kube.remove_finalizers, rule, t.hcp_ns, name_of(o))
+        fins = ", ".join(o["metadata"]["finalizers"])
+        out.append(Change(f"remove finalizers {fins} from {rule.kind} {t.hcp_ns}/{name_of(o)}", do))
+    return out
 
 
 def _hcp_namespace(t: Teardown) -> list[Change]:

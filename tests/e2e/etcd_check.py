@@ -47,10 +47,12 @@ def digest(conn_factory, revision: int = 0) -> tuple[int, str]:
         conn.close()
 
 
-def hosted_digest(etcd: HostedEtcd, member: int = 0) -> tuple[int, str]:
+def hosted_digest(etcd: HostedEtcd, member: int = 0, cluster: str = "source") -> tuple[int, str]:
+    """Of a source member, or of a destination member the twin restored."""
     ctx = ssl.create_default_context(cafile=str(etcd.ca_cert))
     ctx.load_cert_chain(*map(str, etcd.client_cert))
-    return digest(lambda: http.client.HTTPSConnection(etcd.cfg.member_ip(member), 2379, context=ctx, timeout=60))
+    ip = etcd.cfg.member_ip(member, cluster)
+    return digest(lambda: http.client.HTTPSConnection(ip, 2379, context=ctx, timeout=60))
 
 
 def _free_port() -> int:

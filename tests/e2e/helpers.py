@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ HCP_NS = f"{HC_NS}-{HC_NAME}"
 HC_KIND = "hostedcluster.hypershift.openshift.io"
 NP_KIND = "nodepools.hypershift.openshift.io"
 HCP_KIND = "hostedcontrolplanes.hypershift.openshift.io"
-# What HyperShift reports once a restored control plane runs: kind -> (condition, namespace).
+# What HyperShift (the sandbox's twin) reports once a restored control plane runs: kind -> (condition, namespace).
 CONDITIONS = {HCP_KIND: ("EtcdSnapshotRestored", HCP_NS), HC_KIND: ("Available", HC_NS)}
 
 
@@ -204,20 +203,31 @@ def stop_mid_stream(sb: Sandbox, proc: subprocess.Popen[str], timeout: float = 1
     return None
 
 
-def play_operator(sb: Sandbox, after: float) -> threading.Thread:
-    """Sets the conditions HyperShift would, `after` seconds once the restored HC exists."""
+def cloud_state(sb: Sandbox) -> dict[str, Any]:
+    """What the cloud twin holds: running instances by name, OIDC documents, DNS records, VPC endpoints."""
+    import boto3
 
-    def run() -> None:
-        k = sb.destination.kubectl()
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and not k.run("get", HC_KIND, "-n", HC_NS, "-o", "name").strip():
-            time.sleep(0.2)
-        time.sleep(after)
-        for kind, (cond, ns) in CONDITIONS.items():
-            k.patch_status(kind, HC_NAME, ns, {"status": {"conditions": [{
-                "type": cond, "status": "True", "reason": "AsExpected", "message": "",
-                "lastTransitionTime": "2026-01-01T00:00:00Z"}]}})  # fmt: skip
+    kw = {"endpoint_url": sb.env["SANDBOX_AWS_ENDPOINT"], "region_name": "us-east-1",
+          "aws_access_key_id": "twin", "aws_secret_access_key": "twin"}  # fmt: skip
+    ec2, s3c, r53 = (boto3.client(s, **kw) for s in ("ec2", "s3", "route53"))
+    running = [i for r in ec2.describe_instances()["Reservations"] for i in r["Instances"]
+               if i["State"]["Name"] in ("pending", "running")]  # fmt: skip
+    names = sorted(next(t["Value"] for t in i["Tags"] if t["Key"] == "Name") for i in running)
+    docs = sorted(f"{b['Name']}/{o['Key']}" for b in s3c.list_buckets()["Buckets"]
+                  for o in s3c.list_objects_v2(Bucket=b["Name"]).get("Contents", []))  # fmt: skip
+    records = sorted(x["Name"] for z in r53.list_hosted_zones()["HostedZones"]
+                     for x in r53.list_resource_record_sets(HostedZoneId=z["Id"])["ResourceRecordSets"]
+                     if x["Type"] == "CNAME")  # fmt: skip
+    endpoints = sorted(e["VpcEndpointId"] for e in ec2.describe_vpc_endpoints()["VpcEndpoints"]
+                       if e["State"].lower() not in ("deleted", "deleting"))  # fmt: skip
+    return {"instances": names, "oidc": docs, "records": records, "endpoints": endpoints}
 
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    return thread
+
+def etcd_exec(sb: Sandbox, context: str, *args: str, pod: str = "etcd-0") -> str:
+    """etcdctl run in an etcd pod through `kubectl exec`, as a user would."""
+    tls = "/etc/etcd/tls"
+    return sb.clusters[context].kubectl().run(
+        "exec", "-n", HCP_NS, pod, "-c", "etcd", "--", "etcdctl", f"--cacert={tls}/etcd-ca/ca.crt",
+        f"--cert={tls}/client/etcd-client.crt", f"--key={tls}/client/etcd-client.key",
+        "--endpoints=https://localhost:2379", *args,
+    )  # fmt: skip

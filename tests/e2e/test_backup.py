@@ -31,6 +31,7 @@ from tests.e2e.helpers import (
     source_state,
     stop_mid_stream,
 )  # fmt: skip
+from tests.sandbox import faults
 from tests.sandbox.harness import Sandbox
 
 EXPECTED_HC_NS = {
@@ -234,10 +235,8 @@ def test_ha_two_nodepools(ha_sandbox: Sandbox, tmp_path: Path) -> None:
 
 
 def test_ha_uses_the_next_ready_member(ha_sandbox: Sandbox, tmp_path: Path) -> None:
-    k = ha_sandbox.source.kubectl()
-
     def ready(value: str) -> None:
-        k.patch_status("pod", "etcd-0", HCP_NS, {"status": {"conditions": [{"type": "Ready", "status": value}]}})
+        faults.kubelet_reports_ready(ha_sandbox.source, HCP_NS, "etcd-0", value == "True")
 
     ready("False")
     try:

@@ -1,5 +1,5 @@
-"""migrate on the sandbox: one command backs up, restores (waiting for the control plane that a
-stand-in operator reports) and tears the source down; a re-run after that changes nothing; a
+"""migrate on the sandbox: one command backs up, restores (waiting for the control plane that the
+sandbox's HyperShift twin reports) and tears the source down; a re-run after that changes nothing; a
 restore that fails before the destination has the HC puts the source back as it was."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from kubectl_hcmigrate.core.marks import BACKUP_ID, SOURCE_UID
+from tests.e2e.etcd_check import hosted_digest
 from tests.e2e.helpers import (
     HC_KIND,
     HC_NAME,
@@ -20,12 +21,14 @@ from tests.e2e.helpers import (
     NP_KIND,
     assert_no_secrets,
     bystander,
+    cloud_state,
+    etcd_exec,
     hcm,
     keys,
-    play_operator,
     source_state,
 )
 from tests.sandbox.harness import Sandbox, down
+from tests.sandbox.hosted_etcd import SEED_KEY
 
 pytestmark = pytest.mark.e2e
 
@@ -36,6 +39,12 @@ def migrate(sb: Sandbox, prefix: str, tmp: Path, *extra: str) -> tuple[int, dict
                "--context", "source", "--to-context", "destination", "--dir", str(tmp / "bundle"),
                "--timeout", "2m", *extra)  # fmt: skip
     return proc.returncode, json.loads(proc.stdout or "{}"), proc.stderr
+
+
+def dig(node: Any, path: list[str]) -> Any:
+    for p in path:
+        node = node.get(p, {}) if isinstance(node, dict) else {}
+    return node
 
 
 def clear_destination(sb: Sandbox) -> None:
@@ -82,13 +91,19 @@ def test_migrate_moves_the_hc_and_a_rerun_changes_nothing(
     sandbox: Sandbox, sandbox_manager: Any, tmp_path: Path
 ) -> None:
     clear_destination(sandbox)
-    others = bystander(sandbox)
+    others, cloud_before = bystander(sandbox), cloud_state(sandbox)
     uid = sandbox.source.kubectl().get(HC_KIND, HC_NAME, "-n", HC_NS)["metadata"]["uid"]
+    source_etcd = hosted_digest(sandbox.etcd)
     try:
-        operator = play_operator(sandbox, after=2.0)
         code, out, err = migrate(sandbox, "migrate", tmp_path)
-        operator.join(5)
         assert code == 0, err
+        # The twin restored the snapshot into the destination's etcd: the source's keys and values.
+        assert hosted_digest(sandbox.etcd, 0, "destination") == source_etcd
+        assert SEED_KEY in etcd_exec(sandbox, "destination", "get", "--prefix", "/registry/", "--keys-only")
+        # Nothing the destination now uses was destroyed in the cloud by the source's teardown.
+        cloud_after = cloud_state(sandbox)
+        for what, items in cloud_before.items():
+            assert set(items) <= set(cloud_after[what]), what
         print(
             f"\nmigrate: steps of each stage {[out[s]['timings_seconds'] for s in ('backup', 'restore', 'teardown')]}"
         )
@@ -105,6 +120,11 @@ def test_migrate_moves_the_hc_and_a_rerun_changes_nothing(
         ann = hc["metadata"]["annotations"]
         assert ann[BACKUP_ID] == out["backup_id"] and ann[SOURCE_UID] == uid
         assert "pausedUntil" not in hc["spec"]
+        hcp = sandbox.destination.kubectl().get("hostedcontrolplane", HC_NAME, "-n", HCP_NS)
+        url = ["etcd", "managed", "storage", "restoreSnapshotURL"]
+        assert len(dig(hc["spec"], url)) == 1 and dig(hcp["spec"], url) == dig(hc["spec"], url)  # T6
+        conds = {c["type"]: c["status"] for c in hc["status"]["conditions"]}
+        assert conds.get("HostedClusterRestoredFromBackup") == "True", conds  # T8
 
         # Run again (as a runbook retried after a lost connection): nothing left to do.
         code, again, err = migrate(sandbox, "migrate", tmp_path)
@@ -114,6 +134,10 @@ def test_migrate_moves_the_hc_and_a_rerun_changes_nothing(
         assert again["teardown"]["removed"] == []
         assert "stage 1/3: done before" in err
         assert_no_secrets(sandbox, json.dumps(out), json.dumps(again), err)
+        # T14: restored without --with-nodes, the NodePool gets new machines while the old workers run on.
+        new = sorted(set(cloud_state(sandbox)["instances"]) - set(cloud_before["instances"]))
+        if new:
+            pytest.xfail(f"known defect: without --with-nodes the destination launched {new} beside the old workers")
     finally:  # the source HC is gone: whoever comes next gets a new sandbox
         down(sandbox.cfg)
         sandbox_manager.current = None
@@ -137,7 +161,7 @@ def test_a_timed_out_wait_keeps_the_source_paused_and_a_rerun_finishes(
     clear_destination(sandbox)
     try:
         remove_bystander(sandbox)
-        # Nobody reports the control plane up: the destination has the HC, so the source must not resume.
+        # The control plane cannot come up in 3s: the destination has the HC, so the source must not resume.
         code, out, err = migrate(sandbox, "migrate-wait", tmp_path, "--timeout", "3s")
         assert code == 5, err
         assert out["outcome"] == "TIMED_OUT" and "the source stays paused" in out["error"]
@@ -152,9 +176,7 @@ def test_a_timed_out_wait_keeps_the_source_paused_and_a_rerun_finishes(
         assert dry["changes"][-1].startswith("teardown: once the guard passes: ")
         assert any(c.startswith("restore: ") and "keep HostedCluster" in c for c in dry["changes"])
 
-        operator = play_operator(sandbox, after=1.0)
         code, again, err = migrate(sandbox, "migrate-wait", tmp_path)
-        operator.join(5)
         assert code == 0, err
         assert again["resumed"] is True and "backup" not in again and again["restore"]["resumed"] is True
         assert again["restore"]["objects_created"] == 0 and again["teardown"]["removed"]

@@ -37,6 +37,7 @@ from tests.e2e.helpers import (
     put_back,
     source_state,
 )
+from tests.sandbox import faults
 from tests.sandbox.harness import Sandbox, down
 
 pytestmark = pytest.mark.e2e
@@ -67,10 +68,20 @@ class Migrated:
         self.dest().run("patch", HC_KIND, HC_NAME, "-n", HC_NS, "--type=merge",
                         "-p", json.dumps({"metadata": {"annotations": annotations}}))  # fmt: skip
 
-    def available(self, status: str) -> None:
-        cond = {"type": "Available", "status": status, "reason": "AsExpected" if status == "True" else "Restoring",
-                "message": "set by the test", "lastTransitionTime": "2026-01-01T00:00:00Z"}  # fmt: skip
-        self.dest().patch_status(HC_KIND, HC_NAME, HC_NS, {"status": {"conditions": [cond]}})
+    def available(self, status: str, timeout: float = 90) -> None:
+        """Brings the destination's control plane up or down, and waits for the twin to report it (T9)."""
+        if status == "True":
+            faults.start_control_plane(self.sb.destination, HCP_NS)
+        else:
+            faults.stop_control_plane(self.sb.destination, HCP_NS)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            hc = self.dest().get(HC_KIND, HC_NAME, "-n", HC_NS)
+            conds = {c["type"]: c["status"] for c in hc.get("status", {}).get("conditions", [])}
+            if conds.get("Available") == status:
+                return
+            time.sleep(0.5)
+        raise AssertionError(f"the destination HC never became Available={status}")
 
 
 def example_on_source(sb: Sandbox) -> list[dict[str, Any]]:
@@ -161,7 +172,9 @@ def test_refused_when_the_destination_has_no_such_hc(migrated: Migrated) -> None
 
 def test_refused_when_the_destination_hc_is_not_available(migrated: Migrated) -> None:
     migrated.available("False")
-    assert_refused(migrated, "is not Available (False (Restoring: set by the test))")
+    assert_refused(
+        migrated, "is not Available (False (WaitingForAvailable: Waiting for hosted control plane to be healthy))"
+    )
 
 
 def test_refused_when_the_destination_hc_comes_from_another_backup(migrated: Migrated) -> None:

@@ -150,14 +150,21 @@ class Cluster:
             "--node-monitor-grace-period=10m",
         ])  # fmt: skip
 
-    def start_kwok(self, node: str, port: int, wrap: list[str] | None = None) -> None:
-        """kwok as the kubelet of one node; exec into its pods runs a local process."""
-        conf = self.dir / "kwok.yaml"
-        if not conf.exists():
-            conf.write_text(
-                "apiVersion: kwok.x-k8s.io/v1alpha1\nkind: ClusterExec\n"
-                "metadata: {name: local}\nspec:\n  execs:\n  - local: {workDir: /}\n"
+    def start_kwok(self, node: str, port: int, wrap: list[str] | None = None, init_log: Path | None = None) -> None:
+        """kwok as the kubelet of one node; exec into its pods runs a local process, and
+        `kubectl logs -c etcd-init` of its pods reads `init_log` (written by the twin)."""
+        conf = self.dir / f"kwok-{node}.yaml"
+        text = (
+            "apiVersion: kwok.x-k8s.io/v1alpha1\nkind: ClusterExec\n"
+            "metadata: {name: local}\nspec:\n  execs:\n  - local: {workDir: /}\n"
+        )
+        if init_log is not None:
+            init_log.touch()
+            text += (
+                "---\napiVersion: kwok.x-k8s.io/v1alpha1\nkind: ClusterLogs\nmetadata: {name: etcd-init}\n"
+                f"spec:\n  logs:\n  - containers: [etcd-init]\n    logsFile: {init_log}\n"
             )
+        conf.write_text(text)
         argv = [
             str(self.bin / "kwok"), f"--config={conf}",
             f"--kubeconfig={self.admin_kubeconfig}", f"--manage-single-node={node}",
@@ -180,7 +187,8 @@ class Cluster:
     def install_crds(self) -> None:
         k = self.kubectl()
         docs = []
-        for f in sorted(CRDS.glob("*.yaml")):
+        twin_crds = Path(__file__).parent / "twin" / "crds"
+        for f in [*sorted(CRDS.glob("*.yaml")), *sorted(twin_crds.glob("*.yaml"))]:
             docs.extend(d for d in yaml.safe_load_all(f.read_text()) if d)
         k.apply(docs)
         k.run("wait", "--for=condition=Established", "--timeout=60s", "crd", "--all")

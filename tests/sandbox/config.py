@@ -64,9 +64,15 @@ class SandboxConfig:
             "destination": ClusterPorts(22379 + o, 26443 + o, 22257 + o, 21250 + o),
         }
 
-    def member_ip(self, i: int) -> str:
-        """Each hosted etcd member listens on its own loopback address, port 2379."""
-        return f"127.0.{1 + self.slot}.{i + 1}"
+    @property
+    def aws_port(self) -> int:
+        """The cloud twin (moto in server mode)."""
+        return 14566 + 100 * self.slot
+
+    def member_ip(self, i: int, cluster: str = "source") -> str:
+        """Each hosted etcd member listens on its own loopback address, port 2379; the
+        destination's members (run by the twin after a restore) on others."""
+        return f"127.0.{1 + self.slot}.{i + (1 if cluster == 'source' else 11)}"
 
     @property
     def etcd_members(self) -> int:

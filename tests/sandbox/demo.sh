@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make demo: the main job on the local sandbox. Migrates clusters/example from `source` to
-# `destination` with the three commands of the README, playing the HyperShift operator on the
-# destination (it sets the conditions a real one would), then takes the sandbox down.
+# `destination` with the three commands of the README, against the sandbox's HyperShift twin
+# (a controller per management cluster behaving as HyperShift does), then takes the sandbox down.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PY=.venv/bin/python
@@ -24,24 +24,11 @@ k --context source get pods -n clusters-example
 say "backup (keep it paused: this is a migration)"
 hcm backup --hc example -n clusters --bucket "$HCMIGRATE_BUCKET" --keep-paused --dir "$state/demo-bundle"
 
-say "restore on destination (the demo plays the HyperShift operator and reports the cluster up)"
-(
-  # What the operator on the destination would do once etcd is restored and the API answers.
-  for _ in $(seq 1 120); do
-    if k --context destination get hostedcontrolplane example -n clusters-example >/dev/null 2>&1 &&
-       k --context destination get hostedcluster example -n clusters >/dev/null 2>&1; then
-      sleep 2
-      k --context destination patch hostedcontrolplane example -n clusters-example --subresource=status --type=merge \
-        -p '{"status":{"conditions":[{"type":"EtcdSnapshotRestored","status":"True","reason":"Restored","message":"demo","lastTransitionTime":"2026-01-01T00:00:00Z"}]}}' >/dev/null
-      k --context destination patch hostedcluster example -n clusters --subresource=status --type=merge \
-        -p '{"status":{"conditions":[{"type":"Available","status":"True","reason":"AsExpected","message":"demo","lastTransitionTime":"2026-01-01T00:00:00Z"}]}}' >/dev/null
-      exit 0
-    fi
-    sleep 1
-  done
-) &
+say "restore on destination (the sandbox's HyperShift twin restores etcd and reports the cluster up)"
 hcm restore --hc example -n clusters --bucket "$HCMIGRATE_BUCKET" --to-context destination --timeout 5m
-wait
+k --context destination -n clusters-example exec etcd-0 -c etcd -- etcdctl --cacert /etc/etcd/tls/etcd-ca/ca.crt \
+  --cert /etc/etcd/tls/client/etcd-client.crt --key /etc/etcd/tls/client/etcd-client.key \
+  --endpoints https://localhost:2379 get --prefix /registry/hcmigrate-sandbox --keys-only
 
 say "teardown on source"
 hcm teardown --hc example -n clusters --context source --to-context destination

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from tests.sandbox import hosted_etcd, procs, seed
 from tests.sandbox.cluster import Cluster
 from tests.sandbox.config import SandboxConfig, sandbox_bin
 from tests.sandbox.hosted_etcd import HostedEtcd
+from tests.sandbox.twin import launch
 
 
 @dataclass
@@ -56,27 +58,40 @@ def up(cfg: SandboxConfig) -> Sandbox:
     cfg.state.mkdir(parents=True)
     cfg.logs.mkdir()
     _podbin(cfg, bin_)
-    hosted_etcd.ensure_mountpoints(cfg.state)
     clusters = {name: Cluster(name, ports, cfg.state / name, cfg, bin_) for name, ports in cfg.clusters.items()}
     etcd = HostedEtcd(cfg, bin_)
     try:
         for c in clusters.values():
             c.make_pki()
             c.start_etcd()
+        launch.start_cloud(cfg)
         etcd.make_pki()
         etcd.start()
         s3 = _start_s3(cfg)
         for c in clusters.values():
             c.start_apiserver()
-        for c in clusters.values():
+
+        def prepare(c: Cluster) -> None:
             procs.wait_for(f"{c.name} kube-apiserver", c.ready, 90, c.log("apiserver"))
             c.start_controller_manager()
             c.install_crds()
+
+        with ThreadPoolExecutor(len(clusters)) as pool:  # both clusters at once: CRDs take the longest
+            list(pool.map(prepare, clusters.values()))
         _start_nodes(clusters, etcd, cfg)
         _write_kubeconfig(cfg, clusters)
         _seed_source(clusters["source"], cfg)
+        # HyperShift's install on the destination: the control plane's pods need its priority classes.
+        clusters["destination"].kubectl().apply(seed.priority_classes())
         procs.wait_for("hosted etcd", etcd.healthy, 60, cfg.logs / "hosted-etcd-0.log")
         etcd.seed_data(cfg.etcd_mb)
+        procs.wait_for("cloud twin", lambda: launch.cloud_ready(cfg), 30, cfg.logs / "cloud-twin.log")
+        for c in clusters.values():  # the HyperShift twin of each management cluster
+            launch.start_twin(cfg, c, bin_, s3.ca_bundle, etcd)
+        for c in clusters.values():
+            procs.wait_for(
+                f"{c.name} twin", lambda c=c: launch.twin_up(cfg, c.name), 30, cfg.logs / f"{c.name}-twin.log"
+            )
         env = _write_env(cfg, bin_, s3)
     except BaseException:
         procs.stop_all(cfg.pids)
@@ -108,12 +123,17 @@ def _start_nodes(clusters: dict[str, Cluster], etcd: HostedEtcd, cfg: SandboxCon
         c.create_node(seed.GENERAL_NODE)
         c.start_kwok(seed.GENERAL_NODE, c.ports.kwok_base)
         nodes.append((c, seed.GENERAL_NODE))
-    src = clusters["source"]
+    src, dst = clusters["source"], clusters["destination"]
     for i in range(cfg.etcd_members):
         node = seed.etcd_node(i)
         src.create_node(node)
         src.start_kwok(node, src.ports.kwok_base + 1 + i, wrap=etcd.pod_wrapper(i))
         nodes.append((src, node))
+        # Where the twin puts the destination's etcd pods once it restored their members (T10).
+        dst.create_node(node)
+        dst.start_kwok(node, dst.ports.kwok_base + 1 + i, wrap=etcd.pod_wrapper(i, "destination"),
+                       init_log=etcd.dest_dir(i) / "etcd-init.log")  # fmt: skip
+        nodes.append((dst, node))
     for c, node in nodes:
         procs.wait_for(f"{c.name} node {node}", lambda c=c, n=node: c.node_ready(n), 60, c.log(f"kwok-{node}"))
 
@@ -181,6 +201,7 @@ def _write_env(cfg: SandboxConfig, bin_: Path, s3) -> dict[str, str]:
         "HCMIGRATE_SANDBOX_S3_HTTP": s3.plain_url,
         "HCMIGRATE_BUCKET": cfg.bucket,
         "HCMIGRATE_SANDBOX_BIN": str(bin_),
+        "SANDBOX_AWS_ENDPOINT": launch.aws_endpoint(cfg),
     }
     cfg.env_file.write_text("".join(f"export {k}='{v}'\n" for k, v in env.items()))
     cfg.env_file.chmod(0o600)

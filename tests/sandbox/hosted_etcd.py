@@ -20,8 +20,6 @@ from pathlib import Path
 from tests.sandbox import pki, procs
 from tests.sandbox.config import SandboxConfig
 
-TLS_MOUNT = Path("/etc/etcd/tls")
-DATA_MOUNT = Path("/var/lib/data")
 SEED_KEY = "/registry/hcmigrate-sandbox/seed"
 
 
@@ -53,7 +51,7 @@ class HostedEtcd:
     def make_pki(self) -> None:
         ca_dir = self.tls / "etcd-ca"
         ca = pki.make_ca(ca_dir, "ca")
-        ips = (*tuple(self.cfg.member_ip(i) for i in range(self.cfg.etcd_members)), "127.0.0.1")
+        ips = (*tuple(self.cfg.member_ip(i, c) for c in ("source", "destination") for i in range(3)), "127.0.0.1")
         pki.make_cert(self.tls / "server", "server", ca, cn="etcd-server", dns=("localhost",), ips=ips)
         pki.make_cert(self.tls / "client", "etcd-client", ca, cn="etcd-client")
         # A real container never sees the CA key.
@@ -136,17 +134,35 @@ class HostedEtcd:
         marker = json.dumps({"keys": count, "value_size": value_size}).encode()
         self.call("/v3/kv/put", {"key": _b64(SEED_KEY.encode()), "value": _b64(marker)})
 
-    def pod_wrapper(self, i: int) -> list[str]:
+    def dest_dir(self, i: int) -> Path:
+        """A destination member's directory: the twin restores `data` there (T10) and writes
+        `etcd-init.log`, which that node's kwok serves as the init container's log."""
+        return self.dir / "destination" / f"etcd-{i}"
+
+    def pod_wrapper(self, i: int, cluster: str = "source") -> list[str]:
         """argv prefix that runs kwok in a mount namespace mapping the container's paths."""
-        hosts = self.dir / f"etcd-{i}" / "hosts"
-        hosts.write_text(f"{self.cfg.member_ip(i)} localhost\n::1 ip6-localhost\n")
+        base = self.dir / f"etcd-{i}" if cluster == "source" else self.dest_dir(i)
+        data = base / "data"
+        data.mkdir(parents=True, exist_ok=True)
+        data.chmod(0o700)
+        hosts = base / "hosts"
+        hosts.write_text(f"{self.cfg.member_ip(i, cluster)} localhost\n::1 ip6-localhost\n")
+        scratch = base / "mnt"
+        scratch.mkdir(exist_ok=True)
+        # /etc and /var/lib get a private overlay first, so the mount points exist in this
+        # namespace only: nothing on the host to create or remove, and no other slot's removal
+        # of a host directory can detach these mounts.
         script = (
-            'set -e; mount --bind "$1" /etc/etcd/tls; mount --bind "$2" /var/lib/data; '
-            'mount --bind "$3" /etc/hosts; shift 3; exec "$@"'
+            'set -e; mount -t tmpfs tmpfs "$4"; '
+            'for d in etc var/lib; do mkdir -p "$4/$d/u" "$4/$d/w"; '
+            'mount -t overlay overlay -o "lowerdir=/$d,upperdir=$4/$d/u,workdir=$4/$d/w" "/$d"; done; '
+            "mkdir -p /etc/etcd/tls /var/lib/data; "
+            'mount --bind "$1" /etc/etcd/tls; mount --bind "$2" /var/lib/data; '
+            'mount --bind "$3" /etc/hosts; shift 4; exec "$@"'
         )
         return [
             "unshare", "--mount", "--propagation", "private", "--",
-            "sh", "-c", script, "sh", str(self.tls), str(self.data_dir(i)), str(hosts),
+            "sh", "-c", script, "sh", str(self.tls), str(data), str(hosts), str(scratch),
         ]  # fmt: skip
 
 
@@ -154,21 +170,8 @@ def _b64(b: bytes) -> str:
     return base64.b64encode(b).decode()
 
 
-# In each mountpoint: the host's directory is never empty, so no sandbox (of any checkout, any
-# slot, any version of this harness) can rmdir it while another one's kwoks mount onto it: on
-# Linux that rmdir detaches the bind mounts in every mount namespace.
-KEEP = ".sandbox-mountpoint"
-
-
-def ensure_mountpoints(state: Path) -> None:
-    """The bind mounts need directories on the host at the production paths. They are shared by
-    every sandbox on the machine and left in place when one goes down: removing them would pull
-    the TLS and data mounts out from under the others."""
-    for p in (TLS_MOUNT, DATA_MOUNT):
-        p.mkdir(parents=True, exist_ok=True)
-        (p / KEEP).touch()
-
-
 def remove_mountpoints(state: Path) -> None:
-    """Forgets the record an older harness kept; the directories stay (see ensure_mountpoints)."""
+    """Forgets the host mount points an older harness made. They are left in place: another
+    sandbox (of any checkout) may still mount onto them, and removing a directory on the host
+    detaches every mount on it in every namespace."""
     (state / "mountpoints").unlink(missing_ok=True)

@@ -21,6 +21,7 @@ CAPI = "cluster.x-k8s.io/v1beta2"
 CAPA = "infrastructure.cluster.x-k8s.io/v1beta2"
 HS_FINALIZER = "hypershift.openshift.io/finalizer"
 GENERAL_NODE = "kwok-node"
+SERVICE_DOMAIN = "hcp.sandbox.example.com"
 CONTROL_PLANE_DEPLOYMENTS = (
     "kube-apiserver", "openshift-apiserver", "openshift-oauth-apiserver", "control-plane-operator",
 )  # fmt: skip
@@ -80,6 +81,12 @@ def hosted_cluster(name: str, ns: str, cfg: SandboxConfig, with_refs: bool) -> t
     spec["sshKey"] = {"name": f"{name}-ssh-key"}
     spec["secretEncryption"] = {"type": "aescbc", "aescbc": {"activeKey": {"name": f"{name}-etcd-encryption-key"}}}
     spec["platform"]["aws"]["endpointAccess"] = "Public"
+    # Fixed hostnames (T15), published in the cloud twin's DNS by the HyperShift twin.
+    for svc in spec["services"]:
+        strategy = svc["servicePublishingStrategy"]
+        key = {"Route": "route", "LoadBalancer": "loadBalancer"}.get(strategy["type"])
+        if key:
+            strategy[key] = {"hostname": f"{svc['service'].lower()}-{name}.{SERVICE_DOMAIN}"}
     spec["configuration"]["proxy"]["trustedCA"] = {"name": ""}
     objs = [
         secret(f"{name}-pull-secret", ns, {".dockerconfigjson": '{"auths":{"quay.io":{"auth":"ZmFrZQ=="}}}'},

@@ -23,11 +23,9 @@ ALLOWED: dict[str, set[str]] = {
     "verbs": {"core", "etcd"},
 }
 COMPOSER = "verbs/migrate.py"  # the one verb allowed to import other verbs
-SHARED_BY_VERBS = {
-    "readback",
-    "collect",
-    "leftovers",
-}  # verbs/ modules that are not verbs: reading a backup back, an HC's objects
+# verbs/ modules that are not verbs: reading a backup back, an HC's objects, what killed runs left,
+# the destination checks restore and migrate share.
+SHARED_BY_VERBS = {"readback", "collect", "leftovers", "restore_checks"}
 
 
 def imports_of(path: Path) -> list[str]:

@@ -11,6 +11,7 @@ import pytest
 from kubectl_hcmigrate.core.kinds import KindRule, rule_for
 from kubectl_hcmigrate.core.marks import BACKUP_ID, SOURCE_UID
 from kubectl_hcmigrate.core.pipeline import RunFailed, execute, list_changes
+from kubectl_hcmigrate.core.ports import KubeError
 from kubectl_hcmigrate.core.report import Outcome, StepFailed
 from kubectl_hcmigrate.core.teardown_rules import guard_problem, leftovers
 from kubectl_hcmigrate.verbs import teardown
@@ -133,15 +134,17 @@ class FakeKube:
     def list_objects(self, rule: KindRule, ns: str) -> list[Obj]:
         return [copy.deepcopy(o) for (p, n, _), o in self.store.items() if p == rule.plural and n == ns]
 
-    def remove_finalizers(self, rule: KindRule, ns: str, name: str) -> bool:
+    def remove_finalizers(self, rule: KindRule, ns: str, name: str) -> Obj | None:
         self.writes.append(f"strip {name}")
         o = self.store.get((rule.plural, ns, name))
         if o is None:
-            return False
+            return None
         o["metadata"].pop("finalizers", None)
+        o["metadata"]["resourceVersion"] = str(int(o["metadata"].get("resourceVersion", "1")) + 1)
+        stripped = copy.deepcopy(o)  # what the strip wrote
         if o["metadata"].get("deletionTimestamp"):
             self._gone(rule, ns, name)
-        return True
+        return stripped
 
     def merge_patch(self, rule: KindRule, ns: str, name: str, patch: Obj) -> Obj:
         self.writes.append(f"patch {name}")
@@ -149,9 +152,11 @@ class FakeKube:
         o["spec"].update(patch.get("spec", {}))
         return copy.deepcopy(o)
 
-    def delete(self, rule: KindRule, ns: str, name: str) -> bool:
-        self.writes.append(f"delete {name}")
+    def delete(self, rule: KindRule, ns: str, name: str, *, resource_version: str | None = None) -> bool:
         o = self.store.get((rule.plural, ns, name))
+        if o is not None and resource_version is not None and resource_version != o["metadata"].get("resourceVersion"):
+            raise KubeError(409, "Conflict", "the object has been modified")
+        self.writes.append(f"delete {name}")
         if o is None:
             return False
         if o["metadata"].get("finalizers"):
@@ -231,3 +236,41 @@ def test_an_object_that_keeps_coming_back_fails_with_what_to_do() -> None:
     assert "Machine clusters-example/m-1 keeps coming back" in err.value.message
     assert "run teardown again" in err.value.message
     assert kube.writes.count("delete m-1") == teardown.MAX_REMOVALS + 1
+
+
+class RacingKube(FakeKube):
+    """HyperShift's T1: right after each strip, the operator puts its finalizer back (a new version)."""
+
+    def __init__(self, objs: list[tuple[KindRule, str, Obj]], races: int) -> None:
+        super().__init__(objs)
+        self.races, self.delete_paths = races, 0
+
+    def _race(self, rule: KindRule, ns: str, name: str) -> None:
+        o = self.store.get((rule.plural, ns, name))
+        if o is not None and self.races > 0:
+            self.races -= 1
+            o["metadata"]["finalizers"] = ["hypershift.openshift.io/finalizer"]
+            o["metadata"]["resourceVersion"] = str(int(o["metadata"].get("resourceVersion", "1")) + 1)
+
+    def remove_finalizers(self, rule: KindRule, ns: str, name: str) -> Obj | None:
+        stripped = super().remove_finalizers(rule, ns, name)
+        self._race(rule, ns, name)  # then the operator's reconcile
+        return stripped
+
+    def delete(self, rule: KindRule, ns: str, name: str, *, resource_version: str | None = None) -> bool:
+        o = self.store.get((rule.plural, ns, name))
+        ok = o is None or resource_version is None or resource_version == o["metadata"].get("resourceVersion")
+        if ok and o is not None and o["metadata"].get("finalizers"):
+            self.delete_paths += 1  # deleted with a finalizer on: the operator's delete path would run (T3)
+        return super().delete(rule, ns, name, resource_version=resource_version)
+
+
+@pytest.mark.parametrize("races", [1, 3])
+def test_strip_then_delete_never_loses_the_race_with_the_operator(races: int) -> None:
+    hc_rule = rule_for("HostedCluster", "hc")
+    hc = {"metadata": {"name": "example", "resourceVersion": "7", "finalizers": ["hypershift.openshift.io/finalizer"]},
+          "spec": {}}  # fmt: skip
+    kube = RacingKube([(hc_rule, "clusters", hc)], races)
+    t = Teardown(TeardownOptions("example", "clusters"), kube, None, "destination", hc, "uid", "uid", set())  # type: ignore[arg-type]
+    teardown._strip_and_delete(t, hc_rule, "clusters", hc)
+    assert kube.delete_paths == 0 and kube.get(hc_rule, "clusters", "example") is None
