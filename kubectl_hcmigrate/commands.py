@@ -79,8 +79,9 @@ def one_run(
     from kubectl_hcmigrate.core.lease import check_free, holding
 
     if dry_run:
-        for kube, _ in kubes:
-            check_free(kube, opts.namespace, opts.name)
+        with nothing_changed():
+            for kube, _ in kubes:
+                check_free(kube, opts.namespace, opts.name)
         yield []
         return
     with holding(kubes, opts.namespace, opts.name, run_id, reporter) as leases:

@@ -88,9 +88,9 @@ class Kube:
     def _unreachable(self, method: str, path: str, e: BaseException) -> ClusterUnreachable:
         host = self.api.configuration.host
         timeout = self.target.request_timeout
-        what = (
-            f"did not answer within {timeout:g}s" if "Timeout" in type(e).__name__ else f"failed ({type(e).__name__})"
-        )
+        cause = getattr(e, "reason", None) or e  # urllib3 wraps the timeout in MaxRetryError
+        timed_out = "Timeout" in type(e).__name__ or "Timeout" in type(cause).__name__
+        what = f"did not answer within {timeout:g}s" if timed_out else f"failed ({type(cause).__name__})"
         return ClusterUnreachable(
             f"the {self.role} cluster at {host} (context '{self.context}') {what} on {method} {path.split('?')[0]}: "
             "check that its apiserver is up, or raise --request-timeout"

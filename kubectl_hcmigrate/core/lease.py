@@ -21,7 +21,7 @@ from typing import Any
 
 from kubectl_hcmigrate.core.pipeline import changed
 from kubectl_hcmigrate.core.ports import KubeError, KubePort, Reporter
-from kubectl_hcmigrate.core.report import PreflightError
+from kubectl_hcmigrate.core.report import PreflightError, nothing_changed
 from kubectl_hcmigrate.core.teardown_rules import leftovers
 from kubectl_hcmigrate.core.wait import poll_until
 
@@ -240,12 +240,13 @@ def holding(
     the block; released however the block ends."""
     holder, leases = identity(run_id), []
     try:
-        for kube, create_ns in kubes:
-            lease = Lease(kube, namespace, hc_name, holder, reporter, create_ns=create_ns)
-            leases.append(lease)
-            lease.acquire()
-            if lease.held:
-                lease.keep_renewing()
+        with nothing_changed():  # before any change of the run: a cluster that fails here is a refusal
+            for kube, create_ns in kubes:
+                lease = Lease(kube, namespace, hc_name, holder, reporter, create_ns=create_ns)
+                leases.append(lease)
+                lease.acquire()
+                if lease.held:
+                    lease.keep_renewing()
         yield leases
     finally:
         for lease in reversed(leases):
