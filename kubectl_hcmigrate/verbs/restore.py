@@ -268,10 +268,27 @@ def _keep_or_replace(r: Restore, o: BundleObject, body: dict[str, Any]) -> None:
         r.kept.append(_label(o))
         r.reporter.line(f"{_label(o)} is already on the destination: kept as it is")
         return
-    body["metadata"]["resourceVersion"] = there["metadata"]["resourceVersion"]
-    r.kube.replace(o.rule, body)
+    if o.rule == HCP and restore_url.current(there) != restore_url.current(body):
+        # The HCP CRD makes its restore URL immutable: the other backup's HCP goes, this one's is created.
+        _recreate(r, o, body)
+    else:
+        body["metadata"]["resourceVersion"] = there["metadata"]["resourceVersion"]
+        r.kube.replace(o.rule, body)
     r.replaced.append(_label(o))
     r.reporter.line(f"{_label(o)} was left by a restore of backup {theirs}: replaced with this backup's")
+
+
+def _recreate(r: Restore, o: BundleObject, body: dict[str, Any], timeout: float = 60.0) -> None:
+    ns, name = objects.namespace_of(o.obj), objects.name_of(o.obj)
+    r.kube.delete(o.rule, ns, name)
+    deadline = time.monotonic() + timeout
+    while r.kube.get(o.rule, ns, name) is not None:
+        if time.monotonic() > deadline:
+            raise PreflightError(
+                f"{_label(o)} left by another backup's restore is still being deleted after {timeout:.0f}s"
+            )
+        time.sleep(0.5)
+    r.kube.create(o.rule, body)
 
 
 def _describe(r: Restore, o: BundleObject) -> str:
