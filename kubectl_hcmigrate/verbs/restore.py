@@ -31,7 +31,7 @@ from kubectl_hcmigrate.core.ports import BucketPort, KubeError, KubePort, Report
 from kubectl_hcmigrate.core.redact import safe_url, scrub
 from kubectl_hcmigrate.core.report import PreflightError, StepFailed
 from kubectl_hcmigrate.core.units import format_duration
-from kubectl_hcmigrate.core.wait import Wanted, wait_for
+from kubectl_hcmigrate.core.wait import Wanted, poll_until, wait_for
 from kubectl_hcmigrate.verbs import readback as backups
 from kubectl_hcmigrate.verbs import restore_checks as checks
 
@@ -201,11 +201,23 @@ def _keep_or_replace(r: Restore, o: BundleObject, body: dict[str, Any]) -> None:
         r.kept.append(_label(o))
         r.reporter.line(f"{_label(o)} is already on the destination: kept as it is")
         return
-    body["metadata"]["resourceVersion"] = there["metadata"]["resourceVersion"]
     changed(f"replace {_label(o)}")
-    r.kube.replace(o.rule, body)
+    if o.rule == HCP and restore_url.current(there) != restore_url.current(body):
+        # The HCP CRD makes its restore URL immutable: the other backup's HCP goes, this one's is created.
+        _recreate(r, o, body)
+    else:
+        body["metadata"]["resourceVersion"] = there["metadata"]["resourceVersion"]
+        r.kube.replace(o.rule, body)
     r.replaced.append(_label(o))
     r.reporter.line(f"{_label(o)} was left by a restore of backup {theirs}: replaced with this backup's")
+
+
+def _recreate(r: Restore, o: BundleObject, body: dict[str, Any], timeout: float = 60.0) -> None:
+    ns, name = objects.namespace_of(o.obj), objects.name_of(o.obj)
+    r.kube.delete(o.rule, ns, name)
+    if not poll_until(lambda: r.kube.get(o.rule, ns, name) is None, timeout, every=0.5):
+        raise StepFailed(f"{_label(o)} left by another backup's restore is still being deleted after {timeout:.0f}s")
+    r.kube.create(o.rule, body)
 
 
 def _describe_all(r: Restore, batch: list[BundleObject]) -> list[str]:

@@ -152,6 +152,12 @@ def destination_namespaces(sb: Sandbox) -> set[str]:
     return names & {HC_NS, HCP_NS}
 
 
+def get_in(node: Any, path: tuple[str, ...]) -> Any:
+    for p in path:
+        node = node.get(p) if isinstance(node, dict) else None
+    return node
+
+
 def subset(want: Any, got: Any) -> bool:
     """`want` is in `got`; the server may add defaults but must not drop or change anything."""
     if isinstance(want, dict):
@@ -167,7 +173,9 @@ def assert_restored(sb: Sandbox, bundle_dir: Path, *, with_nodes: bool) -> dict[
         ns, name = obj["metadata"]["namespace"], obj["metadata"]["name"]
         found = live(sb, rule, ns).get(name)
         if rule.nodes_only and not with_nodes:
-            assert found is None, f"{rule.kind} {name} restored without --with-nodes"
+            # What HyperShift creates for a NodePool without machines (T14) is not restored.
+            ours = found is not None and BACKUP_ID in (found["metadata"].get("annotations") or {})
+            assert not ours, f"{rule.kind} {name} restored without --with-nodes"
             continue
         assert found is not None, f"{rule.kind} {ns}/{name} missing on destination"
         want = objects.clean(obj, rule)
@@ -175,9 +183,18 @@ def assert_restored(sb: Sandbox, bundle_dir: Path, *, with_nodes: bool) -> dict[
             want.get("spec", {}).pop("paused", None)
         assert subset({k: v for k, v in want.items() if k != "metadata"}, found), f"{rule.kind} {name} differs"
         meta = found["metadata"]
+        # HyperShift's mark of a paused NodePool's machines (T14) goes with the pause.
+        (want["metadata"].get("annotations") or {}).pop("cluster.x-k8s.io/paused", None)
         for key in ("labels", "annotations"):
             assert subset(want["metadata"].get(key, {}), meta.get(key, {})), f"{rule.kind} {name} {key}"
-        assert not {"ownerReferences", "finalizers"} & meta.keys(), f"{rule.kind} {name} not cleaned"
+        # HyperShift puts its own finalizers back (T1, T14): none of them may come from the restore.
+        written = [
+            m.get("fieldsV1", {}).get("f:metadata", {}) for m in meta["managedFields"] if m["manager"] == "hcmigrate"
+        ]
+        assert not any({"f:ownerReferences", "f:finalizers"} & w.keys() for w in written), (
+            f"{rule.kind} {name} not cleaned"
+        )
+        assert "ownerReferences" not in meta, f"{rule.kind} {name} not cleaned"
         assert "pausedUntil" not in found.get("spec", {}), f"{rule.kind} {name} still paused"
         # Only what HyperShift (the twin) reports: not the source's status.
         conditions = (found.get("status") or {}).get("conditions", [])
@@ -185,7 +202,11 @@ def assert_restored(sb: Sandbox, bundle_dir: Path, *, with_nodes: bool) -> dict[
         managers = {m["manager"] for m in meta["managedFields"] if m.get("subresource") != "status"}
         assert managers <= {"hcmigrate", "hypershift-twin"}, f"{rule.kind} {name} written by {managers}"
     if not with_nodes:
-        assert not any(live(sb, r, HCP_NS) for r in kinds.RULES if r.nodes_only)
+        # HyperShift gives a NodePool without machines new ones (T14: the duplicate workers migrate's test
+        # records); none of them may come from the restore.
+        restored = [o for r in kinds.RULES if r.nodes_only for o in live(sb, r, HCP_NS).values()
+                    if BACKUP_ID in (o["metadata"].get("annotations") or {})]  # fmt: skip
+        assert not restored
     return live(sb, kinds.rule_for("HostedCluster", "hc"), HC_NS)[HC_NAME]
 
 
@@ -235,15 +256,15 @@ def test_restore_from_the_bucket_then_again_changes_nothing(
         assert digest(conn) == hosted_digest(sandbox.etcd)
     assert_nothing_leaks(sandbox, bundle_dir, proc.stdout, proc.stderr)
 
-    # What HyperShift's controllers do after a restore (an upgrade, a rotated secret): a re-run keeps it.
+    # What happens on the destination after a restore (an upgrade, a rotated secret): a re-run keeps it.
     dest = sandbox.destination.kubectl()
-    upgrade = json.dumps({"spec": {"releaseImage": NEWER}})
-    dest.run("patch", HCP_RULE.qualified, HC_NAME, "-n", HCP_NS, "--type=merge", "-p", upgrade)
+    upgrade = json.dumps({"spec": {"release": {"image": NEWER}}})  # HyperShift carries it onto the HCP (T5)
+    dest.run("patch", HC_KIND, HC_NAME, "-n", HC_NS, "--type=merge", "-p", upgrade)
     rotated = base64.b64encode(b"rotated by the operator").decode()
     first_secret = next(o for o, r in bundle_objects(bundle_dir) if r.kind == "Secret" and r.scope == "hcp")
     dest.run("patch", "secret", first_secret["metadata"]["name"], "-n", HCP_NS, "--type=merge",
              "-p", json.dumps({"data": {"rotated": rotated}}))  # fmt: skip
-    before = destination_state(sandbox)
+    before = settled_destination_state(sandbox)
     again, _ = restore(sandbox, https, "--prefix", "rst", "--no-wait")
     assert again.returncode == 0, again.stderr
     rerun = json.loads(again.stdout)
@@ -252,15 +273,11 @@ def test_restore_from_the_bucket_then_again_changes_nothing(
     assert destination_state(sandbox) == before
     assert live(sandbox, HCP_RULE, HCP_NS)[HC_NAME]["spec"]["releaseImage"] == NEWER
 
-    # Nobody sets the conditions here: the wait ends with what is missing, and changes nothing.
-    waited, seconds = restore(sandbox, https, "--prefix", "rst", "--timeout", "3s")
-    assert waited.returncode == 5, waited.stderr
-    error = waited.stderr.strip().splitlines()[-1]
-    assert error.startswith("error: timed out after 3s") and "EtcdSnapshotRestored is not reported yet" in error
-    assert "HostedCluster clusters/example Available is not reported yet" in error
-    assert "waiting (" in waited.stderr and seconds < 60
-    assert json.loads(waited.stdout)["outcome"] == "TIMED_OUT"
-    assert destination_state(sandbox) == before
+    # A re-run that waits ends once HyperShift reports the restored control plane, and changes nothing.
+    waited, seconds = restore(sandbox, https, "--prefix", "rst", "--timeout", "2m")
+    assert waited.returncode == 0, waited.stderr
+    assert json.loads(waited.stdout)["objects_created"] == 0
+    assert settled_destination_state(sandbox) == before
     assert_nothing_leaks(sandbox, bundle_dir, again.stdout, again.stderr, waited.stdout, waited.stderr)
 
 
@@ -366,7 +383,10 @@ def test_what_a_restore_of_another_backup_left_is_replaced(
     assert f"HostedControlPlane {HCP_NS}/{HC_NAME}" in out["objects_replaced"]
     assert out["objects"] == [f"HostedCluster {HC_NS}/{HC_NAME}"] and out["objects_kept"] == []
     hcp = live(sandbox, HCP_RULE, HCP_NS)[HC_NAME]
-    assert hcp["spec"]["releaseImage"] == NEWER
+    hc = live(sandbox, kinds.rule_for("HostedCluster", "hc"), HC_NS)[HC_NAME]
+    # The newer backup's HCP, with the new HC's URL (HyperShift then copies the HC's release onto it, T5).
+    storage = ("etcd", "managed", "storage", "restoreSnapshotURL")
+    assert get_in(hcp["spec"], storage) == get_in(hc["spec"], storage)
     for obj, rule in bundle_objects(Path(newer["bundle_dir"])):
         if not rule.nodes_only:
             there = live(sandbox, rule, obj["metadata"]["namespace"])[obj["metadata"]["name"]]
