@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -92,6 +93,9 @@ def up(cfg: SandboxConfig) -> Sandbox:
             procs.wait_for(
                 f"{c.name} twin", lambda c=c: launch.twin_up(cfg, c.name), 30, cfg.logs / f"{c.name}-twin.log"
             )
+        # Its first reconcile adds the CAPI managers (T2): a test must not see them appear mid-way.
+        procs.wait_for("source twin's first reconcile", lambda: _settled(clusters["source"]), 60,
+                       cfg.logs / "source-twin.log")  # fmt: skip
         env = _write_env(cfg, bin_, s3)
     except BaseException:
         procs.stop_all(cfg.pids)
@@ -100,6 +104,18 @@ def up(cfg: SandboxConfig) -> Sandbox:
     (cfg.state / "config").write_text(_topology(cfg))
     (cfg.state / "ready").write_text(f"{time.monotonic() - t0:.1f}\n")
     return Sandbox(cfg, bin_, clusters, etcd, env)
+
+
+def _settled(source: Cluster) -> bool:
+    """Every seeded HC's control-plane namespace holds the twin's CAPI managers, finalizer and all."""
+    for ns in ("clusters-example", "clusters-bystander"):
+        out = source.kubectl().run(
+            "get", "deployments", "cluster-api", "capi-provider", "-n", ns, "-o", "json", check=False
+        )
+        items = json.loads(out or "{}").get("items", [])
+        if len(items) < 2 or not all(d["metadata"].get("finalizers") for d in items):
+            return False
+    return True
 
 
 def _podbin(cfg: SandboxConfig, bin_: Path) -> None:
