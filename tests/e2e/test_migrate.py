@@ -5,6 +5,8 @@ restore that fails before the destination has the HC puts the source back as it 
 from __future__ import annotations
 
 import json
+import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -147,9 +149,10 @@ def remove_bystander(sb: Sandbox) -> None:
     """Leaves `example` alone in its namespace (bystander and the unrelated secret go), so
     teardown may delete the namespace too."""
     k = sb.source.kubectl()
-    for kind, name in ((HC_KIND, "bystander"), (NP_KIND, "bystander-pool")):
-        k.run("patch", kind, name, "-n", HC_NS, "--type=merge", "-p", '{"metadata":{"finalizers":null}}')
-        k.run("delete", kind, name, "-n", HC_NS, "--wait=true")
+    # Deleted as a user would: HyperShift's delete path (T3, the twin's) takes its NodePool and
+    # control-plane namespace, then drops its own finalizer.
+    k.run("delete", HC_KIND, "bystander", "-n", HC_NS, "--wait=true", "--timeout=180s")
+    k.run("delete", NP_KIND, "bystander-pool", "-n", HC_NS, "--ignore-not-found", "--wait=true", "--timeout=60s")
     for name in ("pull-secret", "ssh-key", "etcd-encryption-key", "admin-kubeconfig", "kubeadmin-password"):
         k.run("delete", "secret", f"bystander-{name}", "-n", HC_NS, "--ignore-not-found")
     k.run("delete", "secret", "unrelated-secret", "-n", HC_NS, "--ignore-not-found")
@@ -161,20 +164,26 @@ def test_a_timed_out_wait_keeps_the_source_paused_and_a_rerun_finishes(
     clear_destination(sandbox)
     try:
         remove_bystander(sandbox)
-        # The control plane cannot come up in 3s: the destination has the HC, so the source must not resume.
-        code, out, err = migrate(sandbox, "migrate-wait", tmp_path, "--timeout", "3s")
-        assert code == 5, err
-        assert out["outcome"] == "TIMED_OUT" and "the source stays paused" in out["error"]
-        assert "run migrate again" in err.strip().splitlines()[-1]
-        hc = sandbox.source.kubectl().get(HC_KIND, HC_NAME, "-n", HC_NS)
-        assert hc["spec"]["pausedUntil"] == "true"
-        assert sandbox.destination.kubectl().get(HC_KIND, HC_NAME, "-n", HC_NS)["metadata"]["annotations"]
+        # The destination's HyperShift operator is stuck (its twin stopped, SIGSTOP): the restored control
+        # plane cannot come up in 3s. The destination has the HC, so the source must not resume.
+        twin = int((sandbox.cfg.pids / "destination-twin.pid").read_text())
+        os.kill(twin, signal.SIGSTOP)
+        try:
+            code, out, err = migrate(sandbox, "migrate-wait", tmp_path, "--timeout", "3s")
+            assert code == 5, err
+            assert out["outcome"] == "TIMED_OUT" and "the source stays paused" in out["error"]
+            assert "run migrate again" in err.strip().splitlines()[-1]
+            hc = sandbox.source.kubectl().get(HC_KIND, HC_NAME, "-n", HC_NS)
+            assert hc["spec"]["pausedUntil"] == "true"
+            assert sandbox.destination.kubectl().get(HC_KIND, HC_NAME, "-n", HC_NS)["metadata"]["annotations"]
 
-        # A dry run now shows the restore carrying on, and a teardown that waits for its guard.
-        code, dry, err = migrate(sandbox, "migrate-wait", tmp_path, "--dry-run")
-        assert code == 0, err
-        assert dry["changes"][-1].startswith("teardown: once the guard passes: ")
-        assert any(c.startswith("restore: ") and "keep HostedCluster" in c for c in dry["changes"])
+            # A dry run now shows the restore carrying on, and a teardown that waits for its guard.
+            code, dry, err = migrate(sandbox, "migrate-wait", tmp_path, "--dry-run")
+            assert code == 0, err
+            assert dry["changes"][-1].startswith("teardown: once the guard passes: ")
+            assert any(c.startswith("restore: ") and "keep HostedCluster" in c for c in dry["changes"])
+        finally:
+            os.kill(twin, signal.SIGCONT)  # the operator comes back: the re-run finishes
 
         code, again, err = migrate(sandbox, "migrate-wait", tmp_path)
         assert code == 0, err
