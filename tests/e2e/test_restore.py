@@ -7,7 +7,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import shutil
+import signal
 import ssl
 import subprocess
 import time
@@ -364,9 +366,15 @@ def test_what_a_restore_of_another_backup_left_is_replaced(
     assert proc.returncode == 0, proc.stderr
     # As if that restore stopped before the HostedCluster, and the source ran on and changed.
     dest, src = sandbox.destination.kubectl(), sandbox.source.kubectl()
-    # Without its finalizer, or HyperShift's delete path would take the HCP namespace with it (T3).
-    dest.run("patch", HC_KIND, HC_NAME, "-n", HC_NS, "--type=merge", "-p", '{"metadata":{"finalizers":null}}')
-    dest.run("delete", HC_KIND, HC_NAME, "-n", HC_NS, "--wait=true")
+    # Without its finalizer, or HyperShift's delete path would take the HCP namespace with it (T3). The
+    # destination's operator is stopped meanwhile: it puts the finalizer back on every reconcile (T1).
+    twin = int((sandbox.cfg.pids / "destination-twin.pid").read_text())
+    os.kill(twin, signal.SIGSTOP)
+    try:
+        dest.run("patch", HC_KIND, HC_NAME, "-n", HC_NS, "--type=merge", "-p", '{"metadata":{"finalizers":null}}')
+        dest.run("delete", HC_KIND, HC_NAME, "-n", HC_NS, "--wait=true")
+    finally:
+        os.kill(twin, signal.SIGCONT)
     was = src.get(HCP_RULE.qualified, HC_NAME, "-n", HCP_NS)["spec"]["releaseImage"]
     upgrade = json.dumps({"spec": {"releaseImage": NEWER}})
     src.run("patch", HCP_RULE.qualified, HC_NAME, "-n", HCP_NS, "--type=merge", "-p", upgrade)
@@ -380,7 +388,7 @@ def test_what_a_restore_of_another_backup_left_is_replaced(
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
     assert out["backup_id"] == newer["backup_id"] and out["resumed"] is False
-    assert f"HostedControlPlane {HCP_NS}/{HC_NAME}" in out["objects_replaced"]
+    assert f"HostedControlPlane {HCP_NS}/{HC_NAME}" in out["objects_replaced"], (out, proc.stderr)
     assert out["objects"] == [f"HostedCluster {HC_NS}/{HC_NAME}"] and out["objects_kept"] == []
     hcp = live(sandbox, HCP_RULE, HCP_NS)[HC_NAME]
     hc = live(sandbox, kinds.rule_for("HostedCluster", "hc"), HC_NS)[HC_NAME]
