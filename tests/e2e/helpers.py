@@ -8,6 +8,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -231,3 +233,15 @@ def etcd_exec(sb: Sandbox, context: str, *args: str, pod: str = "etcd-0") -> str
         f"--cert={tls}/client/etcd-client.crt", f"--key={tls}/client/etcd-client.key",
         "--endpoints=https://localhost:2379", *args,
     )  # fmt: skip
+
+
+@contextmanager
+def operator_stopped(sb: Sandbox, cluster: str) -> Iterator[None]:
+    """`cluster`'s HyperShift operator (its twin) stuck for the block (SIGSTOP), as a hung operator
+    would be; it carries on (SIGCONT) when the block ends, whatever happened."""
+    pid = int((sb.cfg.pids / f"{cluster}-twin.pid").read_text())
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        os.kill(pid, signal.SIGCONT)

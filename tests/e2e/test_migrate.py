@@ -5,8 +5,6 @@ restore that fails before the destination has the HC puts the source back as it 
 from __future__ import annotations
 
 import json
-import os
-import signal
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,6 +25,7 @@ from tests.e2e.helpers import (
     etcd_exec,
     hcm,
     keys,
+    operator_stopped,
     source_state,
 )
 from tests.sandbox.harness import Sandbox, down
@@ -166,9 +165,7 @@ def test_a_timed_out_wait_keeps_the_source_paused_and_a_rerun_finishes(
         remove_bystander(sandbox)
         # The destination's HyperShift operator is stuck (its twin stopped, SIGSTOP): the restored control
         # plane cannot come up in 3s. The destination has the HC, so the source must not resume.
-        twin = int((sandbox.cfg.pids / "destination-twin.pid").read_text())
-        os.kill(twin, signal.SIGSTOP)
-        try:
+        with operator_stopped(sandbox, "destination"):
             code, out, err = migrate(sandbox, "migrate-wait", tmp_path, "--timeout", "3s")
             assert code == 5, err
             assert out["outcome"] == "TIMED_OUT" and "the source stays paused" in out["error"]
@@ -182,8 +179,7 @@ def test_a_timed_out_wait_keeps_the_source_paused_and_a_rerun_finishes(
             assert code == 0, err
             assert dry["changes"][-1].startswith("teardown: once the guard passes: ")
             assert any(c.startswith("restore: ") and "keep HostedCluster" in c for c in dry["changes"])
-        finally:
-            os.kill(twin, signal.SIGCONT)  # the operator comes back: the re-run finishes
+        # The operator comes back: the re-run finishes.
 
         code, again, err = migrate(sandbox, "migrate-wait", tmp_path)
         assert code == 0, err

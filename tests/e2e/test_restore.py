@@ -7,9 +7,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
 import shutil
-import signal
 import ssl
 import subprocess
 import time
@@ -34,6 +32,7 @@ from tests.e2e.helpers import (
     assert_no_secrets,
     hcm,
     keys,
+    operator_stopped,
     s3,
 )
 from tests.sandbox.harness import Sandbox
@@ -368,13 +367,9 @@ def test_what_a_restore_of_another_backup_left_is_replaced(
     dest, src = sandbox.destination.kubectl(), sandbox.source.kubectl()
     # Without its finalizer, or HyperShift's delete path would take the HCP namespace with it (T3). The
     # destination's operator is stopped meanwhile: it puts the finalizer back on every reconcile (T1).
-    twin = int((sandbox.cfg.pids / "destination-twin.pid").read_text())
-    os.kill(twin, signal.SIGSTOP)
-    try:
+    with operator_stopped(sandbox, "destination"):
         dest.run("patch", HC_KIND, HC_NAME, "-n", HC_NS, "--type=merge", "-p", '{"metadata":{"finalizers":null}}')
         dest.run("delete", HC_KIND, HC_NAME, "-n", HC_NS, "--wait=true")
-    finally:
-        os.kill(twin, signal.SIGCONT)
     was = src.get(HCP_RULE.qualified, HC_NAME, "-n", HCP_NS)["spec"]["releaseImage"]
     upgrade = json.dumps({"spec": {"releaseImage": NEWER}})
     src.run("patch", HCP_RULE.qualified, HC_NAME, "-n", HCP_NS, "--type=merge", "-p", upgrade)
