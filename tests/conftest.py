@@ -1,5 +1,6 @@
-"""Session-wide sandbox: one at a time, started on first use, switched when a test
-needs another topology (HA tests run last so it switches once), stopped at the end.
+"""Session-wide sandbox: one at a time, switched when a test needs another topology (HA tests
+run last so it switches once), stopped at the end. The tests that need no sandbox run first,
+while the first sandbox comes up beside them.
 
 A failed test's report says where the sandbox logs are; they are kept after the run.
 Set HCMIGRATE_SANDBOX_REUSE=1 to reuse a running `make sandbox` of the same topology.
@@ -10,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import pytest
 
@@ -17,6 +19,7 @@ from tests.sandbox.config import CRDS, FIXTURES, SandboxConfig
 from tests.sandbox.harness import Sandbox, down, up
 
 _failed = False
+_early: Future[Sandbox] | None = None  # the first sandbox, started at collection
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -38,6 +41,10 @@ class SandboxManager:
     def get(self, cfg: SandboxConfig) -> Sandbox:
         if self.current is not None and self.current.cfg == cfg:
             return self.current
+        early = _claim_early()
+        if early is not None and early.cfg == cfg:
+            self.current = early
+            return early
         if self.current is None and os.environ.get("HCMIGRATE_SANDBOX_REUSE") == "1":
             from tests.sandbox.harness import attach
 
@@ -76,14 +83,47 @@ def ha_sandbox(sandbox_manager: SandboxManager) -> Sandbox:
     return sandbox_manager.get(dataclasses.replace(_base_config(), ha=True, nodepools=2))
 
 
+def _needs_sandbox(it: pytest.Item) -> bool:
+    return bool({"sandbox", "ha_sandbox", "sandbox_manager"} & set(getattr(it, "fixturenames", ())))
+
+
+@pytest.hookimpl(trylast=True)  # after -k and -m deselected what will not run
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    # Group tests by topology so the sandbox is switched only once.
+    # The tests without a sandbox first; then by topology, so the sandbox is switched only once.
     items.sort(
         key=lambda it: (
             it.get_closest_marker("last") is not None,
+            _needs_sandbox(it),
             "ha_sandbox" in getattr(it, "fixturenames", ()),
         )
     )
+    global _early
+    first = next((it for it in items if _needs_sandbox(it)), None)
+    if first is None or "ha_sandbox" in getattr(first, "fixturenames", ()) or _early is not None:
+        return
+    if os.environ.get("HCMIGRATE_SANDBOX_REUSE") == "1":
+        return
+    # Start-up is mostly waiting on processes: it overlaps well with the unit tests.
+    _early = ThreadPoolExecutor(1, thread_name_prefix="sandbox-up").submit(up, _base_config())
+
+
+def _claim_early() -> Sandbox | None:
+    """The sandbox started at collection, once (None if none was started or it failed to start:
+    the caller then starts one itself, and its error is the one reported)."""
+    global _early
+    early, _early = _early, None
+    if early is None:
+        return None
+    try:
+        return early.result()
+    except Exception:
+        return None
+
+
+def pytest_sessionfinish() -> None:
+    early = _claim_early()  # started, never used (the run stopped before the first e2e test)
+    if early is not None:
+        down(early.cfg)
 
 
 @pytest.hookimpl(hookwrapper=True)
