@@ -54,6 +54,12 @@ class SandboxManager:
         self.current = up(cfg)
         return self.current
 
+    def discard(self) -> None:
+        """The current sandbox is no longer as seeded: the next test gets a new one."""
+        if self.current is not None:
+            down(self.current.cfg)
+        self.current = None
+
     def close(self) -> None:
         if self.current is not None and os.environ.get("HCMIGRATE_SANDBOX_REUSE") != "1":
             down(self.current.cfg, keep_logs=_failed)
@@ -83,6 +89,14 @@ def ha_sandbox(sandbox_manager: SandboxManager) -> Sandbox:
     return sandbox_manager.get(dataclasses.replace(_base_config(), ha=True, nodepools=2))
 
 
+@pytest.fixture
+def destroys_source(sandbox_manager: SandboxManager) -> Iterator[None]:
+    """For a test that tears the source's `example` down: the sandbox is started anew after it.
+    These tests run after the others of their topology, so that costs one start fewer."""
+    yield
+    sandbox_manager.discard()
+
+
 def _needs_sandbox(it: pytest.Item) -> bool:
     return bool({"sandbox", "ha_sandbox", "sandbox_manager"} & set(getattr(it, "fixturenames", ())))
 
@@ -95,6 +109,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             it.get_closest_marker("last") is not None,
             _needs_sandbox(it),
             "ha_sandbox" in getattr(it, "fixturenames", ()),
+            "destroys_source" in getattr(it, "fixturenames", ()),
         )
     )
     global _early

@@ -38,7 +38,7 @@ from tests.e2e.helpers import (
     source_state,
 )
 from tests.sandbox import faults
-from tests.sandbox.harness import Sandbox, down
+from tests.sandbox.harness import Sandbox
 
 pytestmark = pytest.mark.e2e
 
@@ -119,12 +119,10 @@ def migrated(sandbox: Sandbox, tmp_path: Path, request: pytest.FixtureRequest) -
 
 
 @pytest.fixture
-def doomed(migrated: Migrated, sandbox_manager: Any) -> Iterator[Migrated]:
+def doomed(migrated: Migrated, destroys_source: None) -> Migrated:
     """For tests that tear `example` down: the next test gets a new sandbox."""
     migrated.torn_down = True
-    yield migrated
-    down(migrated.sb.cfg)
-    sandbox_manager.current = None
+    return migrated
 
 
 def assert_torn_down(m: Migrated, others: list[dict[str, Any]]) -> None:
