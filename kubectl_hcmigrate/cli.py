@@ -132,6 +132,7 @@ def restore(
     to_context: flags.ToContextOpt = None,
     to_kubeconfig: flags.ToKubeconfigOpt = None,
     with_nodes: flags.WithNodesOpt = False,
+    trust_ha_etcd: flags.TrustHaEtcdOpt = False,
     url_expiry: flags.UrlExpiryOpt = "6h",
     timeout: flags.WaitTimeoutOpt = "30m",
     no_wait: Annotated[bool, typer.Option("--no-wait", help="Return once everything is applied.")] = False,
@@ -148,7 +149,7 @@ def restore(
     opts = RestoreOptions(
         name=hc, namespace=namespace,
         bucket=flags.bucket_target(bucket, prefix, region, endpoint_url, aws_creds),
-        source_dir=source_dir, backup_id=backup_id, with_nodes=with_nodes,
+        source_dir=source_dir, backup_id=backup_id, with_nodes=with_nodes, trust_ha_etcd=trust_ha_etcd,
         url_expiry=_seconds(url_expiry, "--url-expiry"), timeout=_seconds(timeout, "--timeout"), wait=not no_wait,
     )  # fmt: skip
     destination = flags.destination(ctx, to_kubeconfig, to_context)
@@ -196,6 +197,7 @@ def migrate(
     to_kubeconfig: flags.ToKubeconfigOpt = None,
     dir: flags.DirOpt = None,
     with_nodes: flags.WithNodesOpt = False,
+    trust_ha_etcd: flags.TrustHaEtcdOpt = False,
     url_expiry: flags.UrlExpiryOpt = "6h",
     timeout: flags.WaitTimeoutOpt = "30m",
     region: flags.RegionOpt = None,
@@ -211,7 +213,7 @@ def migrate(
     opts = MigrateOptions(
         name=hc, namespace=namespace, bucket=flags.bucket_target(bucket, prefix, region, endpoint_url, aws_creds),
         dir=dir, with_nodes=with_nodes, url_expiry=_seconds(url_expiry, "--url-expiry"),
-        timeout=_seconds(timeout, "--timeout"),
+        timeout=_seconds(timeout, "--timeout"), trust_ha_etcd=trust_ha_etcd,
     )  # fmt: skip
     source, destination = flags.source(ctx, context), flags.destination(ctx, to_kubeconfig, to_context)
     raise typer.Exit(commands.migrate(source, destination, opts, dry_run=dry_run, output=flags.output(ctx, output)))

@@ -88,6 +88,14 @@ DirOpt = Annotated[
 WithNodesOpt = Annotated[
     bool, typer.Option("--with-nodes", help="Also restore the CAPI machine objects, to keep the nodes.")
 ]
+TrustHaEtcdOpt = Annotated[
+    bool,
+    typer.Option(
+        "--trust-ha-etcd-restore",
+        help="Restore an HA etcd on a release not known to carry the one-cluster fix (OCPBUGS-99534), "
+        "e.g. a patched control-plane operator; its members are still checked after the wait.",
+    ),
+]
 UrlExpiryOpt = Annotated[
     str, typer.Option("--url-expiry", metavar="DURATION", help="Presigned snapshot URL lifetime (at most 7d).")
 ]

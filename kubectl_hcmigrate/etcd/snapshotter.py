@@ -55,7 +55,7 @@ class EtcdSnapshotter:
     def _run(self, pod: str, argv: list[str]) -> tuple[int, bytes, bytes]:
         return self.kube.run_in_pod(self.ns, pod, CONTAINER, argv)
 
-    def _etcdctl(self, ca: str) -> list[str]:
+    def etcdctl(self, ca: str) -> list[str]:
         return ["etcdctl", f"--endpoints={ENDPOINT}", f"--cacert={ca}", f"--cert={CERT}", f"--key={KEY}"]
 
     def detect_ca(self, pod: str) -> str:
@@ -66,7 +66,7 @@ class EtcdSnapshotter:
 
     def db_size(self, pod: str, ca: str) -> int:
         """etcd's database size, which the scratch file needs room for: unknown is a failure, not 0."""
-        code, out, err = self._run(pod, [*self._etcdctl(ca), "endpoint", "status", "-w", "json"])
+        code, out, err = self._run(pod, [*self.etcdctl(ca), "endpoint", "status", "-w", "json"])
         try:
             if code == 0:
                 return int(json.loads(out)[0]["Status"]["dbSize"])
@@ -116,7 +116,7 @@ class EtcdSnapshotter:
         t0 = time.monotonic()
         try:
             self.reporter.line(f"etcdctl snapshot save in {self.ns}/{pod}")
-            code, _, err = self._run(pod, [*self._etcdctl(ca), "snapshot", "save", scratch])
+            code, _, err = self._run(pod, [*self.etcdctl(ca), "snapshot", "save", scratch])
             if code != 0:
                 tail = err.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
                 raise StepFailed(f"etcdctl snapshot save failed in {self.ns}/{pod} (exit {code}): {tail[0]}")

@@ -27,6 +27,7 @@ from kubectl_hcmigrate.core.ports import BucketPort, KubePort, Reporter
 from kubectl_hcmigrate.core.report import HcmigrateError, Outcome, PreflightError, nothing_changed
 from kubectl_hcmigrate.core.source_state import HC, SourceControl, recorded
 from kubectl_hcmigrate.core.staleness import stale_reasons, versions_of
+from kubectl_hcmigrate.etcd.members import EtcdNotOneCluster
 from kubectl_hcmigrate.verbs import backup, restore, restore_checks, teardown
 from kubectl_hcmigrate.verbs.collect import hc_namespace_objects
 
@@ -41,13 +42,14 @@ class MigrateOptions:
     url_expiry: int = 6 * 3600
     timeout: int = 30 * 60
     run_id: str = ""
+    trust_ha_etcd: bool = False  # restore_checks.TRUST_HA_ETCD
 
 
 def migrate(
     opts: MigrateOptions, source: KubePort, destination: KubePort, bucket: BucketPort, reporter: Reporter
 ) -> dict[str, Any]:
     ns, name = opts.namespace, opts.name
-    backup_id = check_first(opts, source, destination, bucket)
+    backup_id = check_first(opts, source, destination, bucket, reporter)
     stages: dict[str, Any] = {}
     if backup_id is None:
         reporter.line(f"stage 1/3: back up {ns}/{name} from context '{source.context}' and keep it paused")
@@ -77,7 +79,7 @@ def plan(
 ) -> dict[str, Any]:
     """--dry-run: the changes of every stage that can be known now; `bucket` must not write."""
     ns, name = opts.namespace, opts.name
-    backup_id = check_first(opts, source, destination, bucket)
+    backup_id = check_first(opts, source, destination, bucket, reporter)
     changes: list[str] = []
     if backup_id is None:
         found = backup.preflight(_backup_options(opts, destination), source, bucket, reporter)
@@ -100,14 +102,21 @@ def plan(
     return {"outcome": "SUCCEEDED", "dry_run": True, "changes": changes}
 
 
-def check_first(opts: MigrateOptions, source: KubePort, destination: KubePort, bucket: BucketPort) -> str | None:
+def check_first(
+    opts: MigrateOptions, source: KubePort, destination: KubePort, bucket: BucketPort, reporter: Reporter
+) -> str | None:
     """Every stage's options, checked before the first change of the first stage (a refusal, exit 3,
-    for the run and its dry run alike): restore's own, the destination's CRDs for them, and the
-    restore URL a new backup's snapshot would get. The backup a destination HC came from, if any."""
-    restore.check_options(_restore_options(opts, None))
+    for the run and its dry run alike): restore's own, the destination's CRDs for them, whether the
+    HC's release restores its etcd as one cluster, and the restore URL a new backup's snapshot would
+    get. The backup a destination HC came from, if any."""
+    restore_checks.check_options(opts.url_expiry, opts.timeout)
     backup_id = restored_backup_id(source, destination, opts.namespace, opts.name)
     if backup_id is not None:
         check_still_held(source, destination, bucket, opts.namespace, opts.name, backup_id)
+    else:  # what the backup would take is what the destination restores
+        with nothing_changed():
+            hc = source.get(HC, opts.namespace, opts.name) or {}
+            restore_checks.check_ha_etcd_release(hc, opts.trust_ha_etcd, reporter)
     with restore_checks.refusing(destination):
         restore_checks.check_crds(destination, opts.with_nodes)
         if backup_id is None:  # a resumed run's restore preflight checks the URL it already has
@@ -171,7 +180,7 @@ def _backup_options(opts: MigrateOptions, destination: KubePort) -> backup.Backu
 def _restore_options(opts: MigrateOptions, backup_id: str | None) -> restore.RestoreOptions:
     return restore.RestoreOptions(
         opts.name, opts.namespace, opts.bucket, backup_id=backup_id, with_nodes=opts.with_nodes,
-        url_expiry=opts.url_expiry, timeout=opts.timeout,
+        url_expiry=opts.url_expiry, timeout=opts.timeout, trust_ha_etcd=opts.trust_ha_etcd,
     )  # fmt: skip
 
 
@@ -202,6 +211,13 @@ def _restore(
                 Outcome.FAILED_NEEDS_ATTENTION,
                 f"{message}. Whether the destination has the HC is unknown ({unknown}), so the source stays "
                 "paused (one control plane at a time): run migrate again once the destination answers",
+                [],
+            ) from e
+        if on_destination and isinstance(e.__cause__, EtcdNotOneCluster):
+            raise RunFailed(
+                Outcome.FAILED_NEEDS_ATTENTION,
+                f"{message}. The source stays paused and held, as it was backed up (one control plane at a time): "
+                "take the destination's copy down, then run migrate again with a release that carries the fix",
                 [],
             ) from e
         if on_destination:

@@ -20,7 +20,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from kubectl_hcmigrate.core import marks, objects, restore_url
+from kubectl_hcmigrate.core import marks, objects, releases, restore_url
 from kubectl_hcmigrate.core.bundle import Bundle, BundleObject, check_bundle_objects, load_objects, restore_sequence
 from kubectl_hcmigrate.core.kinds import rule_for
 from kubectl_hcmigrate.core.layout import Manifest
@@ -51,6 +51,7 @@ class RestoreOptions:
     url_expiry: int = 6 * 3600
     timeout: int = 30 * 60
     wait: bool = True
+    trust_ha_etcd: bool = False  # restore_checks.TRUST_HA_ETCD
 
 
 @dataclass
@@ -66,11 +67,13 @@ class Restore:
     snapshot_key: str  # relative to the bucket's prefix
     resumed: bool
     url: str | None  # the HC's restore URL: kept from an earlier run, else presigned at apply time
+    etcd_replicas: int  # more than one: the members are checked to form one cluster after the wait
     preflight_seconds: float = 0.0
     created_namespaces: list[str] = field(default_factory=list)
     created: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)  # already on the destination: left as they were
     replaced: list[str] = field(default_factory=list)  # left by a restore of another backup
+    etcd_members: str | None = None  # what the check after the wait found
 
     @property
     def manifest(self) -> Manifest:
@@ -81,20 +84,9 @@ class Restore:
         return [self.opts.namespace, objects.hcp_namespace_of(self.opts.namespace, self.opts.name)]
 
 
-def check_options(opts: RestoreOptions) -> None:
-    """The options on their own, before anything is read: migrate checks them before its backup."""
-    if not 0 < opts.url_expiry <= restore_url.MAX_PRESIGN_SECONDS:
-        raise PreflightError(
-            "--url-expiry must be more than 0 and at most 7d (the limit of a presigned URL), "
-            f"not {format_duration(opts.url_expiry)}"
-        )
-    if opts.timeout <= 0:
-        raise PreflightError(f"--timeout must be more than 0, not {format_duration(opts.timeout)}")
-
-
 def preflight(opts: RestoreOptions, kube: KubePort, bucket: BucketPort, reporter: Reporter) -> Restore:
     t0 = time.monotonic()
-    check_options(opts)
+    checks.check_options(opts.url_expiry, opts.timeout)
     ns, name = opts.namespace, opts.name
     with checks.refusing(kube):
         bucket.preflight(probe_write=False)
@@ -109,6 +101,7 @@ def preflight(opts: RestoreOptions, kube: KubePort, bucket: BucketPort, reporter
         checks.check_crds(kube, opts.with_nodes)
         resumed, url = marks.same_backup(kube.get(HC, ns, name), m, kube.context)
         if not resumed:
+            checks.check_ha_etcd_release(checks.bundle_hc(found, m), opts.trust_ha_etcd, reporter)
             url = checks.url_of_kept_hcp(kube.get(HCP, objects.hcp_namespace_of(ns, name), name), m)
             checks.check_encryption_keys(kube, found, m)
             limit = restore_url.max_length(kube.crd(HC.qualified), kube.version_of(HC.group))
@@ -116,7 +109,8 @@ def preflight(opts: RestoreOptions, kube: KubePort, bucket: BucketPort, reporter
     how = "carrying on with the HC it restored before" if resumed else "the HC is not there yet"
     reporter.line(f"backup {m.backup_id} of {ns}/{name} taken {m.created} on context '{m.source_context}'; {how}")
     objs = restore_sequence(found, opts.with_nodes)
-    return Restore(opts, kube, bucket, reporter, bundle, objs, key, resumed, url, time.monotonic() - t0)
+    replicas = releases.etcd_replicas(checks.bundle_hc(found, m))
+    return Restore(opts, kube, bucket, reporter, bundle, objs, key, resumed, url, replicas, time.monotonic() - t0)
 
 
 class Hook(NamedTuple):
@@ -266,7 +260,13 @@ def build_plan(r: Restore) -> Plan:
     if r.opts.wait:
         plan.add(Step("wait for the restored control plane",
                       lambda: wait_for(r.kube, wanted(r), r.opts.timeout, r.reporter)))  # fmt: skip
+    if r.opts.wait and r.etcd_replicas > 1:  # T10: HyperShift reports a split etcd as restored
+        plan.add(Step("check the etcd members form one cluster", partial(_check_etcd, r)))
     return plan
+
+
+def _check_etcd(r: Restore) -> None:
+    r.etcd_members = checks.check_etcd_one_cluster(r.kube, r.opts.namespace, r.opts.name, r.etcd_replicas, r.reporter)
 
 
 def result(r: Restore, timings: dict[str, float]) -> dict[str, Any]:
@@ -288,5 +288,6 @@ def result(r: Restore, timings: dict[str, float]) -> dict[str, Any]:
         "snapshot_key": m.snapshot.key,
         "restore_url": safe_url(r.url) if r.url else None,
         "waited": [str(w) for w in wanted(r)] if r.opts.wait else [],
+        "etcd_members": r.etcd_members,
         "timings_seconds": {k: round(v, 2) for k, v in {"preflight": r.preflight_seconds, **timings}.items()},
     }

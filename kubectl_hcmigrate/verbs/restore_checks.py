@@ -1,13 +1,14 @@
 """restore's preflight checks of the destination, shared with migrate's early checks: what it
-serves, what it holds already, and that a failure to ask it is a refusal."""
+serves, what it holds already, whether its HyperShift restores the HC's etcd as one cluster, and
+that a failure to ask it is a refusal; and the check of the restored etcd after the wait."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kubectl_hcmigrate.core import objects, restore_url
+from kubectl_hcmigrate.core import objects, releases, restore_url
 from kubectl_hcmigrate.core.bundle import BundleObject
 from kubectl_hcmigrate.core.kinds import restore_order, rule_for
 from kubectl_hcmigrate.core.layout import Manifest
@@ -15,8 +16,16 @@ from kubectl_hcmigrate.core.marks import BACKUP_ID, annotations_of
 from kubectl_hcmigrate.core.ports import KubeError, KubePort
 from kubectl_hcmigrate.core.redact import scrub
 from kubectl_hcmigrate.core.report import PreflightError, nothing_changed
+from kubectl_hcmigrate.core.units import format_duration
+from kubectl_hcmigrate.etcd.members import EtcdNotOneCluster, check_one_cluster
+
+if TYPE_CHECKING:
+    from kubectl_hcmigrate.core.ports import Reporter
 
 HC, SECRET = rule_for("HostedCluster", "hc"), rule_for("Secret", "hc")
+# For an HA control plane whose release the tool does not know to carry the fix of T10 (a patched
+# control-plane operator image, a release named by digest): the check after the restore still runs.
+TRUST_HA_ETCD = "--trust-ha-etcd-restore"
 
 
 @contextmanager
@@ -27,6 +36,17 @@ def refusing(kube: KubePort) -> Iterator[None]:
             yield
     except KubeError as e:
         raise PreflightError(f"reading the destination (context '{kube.context}') failed: {scrub(str(e))}") from None
+
+
+def check_options(url_expiry: int, timeout: int) -> None:
+    """restore's options on their own, before anything is read: migrate checks them before its backup."""
+    if not 0 < url_expiry <= restore_url.MAX_PRESIGN_SECONDS:
+        raise PreflightError(
+            "--url-expiry must be more than 0 and at most 7d (the limit of a presigned URL), "
+            f"not {format_duration(url_expiry)}"
+        )
+    if timeout <= 0:
+        raise PreflightError(f"--timeout must be more than 0, not {format_duration(timeout)}")
 
 
 def url_of_kept_hcp(hcp: dict[str, Any] | None, m: Manifest) -> str | None:
@@ -58,3 +78,37 @@ def check_encryption_keys(kube: KubePort, found: list[BundleObject], m: Manifest
                 f"encryption key than backup {m.backup_id}: the snapshot would not decrypt with it. "
                 "Delete that secret if it is a leftover, or restore into another namespace"
             )
+
+
+def bundle_hc(found: list[BundleObject], m: Manifest) -> dict[str, Any]:
+    return next(o.obj for o in found if o.rule == HC and objects.name_of(o.obj) == m.hostedcluster.name)
+
+
+def check_ha_etcd_release(hc: dict[str, Any], trusted: bool, reporter: Reporter) -> None:
+    """T10: refuses an HA HC whose release would restore its etcd as separate one-member clusters;
+    `trusted` (the flag) turns the refusal into a warning, and the members are checked after the wait."""
+    why = releases.ha_restore_refusal(hc, TRUST_HA_ETCD)
+    if why and not trusted:
+        raise PreflightError(why)
+    if why:
+        image = hc["spec"]["release"].get("image", "")
+        reporter.line(
+            f"warning: {TRUST_HA_ETCD}: release {image!r} is not known to restore HA etcd as one cluster; "
+            "its members are checked after the wait"
+        )
+
+
+def check_etcd_one_cluster(kube: KubePort, ns: str, name: str, replicas: int, reporter: Reporter) -> str:
+    """After the wait: HyperShift reports a split etcd as restored and Available (T10), so ask the members."""
+    hcp_ns = objects.hcp_namespace_of(ns, name)
+    try:
+        found = check_one_cluster(kube, hcp_ns, replicas, reporter)
+    except EtcdNotOneCluster as e:
+        raise EtcdNotOneCluster(
+            f"the restored etcd of {ns}/{name} on context '{kube.context}' was not found to be one cluster: {e} "
+            f"(HA members restored apart, {releases.BUG}). Do not use this control plane: delete HostedCluster "
+            f"{ns}/{name} and namespace {hcp_ns} there, then restore again on a release with "
+            f"{releases.FIX} ({releases.fixed_releases()})"
+        ) from None
+    reporter.line(found)
+    return found

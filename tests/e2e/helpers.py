@@ -245,3 +245,15 @@ def operator_stopped(sb: Sandbox, cluster: str) -> Iterator[None]:
         yield
     finally:
         os.kill(pid, signal.SIGCONT)
+
+
+def migrate(sb: Sandbox, prefix: str, tmp: Path, *extra: str, timeout: str = "2m") -> tuple[int, dict[str, Any], str]:
+    # `-o json` after the verb, where a kubectl user puts it.
+    proc = hcm(sb, "migrate", "-o", "json", "--hc", HC_NAME, "-n", HC_NS, "--prefix", prefix,
+               "--context", "source", "--to-context", "destination", "--dir", str(tmp / "bundle"),
+               "--timeout", timeout, *extra)  # fmt: skip
+    return proc.returncode, json.loads(proc.stdout or "{}"), proc.stderr
+
+
+def clear_destination(sb: Sandbox) -> None:
+    sb.destination.kubectl().run("delete", "namespace", HC_NS, HCP_NS, "--ignore-not-found", "--timeout=180s")

@@ -21,10 +21,11 @@ from tests.e2e.helpers import (
     NP_KIND,
     assert_no_secrets,
     bystander,
+    clear_destination,
     cloud_state,
     etcd_exec,
-    hcm,
     keys,
+    migrate,
     operator_stopped,
     source_state,
 )
@@ -34,22 +35,10 @@ from tests.sandbox.hosted_etcd import SEED_KEY
 pytestmark = pytest.mark.e2e
 
 
-def migrate(sb: Sandbox, prefix: str, tmp: Path, *extra: str) -> tuple[int, dict[str, Any], str]:
-    # `-o json` after the verb, where a kubectl user puts it.
-    proc = hcm(sb, "migrate", "-o", "json", "--hc", HC_NAME, "-n", HC_NS, "--prefix", prefix,
-               "--context", "source", "--to-context", "destination", "--dir", str(tmp / "bundle"),
-               "--timeout", "2m", *extra)  # fmt: skip
-    return proc.returncode, json.loads(proc.stdout or "{}"), proc.stderr
-
-
 def dig(node: Any, path: list[str]) -> Any:
     for p in path:
         node = node.get(p, {}) if isinstance(node, dict) else {}
     return node
-
-
-def clear_destination(sb: Sandbox) -> None:
-    sb.destination.kubectl().run("delete", "namespace", HC_NS, HCP_NS, "--ignore-not-found", "--timeout=180s")
 
 
 @pytest.fixture

@@ -130,10 +130,10 @@ def test_a_good_url_passes() -> None:
     restore_url.check(URL, 1024)
 
 
-def plan_names(with_nodes: bool, wait: bool) -> list[str]:
+def plan_names(with_nodes: bool, wait: bool, etcd_replicas: int = 1) -> list[str]:
     opts = restore.RestoreOptions("cesar", fx.NS, BucketTarget("bkt"), with_nodes=with_nodes, wait=wait)
     objs = bundle.restore_sequence(bundle_objects(), with_nodes)
-    r = restore.Restore(opts, None, None, None, None, objs, "k", False, None)  # type: ignore[arg-type]
+    r = restore.Restore(opts, None, None, None, None, objs, "k", False, None, etcd_replicas)  # type: ignore[arg-type]
     return [s.name for s in restore.build_plan(r).steps]
 
 
@@ -148,6 +148,14 @@ def test_the_plan_applies_in_dependency_order() -> None:
         "create NodePool in clusters",
         "wait for the restored control plane",
     ]
+
+
+def test_an_ha_etcd_is_checked_to_be_one_cluster_after_the_wait_and_only_then() -> None:
+    assert plan_names(with_nodes=False, wait=True, etcd_replicas=3)[-2:] == [
+        "wait for the restored control plane",
+        "check the etcd members form one cluster",
+    ]
+    assert "check the etcd members form one cluster" not in plan_names(with_nodes=False, wait=False, etcd_replicas=3)
 
 
 def test_with_nodes_the_machine_objects_come_between_cluster_and_hostedcluster() -> None:
