@@ -37,10 +37,12 @@ def pytest_configure(config: pytest.Config) -> None:
 class SandboxManager:
     def __init__(self) -> None:
         self.current: Sandbox | None = None
+        self.stale = False
 
     def get(self, cfg: SandboxConfig) -> Sandbox:
-        if self.current is not None and self.current.cfg == cfg:
+        if self.current is not None and self.current.cfg == cfg and not self.stale:
             return self.current
+        self.stale = False
         early = _claim_early()
         if early is not None and early.cfg == cfg:
             self.current = early
@@ -55,10 +57,9 @@ class SandboxManager:
         return self.current
 
     def discard(self) -> None:
-        """The current sandbox is no longer as seeded: the next test gets a new one."""
-        if self.current is not None:
-            down(self.current.cfg)
-        self.current = None
+        """The current sandbox is no longer as seeded: the next test that needs one gets a new one
+        (up() stops this one first). It runs on until then, for a last test that stops it."""
+        self.stale = True
 
     def close(self) -> None:
         if self.current is not None and os.environ.get("HCMIGRATE_SANDBOX_REUSE") != "1":

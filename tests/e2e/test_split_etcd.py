@@ -30,7 +30,7 @@ from tests.e2e.helpers import (
     migrate,
     source_state,
 )
-from tests.sandbox.harness import Sandbox, down
+from tests.sandbox.harness import Sandbox
 from tests.sandbox.hosted_etcd import SEED_KEY
 
 pytestmark = pytest.mark.e2e
@@ -103,27 +103,21 @@ def test_a_split_etcd_found_after_the_restore_fails_with_the_source_held(ha_sand
 
 
 def test_on_a_release_with_the_fix_migrate_ends_with_one_three_member_etcd(
-    ha_sandbox: Sandbox, sandbox_manager: Any, tmp_path: Path
+    ha_sandbox: Sandbox, destroys_source: None, tmp_path: Path
 ) -> None:
     sb = ha_sandbox
-    try:
-        clear_destination(sb)  # a split copy left by the test before, as its message says
-        set_release(sb, WITH_FIX)
-        source_etcd = hosted_digest(sb.etcd)
-        t0 = time.monotonic()
-        code, out, err = migrate(sb, "ha-fixed", tmp_path, timeout="4m")
-        print(
-            f"\nHA migrate: {time.monotonic() - t0:.1f}s, restore steps {out.get('restore', {}).get('timings_seconds')}"
-        )
-        assert code == 0, err
-        assert out["restore"]["etcd_members"].startswith("3 etcd members form one cluster")
-        views = [members(sb, f"etcd-{i}") for i in range(3)]
-        assert len({v["header"]["cluster_id"] for v in views}) == 1
-        assert len({v["header"]["member_id"] for v in views}) == 3
-        assert all(sorted(m["name"] for m in v["members"]) == ["etcd-0", "etcd-1", "etcd-2"] for v in views)
-        for i in range(3):  # every member holds the source's keys and values
-            assert hosted_digest(sb.etcd, i, "destination") == source_etcd
-        assert SEED_KEY in etcd_exec(sb, "destination", "get", "--prefix", "/registry/", "--keys-only", pod="etcd-2")
-    finally:  # the source HC is gone: whoever comes next gets a new sandbox
-        down(sb.cfg)
-        sandbox_manager.current = None
+    clear_destination(sb)  # a split copy left by the test before, as its message says
+    set_release(sb, WITH_FIX)
+    source_etcd = hosted_digest(sb.etcd)
+    t0 = time.monotonic()
+    code, out, err = migrate(sb, "ha-fixed", tmp_path, timeout="4m")
+    print(f"\nHA migrate: {time.monotonic() - t0:.1f}s, restore steps {out.get('restore', {}).get('timings_seconds')}")
+    assert code == 0, err
+    assert out["restore"]["etcd_members"].startswith("3 etcd members form one cluster")
+    views = [members(sb, f"etcd-{i}") for i in range(3)]
+    assert len({v["header"]["cluster_id"] for v in views}) == 1
+    assert len({v["header"]["member_id"] for v in views}) == 3
+    assert all(sorted(m["name"] for m in v["members"]) == ["etcd-0", "etcd-1", "etcd-2"] for v in views)
+    for i in range(3):  # every member holds the source's keys and values
+        assert hosted_digest(sb.etcd, i, "destination") == source_etcd
+    assert SEED_KEY in etcd_exec(sb, "destination", "get", "--prefix", "/registry/", "--keys-only", pod="etcd-2")
