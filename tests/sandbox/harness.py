@@ -13,7 +13,7 @@ from pathlib import Path
 import yaml
 
 from tests.sandbox import hosted_etcd, procs, seed
-from tests.sandbox.cluster import Cluster
+from tests.sandbox.cluster import Cluster, crd_snapshot
 from tests.sandbox.config import SandboxConfig, sandbox_bin
 from tests.sandbox.hosted_etcd import HostedEtcd
 from tests.sandbox.twin import launch
@@ -63,10 +63,12 @@ def up(cfg: SandboxConfig) -> Sandbox:
     mark = _timeline(cfg.logs / "startup.log", t0)
     clusters = {name: Cluster(name, ports, cfg.state / name, cfg, bin_) for name, ports in cfg.clusters.items()}
     etcd = HostedEtcd(cfg, bin_)
+    crds = crd_snapshot(bin_)
+    cached = crds.exists()
     try:
         for c in clusters.values():
             c.make_pki()
-            c.start_etcd()
+            c.start_etcd(seed=crds if cached else None)
         launch.start_cloud(cfg)
         etcd.make_pki()
         etcd.start()
@@ -82,12 +84,19 @@ def up(cfg: SandboxConfig) -> Sandbox:
 
         def prepare(c: Cluster) -> None:
             procs.wait_for(f"{c.name} kube-apiserver", c.ready, 90, c.log("apiserver"))
+            mark(f"{c.name}: kube-apiserver ready")
+            if cached:
+                c.crds_established()
+            else:  # before anything else writes to it, so the cache holds the CRDs and nothing more
+                c.install_crds()
+                if c.name == "source":
+                    c.save_etcd(crds)
+            mark(f"{c.name}: CRDs established")
             c.start_controller_manager()
-            nodes = _start_nodes(c, etcd, cfg)  # the kwoks start while the CRDs install
-            c.install_crds()
+            nodes = _start_nodes(c, etcd, cfg)
             for node in nodes:
                 procs.wait_for(f"{c.name} node {node}", lambda n=node: c.node_ready(n), 60, c.log(f"kwok-{node}"))
-            mark(f"{c.name}: CRDs established, nodes ready")
+            mark(f"{c.name}: nodes ready")
 
         # Independent tracks at once: the seeding of the hosted etcd, and each cluster's CRDs and nodes.
         with ThreadPoolExecutor(1 + len(clusters)) as pool:
@@ -95,7 +104,7 @@ def up(cfg: SandboxConfig) -> Sandbox:
             for t in tracks:
                 t.result()
         _write_kubeconfig(cfg, clusters)
-        _seed_source(clusters["source"], cfg)
+        _seed_source(clusters["source"], cfg, mark)
         # HyperShift's install on the destination: the control plane's pods need its priority classes.
         clusters["destination"].kubectl().apply(seed.priority_classes())
         mark("source seeded")
@@ -188,7 +197,7 @@ def _write_kubeconfig(cfg: SandboxConfig, clusters: dict[str, Cluster]) -> None:
     cfg.kubeconfig.chmod(0o600)
 
 
-def _seed_source(src: Cluster, cfg: SandboxConfig) -> None:
+def _seed_source(src: Cluster, cfg: SandboxConfig, mark: Callable[[str], None]) -> None:
     k = src.kubectl()
     ns, name = cfg.hc_namespace, cfg.hc_name
     hcp_ns = f"{ns}-{name}"
@@ -210,7 +219,9 @@ def _seed_source(src: Cluster, cfg: SandboxConfig) -> None:
     k.apply([by_hcp])
     hcp_uid = k.get("hostedcontrolplane.hypershift.openshift.io", name, "-n", hcp_ns)["metadata"]["uid"]
     k.apply(seed.workloads(hcp_ns, hcp_uid, cfg))
+    mark("source objects applied")
     _bind_etcd_pods(src, hcp_ns, cfg)
+    mark("etcd pods bound")
     k.run("wait", "--for=condition=Ready", "pod", "--all", "-n", hcp_ns, "--timeout=90s")
     k.run("wait", "--for=condition=Available", "deployment", "--all", "-n", "hypershift", "--timeout=60s")
 
