@@ -83,13 +83,9 @@ class Restore:
 
 def check_options(opts: RestoreOptions) -> None:
     """The options on their own, before anything is read: migrate checks them before its backup."""
-    if not 0 < opts.url_expiry <= restore_url.MAX_PRESIGN_SECONDS:
-        raise PreflightError(
-            "--url-expiry must be more than 0 and at most 7d (the limit of a presigned URL), "
-            f"not {format_duration(opts.url_expiry)}"
-        )
     if opts.timeout <= 0:
         raise PreflightError(f"--timeout must be more than 0, not {format_duration(opts.timeout)}")
+    restore_url.check_expiry(opts.url_expiry, opts.timeout if opts.wait else None)
 
 
 def preflight(opts: RestoreOptions, kube: KubePort, bucket: BucketPort, reporter: Reporter) -> Restore:
