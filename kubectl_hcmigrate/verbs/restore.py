@@ -32,6 +32,7 @@ from kubectl_hcmigrate.core.redact import safe_url, scrub
 from kubectl_hcmigrate.core.report import PreflightError, StepFailed
 from kubectl_hcmigrate.core.units import format_duration
 from kubectl_hcmigrate.core.wait import Wanted, poll_until, wait_for
+from kubectl_hcmigrate.etcd import init_watch
 from kubectl_hcmigrate.verbs import readback as backups
 from kubectl_hcmigrate.verbs import restore_checks as checks
 
@@ -260,8 +261,9 @@ def build_plan(r: Restore) -> Plan:
         plan.add(Step(f"create {kinds} in {objects.namespace_of(batch[0].obj)}", partial(_create, r, batch),
                       changes=partial(_describe_all, r, batch)))  # fmt: skip
     if r.opts.wait:
+        watch = partial(init_watch.check_etcd_init, r.kube, r.namespaces[1])
         plan.add(Step("wait for the restored control plane",
-                      lambda: wait_for(r.kube, wanted(r), r.opts.timeout, r.reporter)))  # fmt: skip
+                      lambda: wait_for(r.kube, wanted(r), r.opts.timeout, r.reporter, watch=watch)))  # fmt: skip
     return plan
 
 
