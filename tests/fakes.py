@@ -98,3 +98,24 @@ class LeaseKube:
         self.writes.append(f"delete lease {name}")
         del self.leases[(namespace, name)]
         return True
+
+
+class PodKube:
+    """Pods of one namespace and their containers' logs, as a kubelet reports them: `logs` maps
+    (pod, previous) to the text `kubectl logs [--previous]` gives; a missing entry is a 400, as
+    the apiserver answers for a container with no such run."""
+
+    def __init__(self, pods: list[dict], logs: dict[tuple[str, bool], str], context: str = "mgmt-2") -> None:
+        self.context, self.role = context, "destination"
+        self.items, self.logs, self.log_reads = pods, logs, []
+
+    def pods(self, namespace: str, selector: str = "") -> list[dict]:
+        return self.items
+
+    def pod_log(self, namespace: str, pod: str, container: str, *, previous: bool = False, tail: int = 20) -> str:
+        from kubectl_hcmigrate.core.ports import KubeError
+
+        self.log_reads.append((pod, container, previous))
+        if (pod, previous) not in self.logs:
+            raise KubeError(400, "BadRequest", f'previous terminated container "{container}" in pod "{pod}" not found')
+        return self.logs[pod, previous]

@@ -239,6 +239,11 @@ class Kube:
         query = [("labelSelector", selector)] if selector else []
         return self.request("GET", f"/api/v1/namespaces/{namespace}/pods", query=query).get("items", [])
 
+    def pod_log(self, namespace: str, pod: str, container: str, *, previous: bool = False, tail: int = 20) -> str:
+        from kubectl_hcmigrate.adapters.kube_logs import pod_log
+
+        return pod_log(self, namespace, pod, container, previous=previous, tail=tail)
+
     def run_in_pod(self, namespace: str, pod: str, container: str, argv: list[str]) -> tuple[int, bytes, bytes]:
         """(exit code, stdout, stderr) of a small command run through exec."""
         from kubectl_hcmigrate.adapters.kube_exec import run_exec

@@ -57,10 +57,12 @@ def wait_for(
     reporter: Reporter,
     *,
     poll: float = 2.0,
+    watch: Callable[[], None] = lambda: None,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> float:
-    """Polls until every condition is True; returns the seconds waited or raises WaitTimedOut."""
+    """Polls until every condition is True; returns the seconds waited or raises WaitTimedOut.
+    `watch` is asked at each poll too, and raises to end the wait early on what no condition shows."""
     start = clock()
     deadline, said_at = start + timeout, start
     last: dict[Wanted, str] = {}
@@ -73,6 +75,7 @@ def wait_for(
             left = format_duration(max(deadline - now, 0))
             reporter.line(f"waiting ({left} left): " + "; ".join(f"{w}={s}" for w, s in states.items()))
             last, said_at = states, now
+        watch()
         if now >= deadline:
             missing = "; ".join(f"{w} is {s}" for w, s in states.items() if s != "True")
             raise WaitTimedOut(

@@ -1,1 +1,1 @@
-"""The etcd snapshot: taken through exec, verified as it streams."""
+"""The etcd snapshot: taken through exec, verified as it streams, and watched as HyperShift restores it."""

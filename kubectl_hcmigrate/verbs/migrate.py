@@ -109,7 +109,7 @@ def check_first(
     for the run and its dry run alike): restore's own, the destination's CRDs for them, whether the
     HC's release restores its etcd as one cluster, and the restore URL a new backup's snapshot would
     get. The backup a destination HC came from, if any."""
-    restore_checks.check_options(opts.url_expiry, opts.timeout)
+    restore_checks.check_options(opts.url_expiry, opts.timeout, wait=True)  # it waits before the teardown
     backup_id = restored_backup_id(source, destination, opts.namespace, opts.name)
     if backup_id is not None:
         check_still_held(source, destination, bucket, opts.namespace, opts.name, backup_id)

@@ -32,6 +32,7 @@ from kubectl_hcmigrate.core.redact import safe_url, scrub
 from kubectl_hcmigrate.core.report import PreflightError, StepFailed
 from kubectl_hcmigrate.core.units import format_duration
 from kubectl_hcmigrate.core.wait import Wanted, poll_until, wait_for
+from kubectl_hcmigrate.etcd import init_watch
 from kubectl_hcmigrate.verbs import readback as backups
 from kubectl_hcmigrate.verbs import restore_checks as checks
 
@@ -86,7 +87,7 @@ class Restore:
 
 def preflight(opts: RestoreOptions, kube: KubePort, bucket: BucketPort, reporter: Reporter) -> Restore:
     t0 = time.monotonic()
-    checks.check_options(opts.url_expiry, opts.timeout)
+    checks.check_options(opts.url_expiry, opts.timeout, opts.wait)
     ns, name = opts.namespace, opts.name
     with checks.refusing(kube):
         bucket.preflight(probe_write=False)
@@ -258,8 +259,9 @@ def build_plan(r: Restore) -> Plan:
         plan.add(Step(f"create {kinds} in {objects.namespace_of(batch[0].obj)}", partial(_create, r, batch),
                       changes=partial(_describe_all, r, batch)))  # fmt: skip
     if r.opts.wait:
+        watch = partial(init_watch.check_etcd_init, r.kube, r.namespaces[1])
         plan.add(Step("wait for the restored control plane",
-                      lambda: wait_for(r.kube, wanted(r), r.opts.timeout, r.reporter)))  # fmt: skip
+                      lambda: wait_for(r.kube, wanted(r), r.opts.timeout, r.reporter, watch=watch)))  # fmt: skip
     if r.opts.wait and r.etcd_replicas > 1:  # T10: HyperShift reports a split etcd as restored
         plan.add(Step("check the etcd members form one cluster", partial(_check_etcd, r)))
     return plan

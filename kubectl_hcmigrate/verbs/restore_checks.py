@@ -38,15 +38,11 @@ def refusing(kube: KubePort) -> Iterator[None]:
         raise PreflightError(f"reading the destination (context '{kube.context}') failed: {scrub(str(e))}") from None
 
 
-def check_options(url_expiry: int, timeout: int) -> None:
+def check_options(url_expiry: int, timeout: int, wait: bool) -> None:
     """restore's options on their own, before anything is read: migrate checks them before its backup."""
-    if not 0 < url_expiry <= restore_url.MAX_PRESIGN_SECONDS:
-        raise PreflightError(
-            "--url-expiry must be more than 0 and at most 7d (the limit of a presigned URL), "
-            f"not {format_duration(url_expiry)}"
-        )
     if timeout <= 0:
         raise PreflightError(f"--timeout must be more than 0, not {format_duration(timeout)}")
+    restore_url.check_expiry(url_expiry, timeout if wait else None)
 
 
 def url_of_kept_hcp(hcp: dict[str, Any] | None, m: Manifest) -> str | None:

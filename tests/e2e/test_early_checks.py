@@ -25,14 +25,22 @@ def _one_line(stderr: str) -> str:
 
 
 @pytest.mark.parametrize("dry_run", [False, True], ids=["run", "dry-run"])
-def test_migrate_refuses_a_bad_url_expiry_before_any_change(sandbox: Sandbox, tmp_path: Path, dry_run: bool) -> None:
+@pytest.mark.parametrize(
+    ("expiry", "message"),
+    [(["--url-expiry", "8d"], "--url-expiry must be more than 0 and at most 7d"),
+     (["--url-expiry", "30m", "--timeout", "30m"], "--url-expiry 30m is shorter than the 30m of --timeout plus 1m")],
+    ids=["over-7d", "under-the-timeout"],
+)  # fmt: skip
+def test_migrate_refuses_a_bad_url_expiry_before_any_change(
+    sandbox: Sandbox, tmp_path: Path, dry_run: bool, expiry: list[str], message: str
+) -> None:
     sandbox.destination.kubectl().run("delete", "namespace", HC_NS, HCP_NS, "--ignore-not-found", "--timeout=180s")
     before, prefix = source_state(sandbox), f"early-{uuid.uuid4().hex[:8]}"
     proc = hcm(sandbox, "migrate", "-o", "json", "--hc", HC_NAME, "-n", HC_NS, "--prefix", prefix,
                "--context", "source", "--to-context", "destination", "--dir", str(tmp_path / "b"),
-               "--url-expiry", "8d", *(["--dry-run"] if dry_run else []))  # fmt: skip
+               *expiry, *(["--dry-run"] if dry_run else []))  # fmt: skip
     assert proc.returncode == 3, proc.stderr
-    assert "--url-expiry must be more than 0 and at most 7d" in _one_line(proc.stderr)
+    assert message in _one_line(proc.stderr)
     assert json.loads(proc.stdout)["outcome"] == "REFUSED"
     assert source_state(sandbox) == before
     assert keys(sandbox, f"{prefix}/") == [] and incomplete_uploads(sandbox, f"{prefix}/") == []

@@ -419,7 +419,7 @@ def tamper_in_dir(res: dict, into: Path) -> Path:
 @pytest.mark.parametrize(
     "case",
     ["tampered-in-s3", "tampered-dir", "snapshot-deleted", "snapshot-replaced", "url-expiry-8d", "url-expiry-0",
-     "plain-http", "wrong-s3-secret"],
+     "url-expiry-under-timeout", "url-expiry-under-timeout-dry-run", "plain-http", "wrong-s3-secret"],
 )  # fmt: skip
 def test_refusals_change_nothing(
     sandbox: Sandbox, https: dict[str, str], tmp_path_factory: pytest.TempPathFactory, tmp_path: Path, case: str
@@ -447,6 +447,10 @@ def test_refusals_change_nothing(
         client.put_object(Bucket=bucket, Key=other["snapshot_key"], Body=bytes(body))
         args += ["--prefix", "replaced"]
         message = f"is not the object backup {other['backup_id']} wrote (ETag "
+    elif case.startswith("url-expiry-under-timeout"):
+        # The wait would outlive the URL: refused, in the dry run too (a --no-wait run takes it).
+        args = ["--prefix", "rst", "--url-expiry", "30m", "--timeout", "30m", *(["--dry-run"] * case.endswith("run"))]
+        message = "--url-expiry 30m is shorter than the 30m of --timeout plus 1m for etcd-init to fetch the snapshot"
     elif case.startswith("url-expiry"):
         args += ["--prefix", "rst", "--url-expiry", case.rsplit("-", 1)[1]]
         message = "--url-expiry must be more than 0 and at most 7d"

@@ -53,12 +53,13 @@ def assert_nothing_written(source: Any, destination: Any, bucket: Any) -> None:
     ("options", "crds", "url", "message"),
     [
         ({"url_expiry": 8 * 24 * 3600}, True, None, "--url-expiry must be more than 0 and at most 7d"),
+        ({"url_expiry": 1800, "timeout": 1800}, True, None, "--url-expiry 30m is shorter than the 30m of --timeout"),
         ({"timeout": 0}, True, None, "--timeout must be more than 0"),
         ({"with_nodes": True}, False, None, "lacks the CRDs"),
         ({}, True, "http://s3.example/b/k", "HyperShift accepts only https:// restore URLs"),
         ({}, True, "https://s3.example/" + "k" * 2000, "the presigned snapshot URL is"),
     ],
-    ids=["url-expiry", "timeout", "with-nodes-crds", "http-url", "long-url"],
+    ids=["url-expiry", "url-expiry-under-timeout", "timeout", "with-nodes-crds", "http-url", "long-url"],
 )
 def test_a_later_stage_refuses_before_the_backup(
     run: Any, options: dict[str, Any], crds: bool, url: str | None, message: str

@@ -15,7 +15,7 @@ from kubectl_hcmigrate.core import bundle, marks, restore_url
 from kubectl_hcmigrate.core.bundle import BundleObject
 from kubectl_hcmigrate.core.options import BucketTarget
 from kubectl_hcmigrate.core.report import PreflightError
-from kubectl_hcmigrate.verbs import restore
+from kubectl_hcmigrate.verbs import restore, restore_checks
 from tests.unit import hc_fixtures as fx
 
 M = fx.manifest()
@@ -183,3 +183,30 @@ def test_url_expiry_and_timeout_out_of_range_are_refused_before_anything_is_read
         opts = dataclasses.replace(restore.RestoreOptions("cesar", fx.NS, BucketTarget("bkt")), **change)
         with pytest.raises(PreflightError, match=message):
             restore.preflight(opts, None, None, None)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"url_expiry": 1800}, r"--url-expiry 30m is shorter than the 30m of --timeout plus 1m .* give --url-expiry "
+                               r"31m or more, or a shorter --timeout"),
+        ({"url_expiry": 3600, "timeout": 3600}, "shorter than the 1h of --timeout plus 1m"),
+        ({"url_expiry": 59, "wait": False}, r"--url-expiry 59s is shorter than 1m for etcd-init .* give --url-expiry "
+                                            r"1m or more$"),
+    ],
+    ids=["timeout-equal", "timeout-longer", "no-wait-under-the-margin"],
+)  # fmt: skip
+def test_a_url_that_could_expire_during_the_wait_is_refused_before_anything_is_read(
+    change: dict[str, Any], message: str
+) -> None:
+    opts = dataclasses.replace(restore.RestoreOptions("cesar", fx.NS, BucketTarget("bkt")), **change)
+    with pytest.raises(PreflightError, match=message):
+        restore.preflight(opts, None, None, None)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "change", [{"url_expiry": 1860}, {"url_expiry": 60, "wait": False}, {}], ids=["margin", "no-wait", "defaults"]
+)
+def test_a_url_that_outlives_the_wait_passes(change: dict[str, Any]) -> None:
+    opts = dataclasses.replace(restore.RestoreOptions("cesar", fx.NS, BucketTarget("bkt")), **change)
+    restore_checks.check_options(opts.url_expiry, opts.timeout, opts.wait)
