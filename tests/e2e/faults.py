@@ -3,6 +3,7 @@ a step), and read back what a user would find: the source, the bucket, the pod's
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -53,6 +54,11 @@ class Run:
     stderr: str
     fired: bool  # the signal was sent before the run ended
     lines: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def show(self, cut: Cut) -> str:
+        """One row of the cut table a test prints (pytest -s): what was cut, how it ended, how long it ran."""
+        return f"{cut.id:<60} exit {self.returncode:>4}  {self.seconds:5.1f}s{'' if self.fired else '  (ended first)'}"
 
 
 def run_and_cut(sb: Sandbox, args: list[str], cut: Cut, timeout: float = 300) -> Run:
@@ -66,7 +72,7 @@ def run_and_do(
 ) -> Run:  # fmt: skip
     """Runs the CLI and calls `action(proc)` `delay` seconds after the line `==> <step>`."""
     at = step if isinstance(step, Cut) else Cut(step)
-    proc = hcm_popen(sb, *args)
+    t0, proc = time.monotonic(), hcm_popen(sb, *args)
     assert proc.stderr is not None and proc.stdout is not None
     lines: list[str] = []
     fired = threading.Event()
@@ -94,7 +100,7 @@ def run_and_do(
         raise
     reader.join(timeout=10)
     drain.join(timeout=10)
-    return Run(proc.returncode, "".join(out), "".join(lines), fired.is_set(), lines)
+    return Run(proc.returncode, "".join(out), "".join(lines), fired.is_set(), lines, time.monotonic() - t0)
 
 
 @contextmanager
@@ -164,6 +170,12 @@ def said_changed(result: dict[str, Any]) -> set[str]:
     """The objects an interrupted run's `-o json` says it created or replaced ("Kind ns/name")."""
     done = (c.split(": ", 1)[-1] for c in result.get("changed", []))
     return {c.split(" ", 1)[1] for c in done if c.startswith(("create ", "replace ")) and "/" in c}
+
+
+def found(sb: Sandbox, cluster: str, *query: str) -> dict[str, Any] | None:
+    """The object (or list) on `cluster`, None if there is no such object."""
+    out = sb.clusters[cluster].kubectl().run("get", *query, "--ignore-not-found", "-o", "json").strip()
+    return json.loads(out) if out else None
 
 
 def hc_condition(sb: Sandbox, cluster: str, kind: str = "Available") -> str | None:

@@ -100,6 +100,7 @@ def test_an_interrupted_restore_changes_only_the_destination_and_a_rerun_complet
     known: set[str] = set()
     for cut in CHAIN:
         run = run_and_cut(sandbox, [*RESTORE, "--no-wait"], cut)
+        print(run.show(cut))
         check_cut(sandbox, cut, run, backup_id, seen["source"], known)
     # Cut before its NodePool: the HC alone comes up Available, yet it is no finished restore and
     # teardown must not take the source's NodePool away for it.
@@ -125,6 +126,7 @@ def test_an_interrupted_wait_leaves_the_restore_applied_and_a_rerun_waits(
     # The destination's HyperShift stuck: the control plane cannot come up before the cut.
     with operator_stopped(sandbox, "destination"):
         run = run_and_cut(sandbox, RESTORE, cut)
+    print(run.show(cut))
     check_cut(sandbox, cut, run, backup_id, seen["source"], set())
     untouched(sandbox, seen)
     assert f"HostedCluster {HC_NS}/{HC_NAME}" in restored_objects(sandbox)
