@@ -70,8 +70,9 @@ class Kube:
                     _request_timeout=(self.target.request_timeout, self.target.request_timeout),
                 )  # fmt: skip
             except ApiException as e:
-                # The client turns an interrupt during a request into ApiException(status=0).
-                if isinstance(e.__context__, (KeyboardInterrupt, SystemExit)):
+                # The client turns an interrupt during a request into ApiException(status=0). An answer (a
+                # 404) while an earlier interrupt is being handled, as undos are, has it as context too.
+                if not e.status and isinstance(e.__context__, (KeyboardInterrupt, SystemExit)):
                     raise e.__context__ from None
                 error = _kube_error(e)
                 if error.status not in RETRY_STATUSES or attempt == attempts:

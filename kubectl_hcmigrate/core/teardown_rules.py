@@ -36,6 +36,16 @@ def guard_problem(dst_hc: Obj | None, source_uid: str | None, *, where: str, uid
     return None
 
 
+def unrestored_pools(own: set[tuple[str, str]], on_destination: Callable[[str], bool], *, where: str) -> str | None:
+    """Why not, when the destination lacks a NodePool of this HC: restore creates the NodePools
+    after the HC, so a restore cut short there leaves an HC that comes up Available alone, and
+    the teardown would take away the source's NodePool that nothing else holds now."""
+    missing = sorted(n for kind, n in own if kind == "NodePool" and not on_destination(n))
+    if not missing:
+        return None
+    return f"HostedCluster {where} has no NodePool {', '.join(missing)}: its restore did not finish; run restore again"
+
+
 # What every namespace holds without anyone putting it there: no reason to keep one.
 DEFAULT_CONTENT: dict[str, Callable[[Obj], bool]] = {
     "Event": lambda o: True,  # history, not content

@@ -31,6 +31,8 @@ from kubectl_hcmigrate.etcd.members import EtcdNotOneCluster
 from kubectl_hcmigrate.verbs import backup, restore, restore_checks, teardown
 from kubectl_hcmigrate.verbs.collect import hc_namespace_objects
 
+_HELD = "The destination has the HC, so the source stays paused (one control plane at a time): run migrate again"
+
 
 @dataclass(frozen=True)
 class MigrateOptions:
@@ -51,18 +53,14 @@ def migrate(
     ns, name = opts.namespace, opts.name
     backup_id = check_first(opts, source, destination, bucket, reporter)
     stages: dict[str, Any] = {}
+    # Each stage's line is printed inside the part that handles a signal: one can land while it is written.
     if backup_id is None:
-        reporter.line(f"stage 1/3: back up {ns}/{name} from context '{source.context}' and keep it paused")
-        stages["backup"] = run_verb(
-            backup, backup.preflight(_backup_options(opts, destination), source, bucket, reporter), reporter
-        )
+        stages["backup"] = _backup_stage(opts, source, destination, bucket, reporter)
         backup_id = stages["backup"]["backup_id"]
     else:
         reporter.line(f"stage 1/3: done before (the destination has {ns}/{name} from backup {backup_id})")
-    reporter.line(f"stage 2/3: restore backup {backup_id} on context '{destination.context}' and wait")
     stages["restore"] = _restore(opts, backup_id, source, destination, bucket, reporter)
-    reporter.line(f"stage 3/3: tear {ns}/{name} down on context '{source.context}'")
-    stages["teardown"] = run_verb(teardown, _teardown(opts, source, destination, reporter), reporter)
+    stages["teardown"] = _teardown_stage(opts, source, destination, reporter)
     return {
         "outcome": stages["teardown"]["outcome"],
         "hostedcluster": f"{ns}/{name}",
@@ -190,6 +188,35 @@ def _teardown(opts: MigrateOptions, source: KubePort, destination: KubePort, rep
     )
 
 
+def _backup_stage(
+    opts: MigrateOptions, source: KubePort, destination: KubePort, bucket: BucketPort, reporter: Reporter
+) -> dict[str, Any]:
+    """A signal inside the backup's plan is undone by it (a RunFailed). One just after the plan,
+    before the restore began, finds the source held and nothing on the destination: it goes back."""
+    reporter.line(f"stage 1/3: back up {opts.namespace}/{opts.name} from context '{source.context}' and keep it paused")
+    found = backup.preflight(_backup_options(opts, destination), source, bucket, reporter)
+    try:
+        return run_verb(backup, found, reporter)
+    except KeyboardInterrupt as e:
+        undo_errors = _put_back(source, opts.namespace, opts.name, reporter)
+        outcome = Outcome.FAILED_NEEDS_ATTENTION if undo_errors else Outcome.INTERRUPTED
+        raise RunFailed(outcome, "interrupted after the backup, before the restore began", undo_errors) from e
+
+
+def _teardown_stage(
+    opts: MigrateOptions, source: KubePort, destination: KubePort, reporter: Reporter
+) -> dict[str, Any]:
+    """The destination runs the HC: whatever stops the teardown, the source stays held (what it
+    removed stays removed, there is no undo) and a re-run of migrate finishes it."""
+    try:
+        reporter.line(f"stage 3/3: tear {opts.namespace}/{opts.name} down on context '{source.context}'")
+        return run_verb(teardown, _teardown(opts, source, destination, reporter), reporter)
+    except (HcmigrateError, RunFailed, KeyboardInterrupt) as e:
+        outcome, message = _failure(e)
+        undo_errors, log = (e.undo_errors, e.log) if isinstance(e, RunFailed) else ([], None)
+        raise RunFailed(outcome, f"{message}. {_HELD} to finish the teardown", undo_errors, log) from e
+
+
 def _restore(
     opts: MigrateOptions,
     backup_id: str,
@@ -200,6 +227,7 @@ def _restore(
 ) -> dict[str, Any]:
     """Restore and wait; on failure, the source goes back only while the destination has no HC."""
     try:
+        reporter.line(f"stage 2/3: restore backup {backup_id} on context '{destination.context}' and wait")
         r = restore.preflight(_restore_options(opts, backup_id), destination, bucket, reporter)
         return run_verb(restore, r, reporter)
     except (HcmigrateError, RunFailed, KeyboardInterrupt) as e:
@@ -223,8 +251,7 @@ def _restore(
         if on_destination:
             raise RunFailed(
                 after_failed_restore(outcome, hc_on_destination=True, undo_failed=False),
-                f"{message}. The destination has the HC, so the source stays paused (one control plane "
-                "at a time): run migrate again to carry on",
+                f"{message}. {_HELD} to carry on",
                 [],
             ) from e
         undo_errors = _put_back(source, opts.namespace, opts.name, reporter)

@@ -27,7 +27,7 @@ from kubectl_hcmigrate.core.pipeline import Plan
 from kubectl_hcmigrate.core.ports import KubePort, Reporter
 from kubectl_hcmigrate.core.report import PreflightError, StepFailed
 from kubectl_hcmigrate.core.source_state import HC, NODEPOOL, recorded
-from kubectl_hcmigrate.core.teardown_rules import guard_problem, leftovers, own_objects
+from kubectl_hcmigrate.core.teardown_rules import guard_problem, leftovers, own_objects, unrestored_pools
 from kubectl_hcmigrate.core.wait import poll_until
 
 Obj = dict[str, Any]
@@ -83,17 +83,18 @@ def preflight(
     hcp = kube.namespace(objects.hcp_namespace_of(ns, name))
     recorded_uid = annotations_of(hcp).get(SOURCE_UID)
     source_uid = hc["metadata"]["uid"] if hc else recorded_uid
-    context, problem, dst = "", None, None
-    try:
-        dst = destination()
-        context, where = dst.context, f"{ns}/{name} on the destination (context '{dst.context}')"
-        problem = guard_problem(dst.get(HC, ns, name), source_uid, where=where, uid_required=hcp is not None)
-    except PreflightError as e:  # no destination to ask: only --force goes on without it
-        problem = str(e)
     own = own_objects(
         hc or _ref(opts), hc, kube.list_objects(NODEPOOL, ns), kube.list_objects(rule_for("Secret", "hc"), ns),
         kube.list_objects(rule_for("ConfigMap", "hc"), ns), kube.list_objects(HC, ns), config_names(hcp),
     ) | {("Lease", lease_name(name))}  # fmt: skip
+    context, problem, dst = "", None, None
+    try:
+        dst = there = destination()
+        context, where = dst.context, f"{ns}/{name} on the destination (context '{dst.context}')"
+        problem = guard_problem(dst.get(HC, ns, name), source_uid, where=where, uid_required=hcp is not None)
+        problem = problem or unrestored_pools(own, lambda n: there.get(NODEPOOL, ns, n) is not None, where=where)
+    except PreflightError as e:  # no destination to ask: only --force goes on without it
+        problem = str(e)
     t = Teardown(opts, kube, reporter, context, hc, source_uid, recorded_uid, own, dst)
     if hc is not None and (held := getattr(recorded(hc), "held", None)):
         t.handoff = held.describe()

@@ -3,6 +3,7 @@ a step), and read back what a user would find: the source, the bucket, the pod's
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -13,13 +14,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.e2e.helpers import HCP_NS, hcm_popen, incomplete_uploads, keys
+from kubectl_hcmigrate.core import kinds
+from kubectl_hcmigrate.core.marks import BACKUP_ID
+from tests.e2e.helpers import HC_KIND, HC_NAME, HC_NS, HCP_NS, hcm_popen, incomplete_uploads, keys
 from tests.sandbox.harness import Sandbox
 
 
 @dataclass
 class Cut:
-    """A signal `delay` seconds after the line `==> <step>` appears on stderr."""
+    """A signal `delay` seconds after the line `==> <step>` appears on stderr (or, for a step
+    named `stage ...`, migrate's line that starts that stage)."""
 
     step: str
     delay: float = 0.0
@@ -27,7 +31,20 @@ class Cut:
 
     @property
     def id(self) -> str:
-        return f"{signal.Signals(self.sig).name}-{self.step.replace(' ', '_')}+{self.delay:g}s"
+        step = "".join(c if c.isalnum() else "_" for c in self.step)
+        return f"{signal.Signals(self.sig).name}-{step}+{self.delay:g}s"
+
+    def marks(self, line: str) -> bool:
+        if self.step.startswith("stage "):
+            return line.startswith(self.step)
+        return line.strip() == f"==> {self.step}"
+
+    def expected_code(self, run: Run) -> int:
+        """A killed run has no say; a signal that landed anywhere else (even after the last step)
+        is an interruption: 130. One that came after the run ended was never sent: 0."""
+        if not run.fired:
+            return 0
+        return -signal.SIGKILL if self.sig == signal.SIGKILL else 130
 
 
 @dataclass
@@ -37,19 +54,25 @@ class Run:
     stderr: str
     fired: bool  # the signal was sent before the run ended
     lines: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def show(self, cut: Cut) -> str:
+        """One row of the cut table a test prints (pytest -s): what was cut, how it ended, how long it ran."""
+        return f"{cut.id:<60} exit {self.returncode:>4}  {self.seconds:5.1f}s{'' if self.fired else '  (ended first)'}"
 
 
 def run_and_cut(sb: Sandbox, args: list[str], cut: Cut, timeout: float = 300) -> Run:
     """Runs the CLI and sends `cut.sig` once `cut.step` starts (after `cut.delay`)."""
-    return run_and_do(sb, args, cut.step, cut.delay, lambda proc: proc.send_signal(cut.sig), timeout)
+    return run_and_do(sb, args, cut, cut.delay, lambda proc: proc.send_signal(cut.sig), timeout)
 
 
 def run_and_do(
-    sb: Sandbox, args: list[str], step: str, delay: float, action: Callable[[subprocess.Popen[str]], object],
+    sb: Sandbox, args: list[str], step: str | Cut, delay: float, action: Callable[[subprocess.Popen[str]], object],
     timeout: float = 300,
 ) -> Run:  # fmt: skip
     """Runs the CLI and calls `action(proc)` `delay` seconds after the line `==> <step>`."""
-    proc = hcm_popen(sb, *args)
+    at = step if isinstance(step, Cut) else Cut(step)
+    t0, proc = time.monotonic(), hcm_popen(sb, *args)
     assert proc.stderr is not None and proc.stdout is not None
     lines: list[str] = []
     fired = threading.Event()
@@ -58,7 +81,7 @@ def run_and_do(
         assert proc.stderr is not None
         for line in proc.stderr:
             lines.append(line)
-            if not fired.is_set() and line.strip() == f"==> {step}":
+            if not fired.is_set() and at.marks(line):
                 if delay:
                     time.sleep(delay)
                 if proc.poll() is None:
@@ -77,7 +100,7 @@ def run_and_do(
         raise
     reader.join(timeout=10)
     drain.join(timeout=10)
-    return Run(proc.returncode, "".join(out), "".join(lines), fired.is_set(), lines)
+    return Run(proc.returncode, "".join(out), "".join(lines), fired.is_set(), lines, time.monotonic() - t0)
 
 
 @contextmanager
@@ -127,3 +150,42 @@ def bucket_problems(sb: Sandbox, prefix: str, *, killed: bool = False) -> list[s
 
 def state_problems(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
     return [f"{k}: {before[k]!r} -> {after[k]!r}" for k in before if before[k] != after[k]]
+
+
+def restored_objects(sb: Sandbox, cluster: str = "destination") -> dict[str, str]:
+    """Objects a restore wrote on `cluster` ("Kind ns/name", by the backup id they carry)."""
+    k, out = sb.clusters[cluster].kubectl(), {}
+    queries = {HC_NS: [r for r in kinds.RULES if r.scope == "hc"], HCP_NS: [r for r in kinds.RULES if r.scope == "hcp"]}
+    for ns, rules in queries.items():
+        if not k.run("get", "namespace", ns, "--ignore-not-found", "-o", "name").strip():
+            continue
+        for o in k.get(",".join(dict.fromkeys(r.qualified for r in rules)), "-n", ns)["items"]:
+            backup_id = (o["metadata"].get("annotations") or {}).get(BACKUP_ID)
+            if backup_id:
+                out[f"{o['kind']} {ns}/{o['metadata']['name']}"] = backup_id
+    return out
+
+
+def said_changed(result: dict[str, Any]) -> set[str]:
+    """The objects an interrupted run's `-o json` says it created or replaced ("Kind ns/name")."""
+    done = (c.split(": ", 1)[-1] for c in result.get("changed", []))
+    return {c.split(" ", 1)[1] for c in done if c.startswith(("create ", "replace ")) and "/" in c}
+
+
+def found(sb: Sandbox, cluster: str, *query: str) -> dict[str, Any] | None:
+    """The object (or list) on `cluster`, None if there is no such object."""
+    out = sb.clusters[cluster].kubectl().run("get", *query, "--ignore-not-found", "-o", "json").strip()
+    return json.loads(out) if out else None
+
+
+def hc_condition(sb: Sandbox, cluster: str, kind: str = "Available") -> str | None:
+    hc = sb.clusters[cluster].kubectl().get(HC_KIND, HC_NAME, "-n", HC_NS)
+    return next((c["status"] for c in (hc.get("status") or {}).get("conditions", []) if c["type"] == kind), None)
+
+
+def wait_until(check: Callable[[], bool], what: str, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not after {timeout:.0f}s")
+        time.sleep(0.5)

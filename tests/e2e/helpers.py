@@ -129,6 +129,15 @@ def put_back(sb: Sandbox, before: dict[str, Any]) -> None:
         k.run("scale", "deployment", dep, "-n", HCP_NS, f"--replicas={n}")
 
 
+def delete_restored(sb: Sandbox) -> None:
+    """What a restore left on the destination. The HC first, as a user deletes one: HyperShift's
+    delete path (T3) releases the HCP namespace's component finalizers (T2), which would hold the
+    namespace forever."""
+    k = sb.destination.kubectl()
+    k.run("delete", HC_KIND, HC_NAME, "-n", HC_NS, "--ignore-not-found", "--timeout=120s")
+    k.run("delete", "namespace", HC_NS, HCP_NS, "--ignore-not-found", "--timeout=180s")
+
+
 def find_pids(needle: str) -> list[int]:
     """Processes whose command line contains `needle` (the exec'd ones run on this host)."""
     pids = []

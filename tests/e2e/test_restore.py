@@ -30,6 +30,7 @@ from tests.e2e.helpers import (
     HC_NS,
     HCP_NS,
     assert_no_secrets,
+    delete_restored,
     hcm,
     keys,
     operator_stopped,
@@ -52,14 +53,6 @@ def tls_pair(sandbox: Sandbox) -> tuple[Path]:
 def https(sandbox: Sandbox) -> dict[str, str]:
     """Extra environment for a restore: none, the sandbox's S3 endpoint is HTTPS already."""
     return {}
-
-
-def delete_restored(sb: Sandbox) -> None:
-    """The HC first, as a user deletes one: HyperShift's delete path (T3) releases the HCP namespace's
-    component finalizers (T2), which would hold the namespace forever."""
-    k = sb.destination.kubectl()
-    k.run("delete", HC_KIND, HC_NAME, "-n", HC_NS, "--ignore-not-found", "--timeout=120s")
-    k.run("delete", "namespace", HC_NS, HCP_NS, "--ignore-not-found", "--timeout=180s")
 
 
 @pytest.fixture(autouse=True)

@@ -102,3 +102,13 @@ def test_an_interrupt_is_never_retried() -> None:
     with pytest.raises(KeyboardInterrupt):
         kube.request("GET", "/api/v1/namespaces/x")
     assert len(api.calls) == 1
+
+
+def test_an_answer_while_an_interrupt_is_handled_is_the_answer() -> None:
+    # migrate asks the destination for the HC after an interrupt: its 404 is "not there", not the interrupt.
+    kube, api, _ = _kube([ApiException(status=404, reason="Not Found")])
+    try:
+        raise KeyboardInterrupt
+    except KeyboardInterrupt:
+        assert kube.request_or_none("GET", "/api/v1/namespaces/x") is None
+    assert len(api.calls) == 1

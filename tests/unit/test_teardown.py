@@ -13,7 +13,7 @@ from kubectl_hcmigrate.core.marks import BACKUP_ID, SOURCE_UID
 from kubectl_hcmigrate.core.pipeline import RunFailed, execute, list_changes
 from kubectl_hcmigrate.core.ports import KubeError
 from kubectl_hcmigrate.core.report import Outcome, StepFailed
-from kubectl_hcmigrate.core.teardown_rules import guard_problem, leftovers
+from kubectl_hcmigrate.core.teardown_rules import guard_problem, leftovers, unrestored_pools
 from kubectl_hcmigrate.verbs import teardown
 from kubectl_hcmigrate.verbs.teardown import Teardown, TeardownOptions
 from tests.fakes import NullReporter
@@ -74,6 +74,14 @@ def test_guard_with_nothing_left_on_the_source_still_wants_the_destination_avail
     assert guard_problem(dst_hc(), None, where=WHERE, uid_required=False) is None
     assert "not Available" in (guard_problem(dst_hc(available="False"), None, where=WHERE, uid_required=False) or "")
     assert "not restored" in (guard_problem(dst_hc(marks={}), None, where=WHERE, uid_required=False) or "")
+
+
+def test_guard_refuses_while_the_destination_lacks_a_nodepool_of_the_hc() -> None:
+    # A restore cut short after the HC: the HC comes up Available without the NodePool that follows it.
+    own = {("HostedCluster", "example"), ("NodePool", "pool-a"), ("NodePool", "pool-b"), ("Secret", "pool-a")}
+    problem = unrestored_pools(own, lambda name: name == "pool-a", where=WHERE)
+    assert problem == f"HostedCluster {WHERE} has no NodePool pool-b: its restore did not finish; run restore again"
+    assert unrestored_pools(own, lambda name: True, where=WHERE) is None
 
 
 def obj(kind: str, name: str, **meta: Any) -> Obj:
