@@ -15,10 +15,9 @@ from typing import Any
 import pytest
 
 from kubectl_hcmigrate.core.marks import SOURCE_UID
-from tests.conftest import SandboxManager
 from tests.e2e.faults import Cut, Run, bucket_problems, found, hc_condition, run_and_cut, scratch_files
 from tests.e2e.helpers import HC_KIND, HC_NAME, HC_NS, HCP_NS, bystander, hcm, source_state
-from tests.sandbox.harness import Sandbox, down
+from tests.sandbox.harness import Sandbox
 
 pytestmark = pytest.mark.e2e
 
@@ -67,22 +66,18 @@ def check_cut(sb: Sandbox, cut: Cut, run: Run, before: dict[str, Any]) -> None:
 
 
 def test_an_interrupted_migrate_puts_back_or_holds_the_source_and_a_rerun_completes(
-    sandbox: Sandbox, sandbox_manager: SandboxManager, tmp_path: Path
+    sandbox: Sandbox, destroys_source: None, tmp_path: Path
 ) -> None:
     sandbox.destination.kubectl().run("delete", "namespace", HC_NS, HCP_NS, "--ignore-not-found")
     before, others = source_state(sandbox), bystander(sandbox)
-    try:
-        for i, cut in enumerate(CHAIN):
-            run = run_and_cut(sandbox, migrate_args(tmp_path / f"b{i}"), cut)
-            print(run.show(cut))
-            check_cut(sandbox, cut, run, before)
-        rerun = hcm(sandbox, *migrate_args(tmp_path / "last"))
-        assert rerun.returncode == 0, rerun.stderr
-        assert json.loads(rerun.stdout)["resumed"] is True
-        assert found(sandbox, "source", HC_KIND, HC_NAME, "-n", HC_NS) is None
-        assert found(sandbox, "source", "namespace", HCP_NS) is None
-        assert hc_condition(sandbox, "destination") == "True" and bystander(sandbox) == others
-        assert bucket_problems(sandbox, PREFIX) == []
-    finally:  # the source HC is gone: whoever comes next gets a new sandbox
-        down(sandbox.cfg)
-        sandbox_manager.current = None
+    for i, cut in enumerate(CHAIN):
+        run = run_and_cut(sandbox, migrate_args(tmp_path / f"b{i}"), cut)
+        print(run.show(cut))
+        check_cut(sandbox, cut, run, before)
+    rerun = hcm(sandbox, *migrate_args(tmp_path / "last"))
+    assert rerun.returncode == 0, rerun.stderr
+    assert json.loads(rerun.stdout)["resumed"] is True
+    assert found(sandbox, "source", HC_KIND, HC_NAME, "-n", HC_NS) is None
+    assert found(sandbox, "source", "namespace", HCP_NS) is None
+    assert hc_condition(sandbox, "destination") == "True" and bystander(sandbox) == others
+    assert bucket_problems(sandbox, PREFIX) == []

@@ -14,10 +14,9 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import SandboxManager
 from tests.e2e.faults import Cut, Run, bucket_problems, found, run_and_cut
 from tests.e2e.helpers import HC_KIND, HC_NAME, HC_NS, HCP_NS, NP_KIND, bystander, hcm, keys
-from tests.sandbox.harness import Sandbox, down
+from tests.sandbox.harness import Sandbox
 
 pytestmark = pytest.mark.e2e
 
@@ -61,26 +60,22 @@ def check_cut(sb: Sandbox, cut: Cut, run: Run, destination: dict[str, Any]) -> N
 
 
 def test_an_interrupted_teardown_keeps_the_source_held_and_a_rerun_completes(
-    sandbox: Sandbox, sandbox_manager: SandboxManager, tmp_path: Any
+    sandbox: Sandbox, destroys_source: None, tmp_path: Any
 ) -> None:
-    try:
-        backup = hcm(sandbox, "-o", "json", "backup", "--hc", HC_NAME, "--keep-paused", "--prefix", PREFIX,
-                     "--dir", str(tmp_path / "bundle"))  # fmt: skip
-        assert backup.returncode == 0, backup.stderr
-        restore = hcm(sandbox, "restore", "--hc", HC_NAME, "--prefix", PREFIX, "--to-context", "destination")
-        assert restore.returncode == 0, restore.stderr
-        others, destination, backup_keys = bystander(sandbox), destination_copy(sandbox), keys(sandbox, PREFIX)
-        for cut in CHAIN:
-            run = run_and_cut(sandbox, TEARDOWN, cut)
-            print(run.show(cut))
-            check_cut(sandbox, cut, run, destination)
-        rerun = hcm(sandbox, *TEARDOWN)
-        assert rerun.returncode == 0, rerun.stderr
-        assert json.loads(rerun.stdout)["outcome"] == "SUCCEEDED"
-        assert found(sandbox, "source", HC_KIND, HC_NAME, "-n", HC_NS) is None
-        assert found(sandbox, "source", "namespace", HCP_NS) is None
-        assert destination_copy(sandbox) == destination and bystander(sandbox) == others
-        assert keys(sandbox, PREFIX) == backup_keys and bucket_problems(sandbox, PREFIX) == []
-    finally:  # the source HC is gone: whoever comes next gets a new sandbox
-        down(sandbox.cfg)
-        sandbox_manager.current = None
+    backup = hcm(sandbox, "-o", "json", "backup", "--hc", HC_NAME, "--keep-paused", "--prefix", PREFIX,
+                 "--dir", str(tmp_path / "bundle"))  # fmt: skip
+    assert backup.returncode == 0, backup.stderr
+    restore = hcm(sandbox, "restore", "--hc", HC_NAME, "--prefix", PREFIX, "--to-context", "destination")
+    assert restore.returncode == 0, restore.stderr
+    others, destination, backup_keys = bystander(sandbox), destination_copy(sandbox), keys(sandbox, PREFIX)
+    for cut in CHAIN:
+        run = run_and_cut(sandbox, TEARDOWN, cut)
+        print(run.show(cut))
+        check_cut(sandbox, cut, run, destination)
+    rerun = hcm(sandbox, *TEARDOWN)
+    assert rerun.returncode == 0, rerun.stderr
+    assert json.loads(rerun.stdout)["outcome"] == "SUCCEEDED"
+    assert found(sandbox, "source", HC_KIND, HC_NAME, "-n", HC_NS) is None
+    assert found(sandbox, "source", "namespace", HCP_NS) is None
+    assert destination_copy(sandbox) == destination and bystander(sandbox) == others
+    assert keys(sandbox, PREFIX) == backup_keys and bucket_problems(sandbox, PREFIX) == []
