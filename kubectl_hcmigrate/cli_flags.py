@@ -86,7 +86,11 @@ DirOpt = Annotated[
     typer.Option("--dir", envvar="BACKUP_DIR", help="Where to write the bundle."),
 ]
 WithNodesOpt = Annotated[
-    bool, typer.Option("--with-nodes", help="Also restore the CAPI machine objects, to keep the nodes.")
+    bool,
+    typer.Option(
+        "--with-nodes",
+        help="Also restore the NodePools and their CAPI machine objects, which adopt the running workers; without it the NodePools are left out (their workers run on unmanaged).",
+    ),
 ]
 UrlExpiryOpt = Annotated[
     str, typer.Option("--url-expiry", metavar="DURATION", help="Presigned snapshot URL lifetime (at most 7d).")

@@ -61,8 +61,12 @@ def migrate(
     stages["restore"] = _restore(opts, backup_id, source, destination, bucket, reporter)
     reporter.line(f"stage 3/3: tear {ns}/{name} down on context '{source.context}'")
     stages["teardown"] = run_verb(teardown, _teardown(opts, source, destination, reporter), reporter)
+    # A stage's warning (a restore that left the NodePools out) is the migration's too.
+    warnings = [w for stage in stages.values() for w in stage.get("warnings", [])]
+    outcome = stages["teardown"]["outcome"]
     return {
-        "outcome": stages["teardown"]["outcome"],
+        "outcome": Outcome.SUCCEEDED_WITH_WARNINGS.value if warnings and outcome == "SUCCEEDED" else outcome,
+        "warnings": warnings,
         "hostedcluster": f"{ns}/{name}",
         "backup_id": backup_id,
         "source_context": source.context,
