@@ -274,3 +274,17 @@ def test_strip_then_delete_never_loses_the_race_with_the_operator(races: int) ->
     t = Teardown(TeardownOptions("example", "clusters"), kube, None, "destination", hc, "uid", "uid", set())  # type: ignore[arg-type]
     teardown._strip_and_delete(t, hc_rule, "clusters", hc)
     assert kube.delete_paths == 0 and kube.get(hc_rule, "clusters", "example") is None
+
+
+def test_an_object_read_without_finalizers_is_deleted_only_as_read() -> None:
+    # Listed with no finalizer (rv 7: stripped by an earlier pass, or a status write won the last
+    # race); the operator puts its finalizer back (rv 8) before the delete. A delete of whatever is
+    # there now would start its delete path (T3): only the version read may go, else read again.
+    hc_rule = rule_for("HostedCluster", "hc")
+    seen = {"metadata": {"name": "example", "resourceVersion": "7"}, "spec": {}}
+    now = {"metadata": {"name": "example", "resourceVersion": "8", "finalizers": ["hypershift.openshift.io/finalizer"]},
+           "spec": {}}  # fmt: skip
+    kube = RacingKube([(hc_rule, "clusters", now)], races=0)
+    t = Teardown(TeardownOptions("example", "clusters"), kube, None, "destination", now, "uid", "uid", set())  # type: ignore[arg-type]
+    teardown._strip_and_delete(t, hc_rule, "clusters", seen)
+    assert kube.delete_paths == 0 and kube.get(hc_rule, "clusters", "example") is None
