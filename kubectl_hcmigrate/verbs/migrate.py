@@ -61,11 +61,9 @@ def migrate(
     stages["restore"] = _restore(opts, backup_id, source, destination, bucket, reporter)
     reporter.line(f"stage 3/3: tear {ns}/{name} down on context '{source.context}'")
     stages["teardown"] = run_verb(teardown, _teardown(opts, source, destination, reporter), reporter)
-    # A stage's warning (a restore that left the NodePools out) is the migration's too.
-    warnings = [w for stage in stages.values() for w in stage.get("warnings", [])]
-    outcome = stages["teardown"]["outcome"]
+    outcome, warnings = overall(stages)
     return {
-        "outcome": Outcome.SUCCEEDED_WITH_WARNINGS.value if warnings and outcome == "SUCCEEDED" else outcome,
+        "outcome": outcome,
         "warnings": warnings,
         "hostedcluster": f"{ns}/{name}",
         "backup_id": backup_id,
@@ -74,6 +72,14 @@ def migrate(
         "resumed": "backup" not in stages,
         **stages,
     }
+
+
+def overall(stages: dict[str, dict[str, Any]]) -> tuple[str, list[str]]:
+    """The migration's outcome and warnings: the last stage's outcome, and a warning of any stage (a
+    restore that left the NodePools out) makes a success one with warnings."""
+    warnings = [w for stage in stages.values() for w in stage.get("warnings", [])]
+    outcome = stages["teardown"]["outcome"]
+    return (Outcome.SUCCEEDED_WITH_WARNINGS.value if warnings and outcome == "SUCCEEDED" else outcome), warnings
 
 
 def plan(
