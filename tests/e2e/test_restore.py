@@ -205,7 +205,7 @@ def assert_restored(sb: Sandbox, bundle_dir: Path, *, with_nodes: bool) -> dict[
     if not with_nodes:
         # No NodePool came (T14: it would get new machines and new workers beside the old), so HyperShift
         # made no machine object either.
-        made = [f"{r.kind} {n}" for r in kinds.RULES if r.nodes_only for n in live(sb, r, HCP_NS)]
+        made = [f"{r.kind} {n}" for r in kinds.RULES if r.nodes_only and r.scope == "hcp" for n in live(sb, r, HCP_NS)]
         assert not made, made
     return live(sb, kinds.rule_for("HostedCluster", "hc"), HC_NS)[HC_NAME]
 
@@ -320,7 +320,7 @@ def test_restore_with_nodes_from_a_directory_waits_for_the_control_plane(
     hc = assert_restored(sandbox, bundle_dir, with_nodes=True)
     assert len(hc["spec"]["etcd"]["managed"]["storage"]["restoreSnapshotURL"]) == 1
     assert hc["metadata"]["uid"] != "0f4a6d1e-0000-4000-8000-000000000001"
-    machines = {r.kind: len(live(sandbox, r, HCP_NS)) for r in kinds.RULES if r.nodes_only}
+    machines = {r.kind: len(live(sandbox, r, HCP_NS)) for r in kinds.RULES if r.nodes_only and r.scope == "hcp"}
     assert machines == {"AWSCluster": 1, "AWSMachineTemplate": 1, "AWSMachine": 2, "MachineDeployment": 1,
                         "MachineSet": 1, "Machine": 2}  # fmt: skip
     assert_nothing_leaks(sandbox, bundle_dir, proc.stdout, proc.stderr)
