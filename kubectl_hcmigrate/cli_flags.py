@@ -89,7 +89,8 @@ WithNodesOpt = Annotated[
     bool,
     typer.Option(
         "--with-nodes",
-        help="Also restore the NodePools and their CAPI machine objects, which adopt the running workers; without it the NodePools are left out (their workers run on unmanaged).",
+        help="Also restore the NodePools and their CAPI machine objects, which adopt the running workers; "
+        "without it the NodePools are left out (their workers run on unmanaged).",
     ),
 ]
 UrlExpiryOpt = Annotated[

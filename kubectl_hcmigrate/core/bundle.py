@@ -267,12 +267,12 @@ def left_out(objects: Iterable[BundleObject], with_nodes: bool) -> tuple[list[st
     """What restore does not apply (without `with_nodes`, the NodePools and their machine objects),
     and the warning that says what that leaves to the user."""
     out = [o for o in objects if o.rule.nodes_only and not with_nodes]
-    pools = [o.label for o in out if o.rule == NODEPOOL]
+    labels, pools = [o.label for o in out], [o.label for o in out if o.rule == NODEPOOL]
     if not pools:
-        return [o.label for o in out], []
+        return labels, []
     # T14: a NodePool without its machine objects gets new workers while the old ones run on, so
     # the pools are left out rather than restored into duplicate workers; the bundle keeps them.
-    return [o.label for o in out], [
+    return labels, [
         f"not restored without --with-nodes: {', '.join(pools)} and the machine objects of their running "
         "workers, which stay unmanaged; run restore again with --with-nodes to adopt them, or create the "
         "NodePools from the bundle (new workers) and retire the old ones"
