@@ -86,7 +86,12 @@ DirOpt = Annotated[
     typer.Option("--dir", envvar="BACKUP_DIR", help="Where to write the bundle."),
 ]
 WithNodesOpt = Annotated[
-    bool, typer.Option("--with-nodes", help="Also restore the CAPI machine objects, to keep the nodes.")
+    bool,
+    typer.Option(
+        "--with-nodes",
+        help="Also restore the NodePools and their CAPI machine objects, which adopt the running workers; "
+        "without it the NodePools are left out (their workers run on unmanaged).",
+    ),
 ]
 TrustHaEtcdOpt = Annotated[
     bool,

@@ -20,6 +20,8 @@ from kubectl_hcmigrate.core.layout import MANIFEST, Manifest, check_relpath
 from kubectl_hcmigrate.core.objects import Obj, clean, encryption_key_names, hcp_namespace_of, name_of, namespace_of
 from kubectl_hcmigrate.core.report import PreflightError
 
+NODEPOOL = kinds.rule_for("NodePool", "hc")
+
 KUSTOMIZATION = "kustomization.yaml"
 YAML_SUFFIXES = (".yaml", ".yml")
 _AGAIN = "fetch it again or take a new backup"
@@ -35,6 +37,10 @@ class BundleObject(NamedTuple):
     path: str
     obj: Obj
     rule: kinds.KindRule
+
+    @property
+    def label(self) -> str:
+        return f"{self.rule.kind} {namespace_of(self.obj)}/{name_of(self.obj)}"
 
 
 def sha256_hex(data: bytes) -> str:
@@ -255,6 +261,22 @@ def restore_sequence(objects: Iterable[BundleObject], with_nodes: bool) -> list[
     """The objects in the order restore applies them; node kinds only `with_nodes`."""
     chosen = [o for o in objects if with_nodes or not o.rule.nodes_only]
     return sorted(chosen, key=lambda o: (o.rule.restore_phase, o.path))
+
+
+def left_out(objects: Iterable[BundleObject], with_nodes: bool) -> tuple[list[str], list[str]]:
+    """What restore does not apply (without `with_nodes`, the NodePools and their machine objects),
+    and the warning that says what that leaves to the user."""
+    out = [o for o in objects if o.rule.nodes_only and not with_nodes]
+    labels, pools = [o.label for o in out], [o.label for o in out if o.rule == NODEPOOL]
+    if not pools:
+        return labels, []
+    # T14: a NodePool without its machine objects gets new workers while the old ones run on, so
+    # the pools are left out rather than restored into duplicate workers; the bundle keeps them.
+    return labels, [
+        f"not restored without --with-nodes: {', '.join(pools)} and the machine objects of their running "
+        "workers, which stay unmanaged; run restore again with --with-nodes to adopt them, or create the "
+        "NodePools from the bundle (new workers) and retire the old ones"
+    ]
 
 
 def check_bundle_objects(found: list[BundleObject], m: Manifest) -> None:

@@ -3,7 +3,8 @@
 HyperShift puts its finalizer back on every reconcile, paused or not (T1): a strip and a plain
 delete in two calls race with it, and a delete that lands with the finalizer back on starts the
 delete path (T3), which destroys what the destination now runs. So the delete names the exact
-version the strip wrote (a resourceVersion precondition); on a conflict, strip again.
+version the strip wrote, or the version read when it had no finalizer (a resourceVersion
+precondition); on a conflict, read and strip again.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ def strip_and_delete(kube: KubePort, rule: KindRule, ns: str, obj: Obj, attempts
     """Deletes `obj` with no finalizer on it; False when it was gone already."""
     name = obj["metadata"]["name"]
     for _ in range(attempts):
-        version = None
+        # Read with no finalizer: that version only, as HyperShift may put its finalizer back any time.
+        version = obj["metadata"].get("resourceVersion")
         if obj["metadata"].get("finalizers"):
             stripped = kube.remove_finalizers(rule, ns, name)
             if stripped is None:

@@ -31,7 +31,7 @@ class KindRule:
     # Restore applies phases in ascending order.
     restore_phase: int
     why: str
-    # Restore applies these only when migrating nodes (`--with-nodes`).
+    # Restore applies these only when migrating nodes (`--with-nodes`); backup always takes them.
     nodes_only: bool = False
     # Teardown position (ascending); None: removed by the namespace deletion.
     teardown_order: int | None = None
@@ -178,8 +178,10 @@ RULES: tuple[KindRule, ...] = (
     ),
     KindRule(
         HYPERSHIFT, "v1beta1", "NodePool", "nodepools", "hc", "nodepool", restore_phase=120,
-        teardown_order=1, strip=PAUSED, own_items=_nodepools_of,
-        why="needs its HC; first in teardown so that its controller deletes no machine",
+        nodes_only=True, teardown_order=1, strip=PAUSED, own_items=_nodepools_of,
+        why="needs its HC; restored only with its machine objects, which adopt the running workers: "
+        "without them HyperShift launches new workers beside the old ones (T14); first in teardown "
+        "so that its controller deletes no machine",
     ),
 )  # fmt: skip
 

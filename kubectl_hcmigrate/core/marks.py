@@ -25,12 +25,21 @@ SOURCE_UID = PREFIX + "source-uid"
 SOURCE_STATE = PREFIX + "source-state"
 # On the source's HCP namespace during teardown: the names of the HC's own config in a shared namespace.
 TEARDOWN_CONFIG = PREFIX + "hc-namespace-config"
+# On a restored HC: its NodePools that restore left out (no --with-nodes, T14), comma-separated;
+# teardown keeps those on the source rather than delete what the destination does not have.
+NODEPOOLS_LEFT_OUT = PREFIX + "nodepools-left-out"
 # HyperShift's own (T8): the restored HC recovers monitoring and gets HostedClusterRestoredFromBackup.
 RESTORED_FROM_BACKUP = "hypershift.openshift.io/restored-from-backup"
 
 RECORD_VERSION = 2
 
 Obj = dict[str, Any]
+
+
+def pools_left_out(not_restored: list[str]) -> dict[str, str]:
+    """The mark for a restored HC whose NodePools restore left out (`NodePool <ns>/<name>` labels)."""
+    names = [label.partition("/")[2] for label in not_restored if label.startswith("NodePool ")]
+    return {NODEPOOLS_LEFT_OUT: ",".join(names)} if names else {}
 
 
 def annotations_of(obj: Obj | None) -> dict[str, str]:

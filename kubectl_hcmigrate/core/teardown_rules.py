@@ -8,7 +8,7 @@ from typing import Any
 
 from kubectl_hcmigrate.core import objects
 from kubectl_hcmigrate.core.kinds import is_generated_secret
-from kubectl_hcmigrate.core.marks import BACKUP_ID, SOURCE_UID, annotations_of, restored_from
+from kubectl_hcmigrate.core.marks import BACKUP_ID, NODEPOOLS_LEFT_OUT, SOURCE_UID, annotations_of, restored_from
 from kubectl_hcmigrate.core.objects import name_of
 from kubectl_hcmigrate.core.wait import condition_state
 
@@ -36,14 +36,36 @@ def guard_problem(dst_hc: Obj | None, source_uid: str | None, *, where: str, uid
     return None
 
 
-def unrestored_pools(own: set[tuple[str, str]], on_destination: Callable[[str], bool], *, where: str) -> str | None:
-    """Why not, when the destination lacks a NodePool of this HC: restore creates the NodePools
-    after the HC, so a restore cut short there leaves an HC that comes up Available alone, and
-    the teardown would take away the source's NodePool that nothing else holds now."""
-    missing = sorted(n for kind, n in own if kind == "NodePool" and not on_destination(n))
-    if not missing:
-        return None
-    return f"HostedCluster {where} has no NodePool {', '.join(missing)}: its restore did not finish; run restore again"
+def pools_kept(
+    own: set[tuple[str, str]], dst_hc: Obj | None, on_destination: Callable[[str], bool], where: str
+) -> tuple[set[str], str | None]:
+    """The NodePools of this HC that the destination lacks because its restore left them out (no
+    --with-nodes, T14): they stay on the source, held, with their workers; and why not, when it lacks
+    one its restore meant to create. Restore creates the NodePools after the HC, so a restore cut
+    short there leaves an HC that comes up Available alone, and the teardown would take away the
+    source's NodePool that nothing else holds now."""
+    missing = {n for kind, n in own if kind == "NodePool" and not on_destination(n)}
+    left_out = {n for n in annotations_of(dst_hc).get(NODEPOOLS_LEFT_OUT, "").split(",") if n}
+    if not (unfinished := missing - left_out):
+        return missing, None
+    problem = f"HostedCluster {where} has no NodePool {', '.join(sorted(unfinished))}: its restore did not finish"
+    return missing & left_out, f"{problem}; run restore again"
+
+
+def keep_pools(own: set[tuple[str, str]], pools: list[Obj], kept: set[str]) -> set[tuple[str, str]]:
+    """`own` without the NodePools kept on the source and the Secrets and ConfigMaps they reference."""
+    refs = {n for p in pools if name_of(p) in kept for n in objects.referenced_names(p)}
+    return own - {("NodePool", n) for n in kept} - {(k, n) for n in refs for k in ("Secret", "ConfigMap")}
+
+
+def kept_pool_notes(ns: str, kept: set[str]) -> tuple[list[str], list[str]]:
+    """What teardown's result says of the NodePools kept on the source: kept, and warnings."""
+    return [f"NodePool {ns}/{n}: left out by its restore (no --with-nodes)" for n in sorted(kept)], [
+        f"NodePool {ns}/{n} stays on the source, paused: its restore left it out (no --with-nodes), so the "
+        "destination does not have it, and its workers run on; run restore --with-nodes to adopt them there, "
+        "then teardown again to remove it here"
+        for n in sorted(kept)
+    ]
 
 
 # What every namespace holds without anyone putting it there: no reason to keep one.

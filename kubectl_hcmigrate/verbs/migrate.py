@@ -17,19 +17,16 @@ from pathlib import Path
 from typing import Any
 
 from kubectl_hcmigrate.core import restore_url
-from kubectl_hcmigrate.core.layout import BackupLayout, Manifest, new_backup_id
+from kubectl_hcmigrate.core.layout import BackupLayout, new_backup_id
 from kubectl_hcmigrate.core.lease import new_run_id
-from kubectl_hcmigrate.core.marks import SOURCE_UID, annotations_of, restored_from
-from kubectl_hcmigrate.core.objects import hcp_namespace_of
 from kubectl_hcmigrate.core.options import BucketTarget
 from kubectl_hcmigrate.core.pipeline import RunFailed, run_verb
 from kubectl_hcmigrate.core.ports import BucketPort, KubePort, Reporter
 from kubectl_hcmigrate.core.report import HcmigrateError, Outcome, PreflightError, nothing_changed
 from kubectl_hcmigrate.core.source_state import HC, SourceControl, recorded
-from kubectl_hcmigrate.core.staleness import stale_reasons, versions_of
 from kubectl_hcmigrate.etcd.members import EtcdNotOneCluster
 from kubectl_hcmigrate.verbs import backup, restore, restore_checks, teardown
-from kubectl_hcmigrate.verbs.collect import hc_namespace_objects
+from kubectl_hcmigrate.verbs.migrate_checks import check_still_held, restored_backup_id
 
 _HELD = "The destination has the HC, so the source stays paused (one control plane at a time): run migrate again"
 
@@ -61,8 +58,10 @@ def migrate(
         reporter.line(f"stage 1/3: done before (the destination has {ns}/{name} from backup {backup_id})")
     stages["restore"] = _restore(opts, backup_id, source, destination, bucket, reporter)
     stages["teardown"] = _teardown_stage(opts, source, destination, reporter)
+    outcome, warnings = overall(stages)
     return {
-        "outcome": stages["teardown"]["outcome"],
+        "outcome": outcome,
+        "warnings": warnings,
         "hostedcluster": f"{ns}/{name}",
         "backup_id": backup_id,
         "source_context": source.context,
@@ -70,6 +69,14 @@ def migrate(
         "resumed": "backup" not in stages,
         **stages,
     }
+
+
+def overall(stages: dict[str, dict[str, Any]]) -> tuple[str, list[str]]:
+    """The migration's outcome and warnings: the last stage's outcome, and a warning of any stage (a
+    restore that left the NodePools out) makes a success one with warnings."""
+    warnings = [w for stage in stages.values() for w in stage.get("warnings", [])]
+    outcome = stages["teardown"]["outcome"]
+    return (Outcome.SUCCEEDED_WITH_WARNINGS.value if warnings and outcome == "SUCCEEDED" else outcome), warnings
 
 
 def plan(
@@ -124,48 +131,6 @@ def check_first(
             limit = restore_url.max_length(destination.crd(HC.qualified), destination.version_of(HC.group))
             restore_url.check(bucket.presign_get(key, opts.url_expiry), limit)
     return backup_id
-
-
-def restored_backup_id(source: KubePort, destination: KubePort, ns: str, name: str) -> str | None:
-    """The backup a destination HC was restored from, when it came from this source HC."""
-    there = destination.get(HC, ns, name)
-    if there is None:
-        if source.get(HC, ns, name) is None:
-            raise PreflightError(
-                f"HostedCluster {ns}/{name} is neither on context '{source.context}' nor on "
-                f"'{destination.context}': check --hc, -n, --context and --to-context"
-            )
-        return None
-    here = source.get(HC, ns, name)
-    # Teardown records the source's uid on the destination's identity check; once the source HC
-    # is gone, only the backup id is left to go on, and teardown's own guard checks the rest.
-    if backup_id := restored_from(there, here["metadata"]["uid"] if here else None):
-        return backup_id
-    raise PreflightError(
-        f"HostedCluster {ns}/{name} already exists on context '{destination.context}' and was not restored "
-        f"from this source's HC: refusing to migrate over it"
-    )
-
-
-def check_still_held(
-    source: KubePort, destination: KubePort, bucket: BucketPort, ns: str, name: str, backup_id: str
-) -> None:
-    """Carrying on with the backup the destination runs is right only if the source stayed held
-    since that backup and nothing of it changed; else the teardown would lose what changed."""
-    hc = source.get(HC, ns, name)
-    if hc is None or annotations_of(source.namespace(hcp_namespace_of(ns, name))).get(SOURCE_UID):
-        return  # the teardown began, after its guard passed: let it finish
-    state = recorded(hc)
-    hold = state.held if state else None
-    with nothing_changed():
-        manifest = Manifest.from_json(bucket.get_bytes(BackupLayout("", ns, name, backup_id).manifest_key))
-    now = versions_of(hc_namespace_objects(source, hc))
-    if reasons := stale_reasons(hold.backup_id if hold else None, backup_id, manifest.versions, now):
-        raise PreflightError(
-            f"the destination (context '{destination.context}') runs {ns}/{name} from backup {backup_id}, but the "
-            f"source (context '{source.context}') changed since: {'; '.join(reasons)}. Nothing was changed: take "
-            "the destination's copy down and run migrate again to move the source as it is now"
-        )
 
 
 def _backup_options(opts: MigrateOptions, destination: KubePort) -> backup.BackupOptions:

@@ -20,6 +20,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from kubectl_hcmigrate.core import bundle as bundles
 from kubectl_hcmigrate.core import marks, objects, releases, restore_url
 from kubectl_hcmigrate.core.bundle import Bundle, BundleObject, check_bundle_objects, load_objects, restore_sequence
 from kubectl_hcmigrate.core.kinds import rule_for
@@ -37,8 +38,6 @@ from kubectl_hcmigrate.verbs import readback as backups
 from kubectl_hcmigrate.verbs import restore_checks as checks
 
 HC, HCP = rule_for("HostedCluster", "hc"), rule_for("HostedControlPlane", "hcp")
-SECRET = rule_for("Secret", "hc")
-# The backup's identity on the restored HC: teardown checks it on the destination too.
 
 
 @dataclass(frozen=True)
@@ -75,6 +74,8 @@ class Restore:
     kept: list[str] = field(default_factory=list)  # already on the destination: left as they were
     replaced: list[str] = field(default_factory=list)  # left by a restore of another backup
     etcd_members: str | None = None  # what the check after the wait found
+    not_restored: list[str] = field(default_factory=list)  # in the bundle, left out (no --with-nodes)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def manifest(self) -> Manifest:
@@ -111,7 +112,12 @@ def preflight(opts: RestoreOptions, kube: KubePort, bucket: BucketPort, reporter
     reporter.line(f"backup {m.backup_id} of {ns}/{name} taken {m.created} on context '{m.source_context}'; {how}")
     objs = restore_sequence(found, opts.with_nodes)
     replicas = releases.etcd_replicas(checks.bundle_hc(found, m))
-    return Restore(opts, kube, bucket, reporter, bundle, objs, key, resumed, url, replicas, time.monotonic() - t0)
+    r = Restore(opts, kube, bucket, reporter, bundle, objs, key, resumed, url, replicas)
+    r.not_restored, r.warnings = bundles.left_out(found, opts.with_nodes)
+    for warning in r.warnings:
+        reporter.line(f"warning: {warning}")
+    r.preflight_seconds = time.monotonic() - t0
+    return r
 
 
 class Hook(NamedTuple):
@@ -140,6 +146,7 @@ def _prepare_hc(r: Restore, hc: dict[str, Any]) -> dict[str, Any]:
     m = r.manifest
     hc["metadata"].setdefault("annotations", {}).update(
         {BACKUP_ID: m.backup_id, SOURCE_UID: m.hostedcluster.uid, RESTORED_FROM_BACKUP: "true"}  # T8
+        | marks.pools_left_out(r.not_restored)
     )
     return restore_url.set_url(hc, _signed_url(r))
 
@@ -153,10 +160,6 @@ def _describe_hc(r: Restore) -> str:
 
 # Selected by the kind table's restore_hook.
 HOOKS = {"restore-url": Hook(_prepare_hc, _describe_hc), "hcp-restore-url": Hook(_prepare_hcp, _describe_hc)}
-
-
-def _label(o: BundleObject) -> str:
-    return f"{o.rule.kind} {objects.namespace_of(o.obj)}/{objects.name_of(o.obj)}"
 
 
 @contextmanager
@@ -174,12 +177,12 @@ def _create(r: Restore, batch: list[BundleObject]) -> None:
         body["metadata"].setdefault("annotations", {})[BACKUP_ID] = r.manifest.backup_id
         hook = HOOKS[o.rule.restore_hook] if o.rule.restore_hook else None
         body = hook.prepare(r, body) if hook else body
-        with _failing(r, f"create {_label(o)}"):
-            changed(f"create {_label(o)}")
+        with _failing(r, f"create {o.label}"):
+            changed(f"create {o.label}")
             if r.kube.create(o.rule, body):
-                r.created.append(_label(o))
+                r.created.append(o.label)
             else:
-                unchanged(f"create {_label(o)}")  # it was there already
+                unchanged(f"create {o.label}")  # it was there already
                 _keep_or_replace(r, o, body)
 
 
@@ -193,25 +196,25 @@ def _left_by(r: Restore, o: BundleObject) -> tuple[dict[str, Any] | None, str | 
 def _keep_or_replace(r: Restore, o: BundleObject, body: dict[str, Any]) -> None:
     there, theirs = _left_by(r, o)
     if there is None or theirs is None:
-        r.kept.append(_label(o))
-        r.reporter.line(f"{_label(o)} is already on the destination: kept as it is")
+        r.kept.append(o.label)
+        r.reporter.line(f"{o.label} is already on the destination: kept as it is")
         return
-    changed(f"replace {_label(o)}")
+    changed(f"replace {o.label}")
     if o.rule == HCP and restore_url.current(there) != restore_url.current(body):
         # The HCP CRD makes its restore URL immutable: the other backup's HCP goes, this one's is created.
         _recreate(r, o, body)
     else:
         body["metadata"]["resourceVersion"] = there["metadata"]["resourceVersion"]
         r.kube.replace(o.rule, body)
-    r.replaced.append(_label(o))
-    r.reporter.line(f"{_label(o)} was left by a restore of backup {theirs}: replaced with this backup's")
+    r.replaced.append(o.label)
+    r.reporter.line(f"{o.label} was left by a restore of backup {theirs}: replaced with this backup's")
 
 
 def _recreate(r: Restore, o: BundleObject, body: dict[str, Any], timeout: float = 60.0) -> None:
     ns, name = objects.namespace_of(o.obj), objects.name_of(o.obj)
     r.kube.delete(o.rule, ns, name)
     if not poll_until(lambda: r.kube.get(o.rule, ns, name) is None, timeout, every=0.5):
-        raise StepFailed(f"{_label(o)} left by another backup's restore is still being deleted after {timeout:.0f}s")
+        raise StepFailed(f"{o.label} left by another backup's restore is still being deleted after {timeout:.0f}s")
     r.kube.create(o.rule, body)
 
 
@@ -222,11 +225,11 @@ def _describe_all(r: Restore, batch: list[BundleObject]) -> list[str]:
 def _describe(r: Restore, o: BundleObject) -> str:
     there, theirs = _left_by(r, o)
     if theirs is not None:
-        return f"replace {_label(o)} (left by a restore of backup {theirs})"
+        return f"replace {o.label} (left by a restore of backup {theirs})"
     if there is not None:
-        return f"keep {_label(o)} (already there)"
+        return f"keep {o.label} (already there)"
     hook = HOOKS[o.rule.restore_hook] if o.rule.restore_hook else None
-    return f"create {_label(o)}" + (hook.describe(r) if hook else "")
+    return f"create {o.label}" + (hook.describe(r) if hook else "")
 
 
 def _create_namespaces(r: Restore) -> None:
@@ -287,6 +290,8 @@ def result(r: Restore, timings: dict[str, float]) -> dict[str, Any]:
         "objects": r.created,
         "objects_kept": r.kept,
         "objects_replaced": r.replaced,
+        "objects_not_restored": r.not_restored,
+        "warnings": r.warnings,
         "snapshot_key": m.snapshot.key,
         "restore_url": safe_url(r.url) if r.url else None,
         "waited": [str(w) for w in wanted(r)] if r.opts.wait else [],

@@ -17,6 +17,7 @@ from functools import partial
 from typing import Any
 
 from kubectl_hcmigrate.core import objects
+from kubectl_hcmigrate.core import teardown_rules as rules
 from kubectl_hcmigrate.core.changes import Change, change_step
 from kubectl_hcmigrate.core.finalizers import finalized, strip_and_delete
 from kubectl_hcmigrate.core.kinds import KindRule, rule_for, teardown_order
@@ -27,7 +28,6 @@ from kubectl_hcmigrate.core.pipeline import Plan
 from kubectl_hcmigrate.core.ports import KubePort, Reporter
 from kubectl_hcmigrate.core.report import PreflightError, StepFailed
 from kubectl_hcmigrate.core.source_state import HC, NODEPOOL, recorded
-from kubectl_hcmigrate.core.teardown_rules import guard_problem, leftovers, own_objects, unrestored_pools
 from kubectl_hcmigrate.core.wait import poll_until
 
 Obj = dict[str, Any]
@@ -83,19 +83,23 @@ def preflight(
     hcp = kube.namespace(objects.hcp_namespace_of(ns, name))
     recorded_uid = annotations_of(hcp).get(SOURCE_UID)
     source_uid = hc["metadata"]["uid"] if hc else recorded_uid
-    own = own_objects(
-        hc or _ref(opts), hc, kube.list_objects(NODEPOOL, ns), kube.list_objects(rule_for("Secret", "hc"), ns),
+    pools = kube.list_objects(NODEPOOL, ns)
+    own = rules.own_objects(
+        hc or _ref(opts), hc, pools, kube.list_objects(rule_for("Secret", "hc"), ns),
         kube.list_objects(rule_for("ConfigMap", "hc"), ns), kube.list_objects(HC, ns), config_names(hcp),
     ) | {("Lease", lease_name(name))}  # fmt: skip
-    context, problem, dst = "", None, None
+    context, problem, dst, kept = "", None, None, set[str]()
     try:
         dst = there = destination()
         context, where = dst.context, f"{ns}/{name} on the destination (context '{dst.context}')"
-        problem = guard_problem(dst.get(HC, ns, name), source_uid, where=where, uid_required=hcp is not None)
-        problem = problem or unrestored_pools(own, lambda n: there.get(NODEPOOL, ns, n) is not None, where=where)
+        dst_hc = dst.get(HC, ns, name)
+        problem = rules.guard_problem(dst_hc, source_uid, where=where, uid_required=hcp is not None)
+        kept, unfinished = rules.pools_kept(own, dst_hc, lambda n: there.get(NODEPOOL, ns, n) is not None, where)
+        problem = problem or unfinished
     except PreflightError as e:  # no destination to ask: only --force goes on without it
         problem = str(e)
-    t = Teardown(opts, kube, reporter, context, hc, source_uid, recorded_uid, own, dst)
+    t = Teardown(opts, kube, reporter, context, hc, source_uid, recorded_uid, rules.keep_pools(own, pools, kept), dst)
+    t.kept, t.warnings = rules.kept_pool_notes(ns, kept)
     if hc is not None and (held := getattr(recorded(hc), "held", None)):
         t.handoff = held.describe()
     if problem and not opts.force:
@@ -121,8 +125,7 @@ def build_plan(t: Teardown) -> Plan:
     return plan
 
 
-# SOURCE_UID on the source's HCP namespace, before the first deletion: a re-run can still check
-# the identity once the source HC is gone. The namespace goes last, and the record with it.
+# SOURCE_UID on the HCP namespace before the first deletion: a re-run checks the identity after the HC went.
 def _record(t: Teardown) -> list[Change]:
     if t.hc is None or t.recorded_uid == t.source_uid or t.kube.namespace(t.hcp_ns) is None:
         return []
@@ -176,7 +179,8 @@ def _targets(t: Teardown, rule: KindRule) -> tuple[str, list[Obj]]:
         return t.hcp_ns, t.kube.list_objects(rule, t.hcp_ns)
     # The HC namespace is shared (other HCs live there): the table says which items are this HC's.
     assert rule.own_items is not None, f"{rule.kind} in the HC namespace needs own_items in the kind table"
-    return t.opts.namespace, rule.own_items(_ref(t.opts), t.kube.list_objects(rule, t.opts.namespace))
+    own = rule.own_items(_ref(t.opts), t.kube.list_objects(rule, t.opts.namespace))
+    return t.opts.namespace, [o for o in own if (rule.kind, name_of(o)) in t.own]  # a kept NodePool is not
 
 
 def _remove(t: Teardown, rule: KindRule) -> list[Change]:
@@ -232,9 +236,8 @@ def _component_finalizers(t: Teardown) -> list[Change]:
 
 
 def _hcp_namespace(t: Teardown) -> list[Change]:
-    if t.kube.namespace(t.hcp_ns) is None:
-        return []
-    return [Change(f"delete Namespace {t.hcp_ns} with all left in it", partial(_delete_namespace, t, t.hcp_ns))]
+    do = Change(f"delete Namespace {t.hcp_ns} with all left in it", partial(_delete_namespace, t, t.hcp_ns))
+    return [] if t.kube.namespace(t.hcp_ns) is None else [do]
 
 
 def _delete_namespace(t: Teardown, ns: str) -> None:
@@ -253,7 +256,7 @@ def _hc_namespace(t: Teardown) -> list[Change]:
     if t.kube.namespace(ns) is None:
         return []
     contents, unlisted = t.kube.namespace_contents(ns)
-    others = leftovers(contents, t.own, t.source_uid) + [f"(unlistable {u})" for u in unlisted]
+    others = rules.leftovers(contents, t.own, t.source_uid) + [f"(unlistable {u})" for u in unlisted]
     if not others:
         return [Change(f"delete Namespace {ns}: nothing else lives in it", partial(_delete_namespace, t, ns))]
     more = f" and {len(others) - 5} more" if len(others) > 5 else ""

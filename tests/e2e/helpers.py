@@ -234,6 +234,18 @@ def cloud_state(sb: Sandbox) -> dict[str, Any]:
     return {"instances": names, "oidc": docs, "records": records, "endpoints": endpoints}
 
 
+def instances(sb: Sandbox, infra: str) -> dict[str, str]:
+    """The cloud twin's running instances of one hosted cluster (tagged as CAPA tags them): name -> id."""
+    import boto3
+
+    ec2 = boto3.client("ec2", endpoint_url=sb.env["SANDBOX_AWS_ENDPOINT"], region_name="us-east-1",
+                       aws_access_key_id="twin", aws_secret_access_key="twin")  # fmt: skip
+    flt = [{"Name": f"tag:kubernetes.io/cluster/{infra}", "Values": ["owned"]},
+           {"Name": "instance-state-name", "Values": ["pending", "running"]}]  # fmt: skip
+    found = [i for r in ec2.describe_instances(Filters=flt)["Reservations"] for i in r["Instances"]]
+    return {next(t["Value"] for t in i["Tags"] if t["Key"] == "Name"): i["InstanceId"] for i in found}
+
+
 def etcd_exec(sb: Sandbox, context: str, *args: str, pod: str = "etcd-0") -> str:
     """etcdctl run in an etcd pod through `kubectl exec`, as a user would."""
     tls = "/etc/etcd/tls"

@@ -38,7 +38,7 @@ CHAIN = [
 
 def migrate_args(tmp: Path) -> list[str]:
     return ["migrate", "-o", "json", "--hc", HC_NAME, "-n", HC_NS, "--prefix", PREFIX, "--context", "source",
-            "--to-context", "destination", "--dir", str(tmp), "--timeout", "2m"]  # fmt: skip
+            "--to-context", "destination", "--dir", str(tmp), "--timeout", "2m", "--with-nodes"]  # fmt: skip
 
 
 def on_destination(sb: Sandbox) -> bool:

@@ -39,7 +39,10 @@ from tests.sandbox.harness import Sandbox
 pytestmark = pytest.mark.e2e
 
 PREFIX = "cut-restore"
-RESTORE = ["-o", "json", "restore", "--hc", HC_NAME, "-n", HC_NS, "--prefix", PREFIX, "--to-context", "destination"]
+# With the nodes: without them restore leaves the NodePools out (T14), and the cut before them is the one
+# teardown must not take for a finished restore.
+RESTORE = ["-o", "json", "restore", "--hc", HC_NAME, "-n", HC_NS, "--prefix", PREFIX, "--to-context", "destination",
+           "--with-nodes"]  # fmt: skip
 # In the order restore runs them, each a run of its own: the run before was cut at the step before,
 # so the cut lands on a step no earlier run reached. One SIGKILL: the next run takes its lease over.
 CHAIN = [

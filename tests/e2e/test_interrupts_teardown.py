@@ -65,7 +65,8 @@ def test_an_interrupted_teardown_keeps_the_source_held_and_a_rerun_completes(
     backup = hcm(sandbox, "-o", "json", "backup", "--hc", HC_NAME, "--keep-paused", "--prefix", PREFIX,
                  "--dir", str(tmp_path / "bundle"))  # fmt: skip
     assert backup.returncode == 0, backup.stderr
-    restore = hcm(sandbox, "restore", "--hc", HC_NAME, "--prefix", PREFIX, "--to-context", "destination")
+    restore = hcm(sandbox, "restore", "--hc", HC_NAME, "--prefix", PREFIX, "--to-context", "destination",
+                  "--with-nodes")  # fmt: skip
     assert restore.returncode == 0, restore.stderr
     others, destination, backup_keys = bystander(sandbox), destination_copy(sandbox), keys(sandbox, PREFIX)
     for cut in CHAIN:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from kubectl_hcmigrate.core import bundle
+from kubectl_hcmigrate.core import bundle, kinds
 from kubectl_hcmigrate.core.layout import Manifest
 from kubectl_hcmigrate.core.report import PreflightError
 from tests.unit import hc_fixtures as fx
@@ -222,10 +222,24 @@ def test_load_objects_and_restore_sequence(written: Path) -> None:
         "hostedcontrolplane-cesar.yaml",
         "cluster-fakeInfraID.yaml",
         "hostedcluster-cesar.yaml",
-        "nodepool-cesar-fakeName.yaml",
-        "nodepool-cesar-workers-b.yaml",
     ]
     assert len(order(with_nodes=True)) == len(loaded) == 16
+
+
+def test_without_nodes_the_nodepools_are_left_out_and_said_so(written: Path) -> None:
+    # T14: a NodePool restored without its machine objects launches new workers beside the old ones.
+    loaded = bundle.load_objects(bundle.read_bundle(written))
+    labels, warnings = bundle.left_out(loaded, with_nodes=False)
+    assert {label.split()[0] for label in labels} == {r.kind for r in kinds.RULES if r.nodes_only}
+    assert len(labels) + len(bundle.restore_sequence(loaded, with_nodes=False)) == len(loaded)
+    [warning] = warnings
+    pools = "NodePool clusters/cesar-fakeName, NodePool clusters/cesar-workers-b"
+    assert warning.startswith(f"not restored without --with-nodes: {pools} and the machine objects")
+    assert "run restore again with --with-nodes to adopt them" in warning
+    assert bundle.left_out(loaded, with_nodes=True) == ([], [])
+    # A bundle without NodePools leaves nothing to say.
+    no_pools = [o for o in loaded if o.rule.kind != "NodePool"]
+    assert bundle.left_out(no_pools, with_nodes=False)[1] == []
 
 
 def test_load_objects_rejects_unknown_kinds() -> None:

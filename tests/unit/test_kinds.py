@@ -16,6 +16,7 @@ NODE_KINDS = {
     "MachineDeployment",
     "MachineSet",
     "Machine",
+    "NodePool",
 }
 
 
@@ -50,7 +51,6 @@ def test_restore_order_without_nodes_skips_exactly_the_node_kinds() -> None:
         "HostedControlPlane/hcp",
         "Cluster/hcp",
         "HostedCluster/hc",
-        "NodePool/hc",
     ]
 
 

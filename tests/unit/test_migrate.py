@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kubectl_hcmigrate.core.report import EXIT_CODES, Outcome
-from kubectl_hcmigrate.verbs.migrate import after_failed_restore
+from kubectl_hcmigrate.verbs.migrate import after_failed_restore, overall
 
 
 @pytest.mark.parametrize(
@@ -70,7 +70,7 @@ def _stale_case(held_by: str | None, *, scale: bool = False, teardown_began: boo
     from kubectl_hcmigrate.core.source_state import Hold, SourceState
     from kubectl_hcmigrate.core.staleness import versions_of
     from kubectl_hcmigrate.verbs.collect import hc_namespace_objects
-    from kubectl_hcmigrate.verbs.migrate import check_still_held
+    from kubectl_hcmigrate.verbs.migrate_checks import check_still_held
     from tests.unit import hc_fixtures as fx
 
     hc, pools, cms = fx.hostedcluster(), fx.nodepools(), fx.hc_namespace_configmaps()
@@ -103,3 +103,12 @@ def test_migrate_refuses_a_backup_the_source_moved_on_from(held_by: str | None, 
     with pytest.raises(PreflightError) as refused:
         _stale_case(held_by, scale=scale)
     assert says in str(refused.value) and "Nothing was changed" in str(refused.value)
+
+
+def test_a_warning_of_any_stage_is_the_migrations() -> None:
+    left_out = "not restored without --with-nodes: NodePool clusters/np1 ..."
+    stages = {"backup": {"outcome": "SUCCEEDED"}, "restore": {"outcome": "SUCCEEDED_WITH_WARNINGS",
+              "warnings": [left_out]}, "teardown": {"outcome": "SUCCEEDED", "warnings": []}}  # fmt: skip
+    assert overall(stages) == ("SUCCEEDED_WITH_WARNINGS", [left_out])
+    stages["restore"] = {"outcome": "SUCCEEDED", "warnings": []}
+    assert overall(stages) == ("SUCCEEDED", [])

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 
 from kubectl_hcmigrate.core.kinds import KindRule, rule_for
-from kubectl_hcmigrate.core.marks import BACKUP_ID, SOURCE_UID
+from kubectl_hcmigrate.core.marks import BACKUP_ID, NODEPOOLS_LEFT_OUT, SOURCE_UID
 from kubectl_hcmigrate.core.pipeline import RunFailed, execute, list_changes
 from kubectl_hcmigrate.core.ports import KubeError
 from kubectl_hcmigrate.core.report import Outcome, StepFailed
-from kubectl_hcmigrate.core.teardown_rules import guard_problem, leftovers, unrestored_pools
+from kubectl_hcmigrate.core.teardown_rules import guard_problem, keep_pools, leftovers, pools_kept
 from kubectl_hcmigrate.verbs import teardown
 from kubectl_hcmigrate.verbs.teardown import Teardown, TeardownOptions
 from tests.fakes import NullReporter
@@ -79,9 +79,20 @@ def test_guard_with_nothing_left_on_the_source_still_wants_the_destination_avail
 def test_guard_refuses_while_the_destination_lacks_a_nodepool_of_the_hc() -> None:
     # A restore cut short after the HC: the HC comes up Available without the NodePool that follows it.
     own = {("HostedCluster", "example"), ("NodePool", "pool-a"), ("NodePool", "pool-b"), ("Secret", "pool-a")}
-    problem = unrestored_pools(own, lambda name: name == "pool-a", where=WHERE)
+    kept, problem = pools_kept(own, dst_hc(), lambda name: name == "pool-a", WHERE)
     assert problem == f"HostedCluster {WHERE} has no NodePool pool-b: its restore did not finish; run restore again"
-    assert unrestored_pools(own, lambda name: True, where=WHERE) is None
+    assert kept == set() and pools_kept(own, dst_hc(), lambda name: True, WHERE) == (set(), None)
+
+
+def test_nodepools_its_restore_left_out_stay_on_the_source_with_their_config() -> None:
+    # T14: restored without --with-nodes, the destination has no NodePool by choice; the source keeps it.
+    own = {("HostedCluster", "example"), ("NodePool", "pool-a"), ("NodePool", "pool-b"), ("ConfigMap", "extra")}
+    hc = dst_hc()
+    hc["metadata"]["annotations"][NODEPOOLS_LEFT_OUT] = "pool-a,pool-b"
+    kept, problem = pools_kept(own, hc, lambda name: name == "pool-a", WHERE)
+    assert (kept, problem) == ({"pool-b"}, None)
+    pools = [{"kind": "NodePool", "metadata": {"name": "pool-b"}, "spec": {"config": [{"name": "extra"}]}}]
+    assert keep_pools(own, pools, kept) == {("HostedCluster", "example"), ("NodePool", "pool-a")}
 
 
 def obj(kind: str, name: str, **meta: Any) -> Obj:
@@ -200,7 +211,16 @@ def machine(name: str) -> Obj:
 
 def state(kube: FakeKube) -> Teardown:
     opts = TeardownOptions("example", "clusters", timeout=5)
-    return Teardown(opts, kube, NullReporter(), "destination", None, UID, UID, set())  # type: ignore[arg-type]
+    return Teardown(
+        opts,
+        kube,
+        NullReporter(),
+        "destination",
+        None,
+        UID,
+        UID,
+        {("NodePool", "example-a"), ("HostedCluster", "example")},
+    )  # type: ignore[arg-type]
 
 
 def test_only_this_hcs_nodepools_and_the_whole_control_plane_namespace_are_removed() -> None:
@@ -281,4 +301,18 @@ def test_strip_then_delete_never_loses_the_race_with_the_operator(races: int) ->
     kube = RacingKube([(hc_rule, "clusters", hc)], races)
     t = Teardown(TeardownOptions("example", "clusters"), kube, None, "destination", hc, "uid", "uid", set())  # type: ignore[arg-type]
     teardown._strip_and_delete(t, hc_rule, "clusters", hc)
+    assert kube.delete_paths == 0 and kube.get(hc_rule, "clusters", "example") is None
+
+
+def test_an_object_read_without_finalizers_is_deleted_only_as_read() -> None:
+    # Listed with no finalizer (rv 7: stripped by an earlier pass, or a status write won the last
+    # race); the operator puts its finalizer back (rv 8) before the delete. A delete of whatever is
+    # there now would start its delete path (T3): only the version read may go, else read again.
+    hc_rule = rule_for("HostedCluster", "hc")
+    seen = {"metadata": {"name": "example", "resourceVersion": "7"}, "spec": {}}
+    now = {"metadata": {"name": "example", "resourceVersion": "8", "finalizers": ["hypershift.openshift.io/finalizer"]},
+           "spec": {}}  # fmt: skip
+    kube = RacingKube([(hc_rule, "clusters", now)], races=0)
+    t = Teardown(TeardownOptions("example", "clusters"), kube, None, "destination", now, "uid", "uid", set())  # type: ignore[arg-type]
+    teardown._strip_and_delete(t, hc_rule, "clusters", seen)
     assert kube.delete_paths == 0 and kube.get(hc_rule, "clusters", "example") is None

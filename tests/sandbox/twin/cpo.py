@@ -156,7 +156,15 @@ def reconcile_endpoint_service(api: Api, cloud: Any, ns: str, eps: Obj, hcp: Obj
         return
     if is_paused(hcp["spec"].get("pausedUntil")):
         return
-    add_finalizer(api, AWSEPS, copy.deepcopy(eps), CPO_FINALIZER)
+    keep_endpoint_finalizer(api, eps, hcp)
     if cloud is not None:
         ep = cloud.ensure_endpoint(name)
         cloud.ensure_records("hypershift.local", {r: f"{ep}.vpce.amazonaws.com" for r in records})
+
+
+def keep_endpoint_finalizer(api: Api, eps: Obj, hcp: Obj) -> bool:
+    """T13: a running CPO puts its finalizer on each live AWSEndpointService of an unpaused HCP;
+    True if it wrote."""
+    if deleting(eps) or is_paused(hcp["spec"].get("pausedUntil")):
+        return False
+    return add_finalizer(api, AWSEPS, copy.deepcopy(eps), CPO_FINALIZER)

@@ -42,11 +42,7 @@ def reconcile(api: Api, cloud: Any, ns: str, name: str) -> float | None:
     if deleting(hc):  # T3: before the pause check
         return hc_delete.delete(api, cloud, hc)
     hcp_ns = hcp_namespace(hc)
-    add_finalizer(api, HC, hc, HC_FINALIZER)  # T1: every reconcile, before the pause check
-    for dep in COMPONENT_DEPLOYMENTS:  # T2: also before the pause check
-        d = api.get(DEPLOY, hcp_ns, dep)
-        if d is not None and not deleting(d):
-            add_finalizer(api, DEPLOY, d, COMPONENT_FINALIZER)
+    keep_finalizers(api, hc)
     paused = hc["spec"].get("pausedUntil")
     if is_paused(paused):  # T4
         hcp = api.get(HCP, hcp_ns, name)
@@ -65,6 +61,16 @@ def reconcile(api: Api, cloud: Any, ns: str, name: str) -> float | None:
         publish(cloud, hc)
     reconcile_conditions(api, hc, hcp_ns)  # T8, T9
     return None
+
+
+def keep_finalizers(api: Api, hc: Obj) -> int:
+    """What every reconcile of a live HC puts back before the pause check (T1, T2); the writes."""
+    wrote = int(add_finalizer(api, HC, hc, HC_FINALIZER))
+    for dep in COMPONENT_DEPLOYMENTS:
+        d = api.get(DEPLOY, hcp_namespace(hc), dep)
+        if d is not None and not deleting(d):
+            wrote += add_finalizer(api, DEPLOY, d, COMPONENT_FINALIZER)
+    return wrote
 
 
 def reconcile_capi_cluster(api: Api, hc: Obj, hcp_ns: str) -> None:  # T7

@@ -1,0 +1,55 @@
+"""migrate's checks of where a run starts: the backup a destination HC came from, and whether the
+source stayed held since that backup (else carrying on would tear down what changed)."""
+
+from __future__ import annotations
+
+from kubectl_hcmigrate.core.layout import BackupLayout, Manifest
+from kubectl_hcmigrate.core.marks import SOURCE_UID, annotations_of, restored_from
+from kubectl_hcmigrate.core.objects import hcp_namespace_of
+from kubectl_hcmigrate.core.ports import BucketPort, KubePort
+from kubectl_hcmigrate.core.report import PreflightError, nothing_changed
+from kubectl_hcmigrate.core.source_state import HC, recorded
+from kubectl_hcmigrate.core.staleness import stale_reasons, versions_of
+from kubectl_hcmigrate.verbs.collect import hc_namespace_objects
+
+
+def restored_backup_id(source: KubePort, destination: KubePort, ns: str, name: str) -> str | None:
+    """The backup a destination HC was restored from, when it came from this source HC."""
+    there = destination.get(HC, ns, name)
+    if there is None:
+        if source.get(HC, ns, name) is None:
+            raise PreflightError(
+                f"HostedCluster {ns}/{name} is neither on context '{source.context}' nor on "
+                f"'{destination.context}': check --hc, -n, --context and --to-context"
+            )
+        return None
+    here = source.get(HC, ns, name)
+    # Teardown records the source's uid on the destination's identity check; once the source HC
+    # is gone, only the backup id is left to go on, and teardown's own guard checks the rest.
+    if backup_id := restored_from(there, here["metadata"]["uid"] if here else None):
+        return backup_id
+    raise PreflightError(
+        f"HostedCluster {ns}/{name} already exists on context '{destination.context}' and was not restored "
+        f"from this source's HC: refusing to migrate over it"
+    )
+
+
+def check_still_held(
+    source: KubePort, destination: KubePort, bucket: BucketPort, ns: str, name: str, backup_id: str
+) -> None:
+    """Carrying on with the backup the destination runs is right only if the source stayed held
+    since that backup and nothing of it changed; else the teardown would lose what changed."""
+    hc = source.get(HC, ns, name)
+    if hc is None or annotations_of(source.namespace(hcp_namespace_of(ns, name))).get(SOURCE_UID):
+        return  # the teardown began, after its guard passed: let it finish
+    state = recorded(hc)
+    hold = state.held if state else None
+    with nothing_changed():
+        manifest = Manifest.from_json(bucket.get_bytes(BackupLayout("", ns, name, backup_id).manifest_key))
+    now = versions_of(hc_namespace_objects(source, hc))
+    if reasons := stale_reasons(hold.backup_id if hold else None, backup_id, manifest.versions, now):
+        raise PreflightError(
+            f"the destination (context '{destination.context}') runs {ns}/{name} from backup {backup_id}, but the "
+            f"source (context '{source.context}') changed since: {'; '.join(reasons)}. Nothing was changed: take "
+            "the destination's copy down and run migrate again to move the source as it is now"
+        )
