@@ -163,7 +163,7 @@ def assert_nodes_adopted(sb: Sandbox, out: dict[str, Any], infra: str, workers: 
     proc = hcm(sb, "-o", "json", "teardown", "--hc", HC_NAME, "-n", HC_NS, "--context", "source",
                "--to-context", "destination")  # fmt: skip
     assert proc.returncode == 0, proc.stderr
-    assert json.loads(proc.stdout)["removed"] == [f"NodePool {HC_NS}/{POOL}"]
+    assert f"NodePool {HC_NS}/{POOL}" in json.loads(proc.stdout)["removed"]
     assert instances(sb, infra) == workers
 
 
