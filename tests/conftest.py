@@ -53,6 +53,9 @@ class SandboxManager:
             self.current = attach(cfg)
             if self.current is not None:
                 return self.current
+        # A start that fails leaves nothing to reuse: the next test tries again rather than run on a
+        # half-stopped sandbox.
+        self.current = None
         self.current = up(cfg)
         return self.current
 

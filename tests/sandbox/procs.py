@@ -84,12 +84,14 @@ def stop_all(pids: Path) -> list[str]:
     for f in files:
         try:
             pid = int(f.read_text().strip())
+        except FileNotFoundError:  # its owner removed it: a twin stops and forgets an etcd member it replaced
+            continue
         except ValueError:
-            f.unlink()
+            f.unlink(missing_ok=True)
             continue
         stop_pid(pid)
         stopped.append(f.stem)
-        f.unlink()
+        f.unlink(missing_ok=True)
     return stopped
 
 
