@@ -69,7 +69,8 @@ def test_a_release_without_the_fix_is_refused_before_any_change(ha_sandbox: Sand
     assert keys(sb, "ha-refused") == [] and not destination_namespaces(sb)
 
     # restore of a backup of it (a plain backup: the source is put back) is refused alike.
-    backup = hcm(sb, "-o", "json", "backup", "--hc", HC_NAME, "-n", HC_NS, "--prefix", "ha-restore")
+    backup = hcm(sb, "-o", "json", "backup", "--hc", HC_NAME, "-n", HC_NS, "--prefix", "ha-restore",
+                 "--dir", str(tmp_path / "bundle"))  # fmt: skip
     assert backup.returncode == 0, backup.stderr
     before = source_state(sb)
     proc = hcm(sb, "-o", "json", "restore", "--hc", HC_NAME, "-n", HC_NS, "--prefix", "ha-restore",
