@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kubectl_hcmigrate.core import kinds
-from kubectl_hcmigrate.core.marks import BACKUP_ID
+from kubectl_hcmigrate.core.marks import BACKUP_ID, SOURCE_STATE
 from tests.e2e.helpers import HC_KIND, HC_NAME, HC_NS, HCP_NS, hcm_popen, incomplete_uploads, keys
 from tests.sandbox.harness import Sandbox
 
@@ -189,3 +189,11 @@ def wait_until(check: Callable[[], bool], what: str, timeout: float = 90) -> Non
         if time.monotonic() > deadline:
             raise AssertionError(f"{what}: not after {timeout:.0f}s")
         time.sleep(0.5)
+
+
+def assert_held_if_there(sb: Sandbox) -> None:
+    """The source HC, while it is there, is held: paused, its record says for which backup."""
+    hc = found(sb, "source", HC_KIND, HC_NAME, "-n", HC_NS)
+    if hc is not None:
+        record = json.loads(hc["metadata"]["annotations"][SOURCE_STATE])
+        assert hc["spec"].get("pausedUntil") == "true" and record.get("held"), hc["metadata"]["annotations"]

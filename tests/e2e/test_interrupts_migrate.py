@@ -15,7 +15,16 @@ from typing import Any
 import pytest
 
 from kubectl_hcmigrate.core.marks import SOURCE_UID
-from tests.e2e.faults import Cut, Run, bucket_problems, found, hc_condition, run_and_cut, scratch_files
+from tests.e2e.faults import (
+    Cut,
+    Run,
+    assert_held_if_there,
+    bucket_problems,
+    found,
+    hc_condition,
+    run_and_cut,
+    scratch_files,
+)
 from tests.e2e.helpers import HC_KIND, HC_NAME, HC_NS, HCP_NS, bystander, hcm, source_state
 from tests.sandbox.harness import Sandbox
 
@@ -59,10 +68,7 @@ def check_cut(sb: Sandbox, cut: Cut, run: Run, before: dict[str, Any]) -> None:
         assert source_state(sb) == before, run.stderr
         assert scratch_files(sb) == []
         return
-    hc = found(sb, "source", HC_KIND, HC_NAME, "-n", HC_NS)
-    if hc is not None:  # held: paused, its record says for which backup
-        record = json.loads(hc["metadata"]["annotations"]["hcmigrate.openshift.io/source-state"])
-        assert hc["spec"].get("pausedUntil") == "true" and record.get("held"), hc["metadata"]["annotations"]
+    assert_held_if_there(sb)
 
 
 def test_an_interrupted_migrate_puts_back_or_holds_the_source_and_a_rerun_completes(

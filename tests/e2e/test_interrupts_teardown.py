@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.faults import Cut, Run, bucket_problems, found, run_and_cut
+from tests.e2e.faults import Cut, Run, assert_held_if_there, bucket_problems, found, run_and_cut
 from tests.e2e.helpers import HC_KIND, HC_NAME, HC_NS, HCP_NS, NP_KIND, bystander, hcm, keys
 from tests.sandbox.harness import Sandbox
 
@@ -53,10 +53,7 @@ def check_cut(sb: Sandbox, cut: Cut, run: Run, destination: dict[str, Any]) -> N
     if run.returncode == 130:
         assert json.loads(run.stdout)["outcome"] == "INTERRUPTED" and "interrupted during" in run.stderr
     assert destination_copy(sb) == destination
-    hc = found(sb, "source", HC_KIND, HC_NAME, "-n", HC_NS)
-    if hc is not None:  # held: paused, its record says for which backup
-        record = json.loads(hc["metadata"]["annotations"]["hcmigrate.openshift.io/source-state"])
-        assert hc["spec"].get("pausedUntil") == "true" and record.get("held"), hc["metadata"]["annotations"]
+    assert_held_if_there(sb)
 
 
 def test_an_interrupted_teardown_keeps_the_source_held_and_a_rerun_completes(
