@@ -16,9 +16,9 @@ from typing import Any
 from kubectl_hcmigrate.core.ports import KubeError, KubePort
 from kubectl_hcmigrate.core.redact import scrub
 from kubectl_hcmigrate.core.report import HcmigrateError, StepFailed
+from kubectl_hcmigrate.etcd.pods import ETCD_PODS
 
 INIT_CONTAINER = "etcd-init"
-ETCD_PODS = "app=etcd"
 # Restarted at least twice, its last run failed: the kubelet's back-off (10 s, then 20 s) puts that
 # about half a minute after the first failure, while a single failed fetch that the next try could
 # still get past (a dropped connection) is no reason to end the run.

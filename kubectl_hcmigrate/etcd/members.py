@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from kubectl_hcmigrate.core.report import StepFailed
-from kubectl_hcmigrate.etcd.snapshotter import CONTAINER, EtcdSnapshotter
+from kubectl_hcmigrate.etcd.pods import CONTAINER, ETCD_PODS, said
+from kubectl_hcmigrate.etcd.snapshotter import EtcdSnapshotter
 
 if TYPE_CHECKING:
     from kubectl_hcmigrate.core.ports import KubePort, Reporter
@@ -66,13 +67,12 @@ def check_one_cluster(kube: KubePort, hcp_ns: str, replicas: int, reporter: Repo
     Returns what it found, for the result."""
     etcd = EtcdSnapshotter(kube, hcp_ns, reporter)
     views: dict[str, MemberView] = {}
-    pods = sorted((p["metadata"]["name"] for p in kube.pods(hcp_ns, "app=etcd")), key=lambda n: (len(n), n))
+    pods = sorted((p["metadata"]["name"] for p in kube.pods(hcp_ns, ETCD_PODS)), key=lambda n: (len(n), n))
     for pod in pods:
         code, out, err = kube.run_in_pod(hcp_ns, pod, CONTAINER, [*etcd.etcdctl(etcd.detect_ca(pod)), "member", "list",
                                                                   "-w", "json"])  # fmt: skip
         if code != 0:
-            tail = err.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
-            raise EtcdNotOneCluster(f"etcdctl member list failed in {hcp_ns}/{pod} (exit {code}): {tail[0]}")
+            raise EtcdNotOneCluster(f"etcdctl member list failed in {hcp_ns}/{pod} (exit {code}): {said(err)}")
         try:
             views[pod] = parse_member_list(out)
         except ValueError as e:

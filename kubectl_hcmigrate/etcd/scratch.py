@@ -14,11 +14,11 @@ from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING
 
 from kubectl_hcmigrate.core.report import StepFailed
+from kubectl_hcmigrate.etcd.pods import CONTAINER, said
 
 if TYPE_CHECKING:
     from kubectl_hcmigrate.core.ports import KubePort
 
-CONTAINER = "etcd"
 # Next to the live data first (the runbook's place); elsewhere when that volume is short.
 SCRATCH_DIRS = ("/var/lib/data", "/tmp")
 PREFIX = ".hcmigrate-snapshot-"
@@ -77,7 +77,6 @@ def remove_leftovers(kube: KubePort, ns: str, pods: Iterable[str], keep: Abstrac
     for pod, paths in find_leftovers(kube, ns, pods, keep).items():
         code, _, err = kube.run_in_pod(ns, pod, CONTAINER, ["rm", "-f", "--", *paths])
         if code != 0:
-            said = err.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
-            raise StepFailed(f"could not remove {', '.join(paths)} in {ns}/{pod}: {said[0]}")
+            raise StepFailed(f"could not remove {', '.join(paths)} in {ns}/{pod}: {said(err)}")
         removed += [f"{pod}:{p}" for p in paths]
     return removed

@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING
 
 from kubectl_hcmigrate.core.ports import Reporter
 from kubectl_hcmigrate.core.report import StepFailed
+from kubectl_hcmigrate.etcd.pods import CONTAINER, ETCD_PODS, said
 from kubectl_hcmigrate.etcd.scratch import SCRATCH_DIRS, own_files, scratch_name
 from kubectl_hcmigrate.etcd.verifier import SnapshotVerifier, VerifyingReader
 
 if TYPE_CHECKING:
     from kubectl_hcmigrate.core.ports import BucketPort, KubePort
 
-CONTAINER = "etcd"
 ENDPOINT = "https://localhost:2379"
 CERT = "/etc/etcd/tls/client/etcd-client.crt"
 KEY = "/etc/etcd/tls/client/etcd-client.key"
@@ -41,7 +41,7 @@ class SnapshotResult:
 def ready_etcd_pods(kube: KubePort, hcp_ns: str) -> list[str]:
     """Ready etcd members, etcd-0 first."""
     ready = []
-    for pod in kube.pods(hcp_ns, "app=etcd"):
+    for pod in kube.pods(hcp_ns, ETCD_PODS):
         conds = pod.get("status", {}).get("conditions") or []
         if any(c["type"] == "Ready" and c["status"] == "True" for c in conds):
             ready.append(pod["metadata"]["name"])
@@ -74,8 +74,7 @@ class EtcdSnapshotter:
             raise StepFailed(
                 f"etcdctl endpoint status in {self.ns}/{pod} gave no dbSize ({type(e).__name__})"
             ) from None
-        tail = err.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
-        raise StepFailed(f"etcdctl endpoint status failed in {self.ns}/{pod} (exit {code}): {tail[0]}")
+        raise StepFailed(f"etcdctl endpoint status failed in {self.ns}/{pod} (exit {code}): {said(err)}")
 
     def scratch_dir(self, pod: str, need: int) -> str:
         """The first scratch directory with room for the snapshot (plus a margin)."""
@@ -118,8 +117,7 @@ class EtcdSnapshotter:
             self.reporter.line(f"etcdctl snapshot save in {self.ns}/{pod}")
             code, _, err = self._run(pod, [*self.etcdctl(ca), "snapshot", "save", scratch])
             if code != 0:
-                tail = err.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
-                raise StepFailed(f"etcdctl snapshot save failed in {self.ns}/{pod} (exit {code}): {tail[0]}")
+                raise StepFailed(f"etcdctl snapshot save failed in {self.ns}/{pod} (exit {code}): {said(err)}")
             total = self._file_size(pod, scratch)
             verifier = SnapshotVerifier()
             label = f"upload {pod} snapshot"
