@@ -101,7 +101,7 @@ def backup(kube_target: KubeTarget, opts: Any, *, dry_run: bool, output: OutputF
         run_id, kube = new_run_id(), Kube(kube_target, "source")
         with one_run([(kube, False)], opts, run_id, reporter, dry_run=dry_run):
             with nothing_changed():  # preflight only reads: whatever fails there is a refusal
-                b = verb.preflight(dataclasses.replace(opts, run_id=run_id), kube, bucket, reporter)
+                b = verb.preflight(dataclasses.replace(opts, run_id=run_id, dry_run=dry_run), kube, bucket, reporter)
             return run_verb(verb, b, reporter, dry_run=dry_run)
 
     return run(output, body)
@@ -117,7 +117,7 @@ def restore(destination: KubeTarget, opts: Any, *, dry_run: bool, output: Output
         kube = Kube(destination, "destination")
         with one_run([(kube, True)], opts, new_run_id(), reporter, dry_run=dry_run) as leases:
             with nothing_changed():
-                r = verb.preflight(opts, kube, Bucket(opts.bucket), reporter)
+                r = verb.preflight(dataclasses.replace(opts, dry_run=dry_run), kube, Bucket(opts.bucket), reporter)
             result = run_verb(verb, r, reporter, dry_run=dry_run)
             if leases and leases[0].created_ns:  # created for the lease, before restore looked
                 result["namespaces_created"] = [opts.namespace, *result.get("namespaces_created", [])]

@@ -222,7 +222,8 @@ class Kube:
         return namespace_contents(self, namespace)
 
     def workloads(self, kind_plural: str, namespace: str) -> list[Obj]:
-        return self.request("GET", f"/apis/apps/v1/namespaces/{namespace}/{kind_plural}").get("items", [])
+        where = f"namespaces/{namespace}/" if namespace else ""  # "": every namespace
+        return self.request("GET", f"/apis/apps/v1/{where}{kind_plural}").get("items", [])
 
     def scale(self, kind_plural: str, namespace: str, name: str, replicas: int) -> None:
         self.request(

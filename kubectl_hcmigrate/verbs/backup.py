@@ -31,6 +31,7 @@ from kubectl_hcmigrate.core.source_state import HC, NODEPOOL, Hold, SourceContro
 from kubectl_hcmigrate.core.staleness import versions_of
 from kubectl_hcmigrate.core.wait import poll_until
 from kubectl_hcmigrate.etcd.snapshotter import EtcdSnapshotter, SnapshotResult, ready_etcd_pods
+from kubectl_hcmigrate.verbs import preconditions
 from kubectl_hcmigrate.verbs.collect import SECRET, collect_objects
 from kubectl_hcmigrate.verbs.leftovers import abort_ended_uploads, remove_scratch_leftovers
 
@@ -47,6 +48,7 @@ class BackupOptions:
     part_size: int = 8 << 20
     run_id: str = ""  # this run's (core/lease.py): part of the backup id and of its upload's key
     destination: str | None = None  # the context a migration hands the source to, when known
+    dry_run: bool = False  # preflight then lists every precondition's verdict
 
 
 @dataclass
@@ -66,6 +68,7 @@ class Backup:
     snapshot: SnapshotResult | None = None
     manifest: Manifest | None = None
     uploaded: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def hcp_ns(self) -> str:
@@ -79,6 +82,9 @@ def preflight(opts: BackupOptions, kube: KubePort, bucket: BucketPort, reporter:
         raise PreflightError(
             f"HostedCluster {ns}/{name} not found on context '{kube.context}': check --hc, -n and --context"
         )
+    # T15 first, from the spec alone: kept paused for a migration, unfixed hostnames are refused.
+    fixed = preconditions.fixed_hostnames(hc, migration=opts.keep_paused)
+    warnings = preconditions.settle([fixed], reporter, show=opts.dry_run)
     hcp_ns = objects.hcp_namespace(hc)
     if kube.namespace(hcp_ns) is None:
         raise PreflightError(f"the control-plane namespace {hcp_ns} of {ns}/{name} does not exist")
@@ -104,7 +110,7 @@ def preflight(opts: BackupOptions, kube: KubePort, bucket: BucketPort, reporter:
     layout = BackupLayout("", ns, name, backup_id)
     folder = opts.dir or Path(f"{ns}-{name}-{backup_id}")
     check_bundle_dir(folder)
-    return Backup(opts, kube, bucket, reporter, hc, state, pods, backup_id, layout, folder)
+    return Backup(opts, kube, bucket, reporter, hc, state, pods, backup_id, layout, folder, warnings=warnings)
 
 
 def build_plan(b: Backup) -> Plan:
@@ -281,6 +287,7 @@ def result(b: Backup, timings: dict[str, float]) -> dict[str, Any]:
         "bundle_dir": str(b.dir),
         "source": _source_result(b),
         "timings_seconds": {k: round(v, 2) for k, v in timings.items()},
+        **({"warnings": b.warnings} if b.warnings else {}),
     }
 
 

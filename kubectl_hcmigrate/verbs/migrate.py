@@ -26,7 +26,7 @@ from kubectl_hcmigrate.core.report import HcmigrateError, Outcome, PreflightErro
 from kubectl_hcmigrate.core.source_state import HC, SourceControl, recorded
 from kubectl_hcmigrate.etcd.members import EtcdNotOneCluster
 from kubectl_hcmigrate.verbs import backup, restore, restore_checks, teardown
-from kubectl_hcmigrate.verbs.migrate_checks import check_still_held, restored_backup_id
+from kubectl_hcmigrate.verbs.migrate_checks import check_move, check_still_held, restored_backup_id
 
 _HELD = "The destination has the HC, so the source stays paused (one control plane at a time): run migrate again"
 
@@ -84,7 +84,7 @@ def plan(
 ) -> dict[str, Any]:
     """--dry-run: the changes of every stage that can be known now; `bucket` must not write."""
     ns, name = opts.namespace, opts.name
-    backup_id = check_first(opts, source, destination, bucket, reporter)
+    backup_id = check_first(opts, source, destination, bucket, reporter, show=True)
     changes: list[str] = []
     if backup_id is None:
         found = backup.preflight(_backup_options(opts, destination), source, bucket, reporter)
@@ -108,14 +108,23 @@ def plan(
 
 
 def check_first(
-    opts: MigrateOptions, source: KubePort, destination: KubePort, bucket: BucketPort, reporter: Reporter
+    opts: MigrateOptions,
+    source: KubePort,
+    destination: KubePort,
+    bucket: BucketPort,
+    reporter: Reporter,
+    *,
+    show: bool = False,
 ) -> str | None:
     """Every stage's options, checked before the first change of the first stage (a refusal, exit 3,
-    for the run and its dry run alike): restore's own, the destination's CRDs for them, whether the
-    HC's release restores its etcd as one cluster, and the restore URL a new backup's snapshot would
-    get. The backup a destination HC came from, if any."""
+    for the run and its dry run alike): restore's own, then, for a new backup, whether the move can
+    work at all (its preconditions: `show` lists their verdicts), the destination's CRDs for them,
+    whether the HC's release restores its etcd as one cluster, and the restore URL a new backup's
+    snapshot would get. The backup a destination HC came from, if any."""
     restore_checks.check_options(opts.url_expiry, opts.timeout, wait=True)  # it waits before the teardown
     backup_id = restored_backup_id(source, destination, opts.namespace, opts.name)
+    if backup_id is None:  # first, as they read only the HC's spec and the destination
+        check_move(source, destination, opts.namespace, opts.name, opts.with_nodes, reporter, show=show)
     if backup_id is not None:
         check_still_held(source, destination, bucket, opts.namespace, opts.name, backup_id)
     else:  # what the backup would take is what the destination restores

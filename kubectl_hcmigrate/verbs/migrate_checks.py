@@ -1,16 +1,19 @@
-"""migrate's checks of where a run starts: the backup a destination HC came from, and whether the
-source stayed held since that backup (else carrying on would tear down what changed)."""
+"""migrate's checks of where a run starts: whether the move can work at all, the backup a
+destination HC came from, and whether the source stayed held since that backup (else carrying on
+would tear down what changed)."""
 
 from __future__ import annotations
 
 from kubectl_hcmigrate.core.layout import BackupLayout, Manifest
 from kubectl_hcmigrate.core.marks import SOURCE_UID, annotations_of, restored_from
 from kubectl_hcmigrate.core.objects import hcp_namespace_of
-from kubectl_hcmigrate.core.ports import BucketPort, KubePort
+from kubectl_hcmigrate.core.ports import BucketPort, KubePort, Reporter
 from kubectl_hcmigrate.core.report import PreflightError, nothing_changed
 from kubectl_hcmigrate.core.source_state import HC, recorded
 from kubectl_hcmigrate.core.staleness import stale_reasons, versions_of
+from kubectl_hcmigrate.verbs import preconditions
 from kubectl_hcmigrate.verbs.collect import hc_namespace_objects
+from kubectl_hcmigrate.verbs.restore_checks import check_crds, refusing
 
 
 def restored_backup_id(source: KubePort, destination: KubePort, ns: str, name: str) -> str | None:
@@ -53,3 +56,21 @@ def check_still_held(
             f"source (context '{source.context}') changed since: {'; '.join(reasons)}. Nothing was changed: take "
             "the destination's copy down and run migrate again to move the source as it is now"
         )
+
+
+def check_move(
+    source: KubePort, destination: KubePort, ns: str, name: str, with_nodes: bool, reporter: Reporter, *, show: bool
+) -> None:
+    """Before a new backup: the HC's spec and the destination say whether the move can work at
+    all (verbs/preconditions.py), so a move that never could is refused before the source's
+    etcd or the bucket is looked at. `show`: a dry run lists every verdict."""
+    with nothing_changed():
+        hc = source.get(HC, ns, name) or {}
+    with refusing(destination):
+        check_crds(destination, with_nodes)  # the plain "install HyperShift there" first
+        verdicts = [
+            preconditions.fixed_hostnames(hc, migration=True),
+            *preconditions.destination_install(hc, destination),
+            preconditions.destination_crds(destination, source=source),
+        ]
+    preconditions.settle(verdicts, reporter, show=show)

@@ -1,12 +1,11 @@
 """restore: recreate a backed-up hosted cluster on the destination management cluster, its
-etcd restored from the snapshot through one presigned URL set on the HostedCluster.
-
-Preflight only reads: the bundle verifies, the snapshot is there and intact, the destination
-has the CRDs and either no such HC or the one this same backup restored (then the run carries
-on where it stopped). Objects are created, each marked with the backup it came from. One already
-on the destination is kept as it is, so a re-run changes nothing and never undoes what
-HyperShift's controllers did since; only what an earlier restore of another backup left behind
-(its HC never came, or preflight would refuse) is replaced by this backup's version.
+etcd restored from the snapshot through one presigned URL set on the HostedCluster. Preflight
+only reads: the bundle verifies, the destination can take the HC (verbs/preconditions.py), the
+snapshot is there and intact, the destination has either no such HC or the one this same backup
+restored (then the run carries on where it stopped). Objects are created, each marked with the
+backup it came from. One already on the destination is kept as it is, so a re-run changes
+nothing and never undoes what HyperShift's controllers did since; only what an earlier restore
+of another backup left behind (its HC never came, or preflight would refuse) is replaced.
 """
 
 from __future__ import annotations
@@ -34,6 +33,7 @@ from kubectl_hcmigrate.core.report import PreflightError, StepFailed
 from kubectl_hcmigrate.core.units import format_duration
 from kubectl_hcmigrate.core.wait import Wanted, poll_until, wait_for
 from kubectl_hcmigrate.etcd import init_watch
+from kubectl_hcmigrate.verbs import preconditions
 from kubectl_hcmigrate.verbs import readback as backups
 from kubectl_hcmigrate.verbs import restore_checks as checks
 
@@ -52,6 +52,7 @@ class RestoreOptions:
     timeout: int = 30 * 60
     wait: bool = True
     trust_ha_etcd: bool = False  # restore_checks.TRUST_HA_ETCD
+    dry_run: bool = False  # preflight then lists every precondition's verdict
 
 
 @dataclass
@@ -99,8 +100,8 @@ def preflight(opts: RestoreOptions, kube: KubePort, bucket: BucketPort, reporter
         m = bundle.manifest
         found = load_objects(bundle)
         check_bundle_objects(found, m)
+        early = checks.check_destination(kube, found, m, opts.with_nodes, reporter, show=opts.dry_run)  # first
         key = backups.check_snapshot(bucket, bundle, reporter)
-        checks.check_crds(kube, opts.with_nodes)
         resumed, url = marks.same_backup(kube.get(HC, ns, name), m, kube.context)
         if not resumed:
             checks.check_ha_etcd_release(checks.bundle_hc(found, m), opts.trust_ha_etcd, reporter)
@@ -112,10 +113,9 @@ def preflight(opts: RestoreOptions, kube: KubePort, bucket: BucketPort, reporter
     reporter.line(f"backup {m.backup_id} of {ns}/{name} taken {m.created} on context '{m.source_context}'; {how}")
     objs = restore_sequence(found, opts.with_nodes)
     replicas = releases.etcd_replicas(checks.bundle_hc(found, m))
-    r = Restore(opts, kube, bucket, reporter, bundle, objs, key, resumed, url, replicas)
-    r.not_restored, r.warnings = bundles.left_out(found, opts.with_nodes)
-    for warning in r.warnings:
-        reporter.line(f"warning: {warning}")
+    r = Restore(opts, kube, bucket, reporter, bundle, objs, key, resumed, url, replicas, warnings=early)
+    r.not_restored, left_out = bundles.left_out(found, opts.with_nodes)
+    r.warnings += preconditions.said(left_out, reporter)
     r.preflight_seconds = time.monotonic() - t0
     return r
 

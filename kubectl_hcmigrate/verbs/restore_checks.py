@@ -1,5 +1,5 @@
 """restore's preflight checks of the destination, shared with migrate's early checks: what it
-serves, what it holds already, whether its HyperShift restores the HC's etcd as one cluster, and
+serves, whether it can take the HC at all, what it holds already, whether its HyperShift restores the HC's etcd as one cluster, and
 that a failure to ask it is a refusal; and the check of the restored etcd after the wait."""
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from kubectl_hcmigrate.core.redact import scrub
 from kubectl_hcmigrate.core.report import PreflightError, nothing_changed
 from kubectl_hcmigrate.core.units import format_duration
 from kubectl_hcmigrate.etcd.members import EtcdNotOneCluster, check_one_cluster
+from kubectl_hcmigrate.verbs import preconditions
 
 if TYPE_CHECKING:
     from kubectl_hcmigrate.core.ports import Reporter
@@ -59,6 +60,22 @@ def check_crds(kube: KubePort, with_nodes: bool) -> None:
             f"the destination (context '{kube.context}') lacks the CRDs {', '.join(missing)}: "
             "install HyperShift (and CAPI/CAPA for --with-nodes) there first"
         )
+
+
+def check_destination(
+    kube: KubePort, found: list[BundleObject], m: Manifest, with_nodes: bool, reporter: Reporter, *, show: bool
+) -> list[str]:
+    """What must hold on the destination before the snapshot is looked at (verbs/preconditions.py):
+    its CRDs, its HyperShift operator and ExternalDNS for the HC. A restore may be a disaster
+    recovery with the source gone, so unfixed hostnames only warn (backup --keep-paused refuses)."""
+    check_crds(kube, with_nodes)
+    hc = bundle_hc(found, m)
+    verdicts = [
+        preconditions.fixed_hostnames(hc, migration=False),
+        *preconditions.destination_install(hc, kube),
+        preconditions.destination_crds(kube, objects=[o.obj for o in found]),
+    ]
+    return preconditions.settle(verdicts, reporter, show=show)
 
 
 def check_encryption_keys(kube: KubePort, found: list[BundleObject], m: Manifest) -> None:

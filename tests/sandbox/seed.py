@@ -239,17 +239,6 @@ def workloads(ns: str, hcp_uid: str, cfg: SandboxConfig) -> list[Obj]:
     return out
 
 
-def operator() -> list[Obj]:
-    return [
-        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "hypershift"}},
-        {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "operator", "namespace": "hypershift"},
-         "spec": {"replicas": 2, "selector": {"matchLabels": {"name": "operator"}},
-                  "template": {"metadata": {"labels": {"name": "operator"}},
-                               "spec": {"nodeName": GENERAL_NODE,
-                                        "containers": [{"name": "operator", "image": "quay.io/hypershift/hypershift:fake"}]}}}},
-    ]  # fmt: skip
-
-
 def priority_classes() -> list[Obj]:
     return [
         {"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass", "metadata": {"name": n}, "value": v}

@@ -24,8 +24,8 @@ ALLOWED: dict[str, set[str]] = {
 }
 COMPOSER = "verbs/migrate.py"  # the one verb allowed to import other verbs
 # verbs/ modules that are not verbs: reading a backup back, an HC's objects, what killed runs left,
-# the destination checks restore and migrate share.
-SHARED_BY_VERBS = {"readback", "collect", "leftovers", "restore_checks"}
+# the destination checks restore and migrate share, the preconditions of a move (backup, restore, migrate).
+SHARED_BY_VERBS = {"readback", "collect", "leftovers", "restore_checks", "preconditions"}
 
 
 def imports_of(path: Path) -> list[str]:

@@ -13,12 +13,13 @@ from kubectl_hcmigrate.core.options import BucketTarget
 from kubectl_hcmigrate.core.report import EXIT_CODES, PreflightError
 from kubectl_hcmigrate.verbs import migrate
 from tests.fakes import NullReporter
+from tests.unit.install_fixtures import installed, published
 
-HC_OBJ = {
+HC_OBJ = published({
     "apiVersion": "hypershift.openshift.io/v1beta1", "kind": "HostedCluster",
     "metadata": {"name": "example", "namespace": "clusters", "uid": "u1", "annotations": {}},
     "spec": {"infraID": "example-x", "secretEncryption": {"aescbc": {"activeKey": {"name": "example-etcd-encryption-key"}}}},
-}  # fmt: skip
+})  # fmt: skip
 WRITES = ("merge_patch", "create", "replace", "delete", "remove_finalizers", "scale", "patch_workload",
           "create_namespace", "delete_namespace", "annotate_namespace", "run_in_pod", "stream_from_pod")  # fmt: skip
 BUCKET_WRITES = ("upload_stream", "put_bytes", "delete", "abort_incomplete_uploads")
@@ -30,6 +31,8 @@ def clusters(*, crds: bool = True) -> tuple[Any, Any, Any]:
     source.get.side_effect = lambda rule, ns, name: HC_OBJ if rule.kind == "HostedCluster" else None
     destination.get.return_value = None
     destination.crd.side_effect = lambda name: {"spec": {"versions": []}} if crds else None
+    source.crd.side_effect = lambda name: {"spec": {"versions": []}}
+    destination.workloads.side_effect = lambda kind, ns: installed() if kind == "deployments" and not ns else []
     destination.version_of.return_value = "v1beta1"
     bucket.presign_get.return_value = "https://s3.example/b/k?X-Amz-Signature=x"
     return source, destination, bucket
