@@ -34,14 +34,13 @@ def unfixed(hc: Mapping[str, Any]) -> list[str]:
     """One phrase per worker-reached service without a fixed hostname: which, and what to set."""
     found = _strategies(hc)
     problems = []
-    for service in WORKER_SERVICES:
-        strategy = found.get(service)
-        if strategy is None:
-            problems.append(
-                f"{service} is not in spec.services (published under an address HyperShift picks): add it as "
-                "a Route with spec.services[].servicePublishingStrategy.route.hostname"
-            )
-            continue
+    if missing := [s for s in WORKER_SERVICES if s not in found]:
+        problems.append(
+            f"{', '.join(missing)} not in spec.services (published under an address HyperShift picks): add each "
+            "with a servicePublishingStrategy of type Route and route.hostname"
+        )
+    for service in (s for s in WORKER_SERVICES if s in found):
+        strategy = found[service]
         kind = strategy.get("type", "")
         if kind in _HOSTNAME_OF and not hostname_of(strategy):
             problems.append(

@@ -1,0 +1,125 @@
+"""The preconditions of a move on the sandbox (issue 13): a HostedCluster whose APIServer is a
+LoadBalancer without a hostname, a destination without a HyperShift operator, and one whose
+operator was installed for another region, are refused by migrate before anything is read of the
+source's etcd or the bucket: one line, exit 3, nothing changed on either cluster or in the bucket.
+Each case is made as it happens in production: the user's HC spec and HyperShift's install (the
+Deployments `hypershift install` renders) are edited, never a controller's status."""
+
+from __future__ import annotations
+
+import copy
+import json
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.helpers import (
+    HC_KIND,
+    HC_NAME,
+    HC_NS,
+    HCP_NS,
+    clear_destination,
+    full_objects,
+    incomplete_uploads,
+    keys,
+    migrate,
+    source_state,
+)
+from tests.sandbox import install
+from tests.sandbox.harness import Sandbox
+
+pytestmark = pytest.mark.e2e
+OPERATOR = ("deployment", "operator", "-n", install.NAMESPACE)
+
+
+def _one_line(stderr: str) -> str:
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), stderr
+    return lines[0]
+
+
+def everything(sb: Sandbox) -> dict[str, Any]:
+    """What a refused migrate must leave as it was: the source's HC and what backup would touch,
+    the destination's namespaces (none of the HC's) and its HyperShift install."""
+    dest = sb.destination.kubectl()
+    return {
+        "source": source_state(sb),
+        "hc": full_objects(sb, "source", (HC_KIND, HC_NAME, "-n", HC_NS)),
+        "destination_namespaces": dest.run("get", "namespace", HC_NS, HCP_NS, "--ignore-not-found", "-o", "name"),
+        "destination_install": dest.run("get", "deployments", "-n", install.NAMESPACE, "-o", "name"),
+    }
+
+
+def refused(sb: Sandbox, tmp: Path, *extra: str) -> tuple[str, str]:
+    """Runs migrate, expects the refusal with nothing changed; its error line and its stderr."""
+    clear_destination(sb)
+    before, prefix = everything(sb), f"pre-{uuid.uuid4().hex[:8]}"
+    code, out, err = migrate(sb, prefix, tmp, *extra)
+    assert code == 3 and out["outcome"] == "REFUSED", err
+    assert everything(sb) == before
+    assert keys(sb, f"{prefix}/") == [] and incomplete_uploads(sb, f"{prefix}/") == []
+    assert not (tmp / "bundle").exists()
+    return out["error"], err
+
+
+@pytest.fixture
+def apiserver_without_hostname(sandbox: Sandbox) -> Iterator[None]:
+    """The HC's APIServer published as a LoadBalancer without a hostname (`hypershift create
+    cluster` without --external-dns-domain does so); its services are put back afterwards."""
+    k = sandbox.source.kubectl()
+    services = k.get(HC_KIND, HC_NAME, "-n", HC_NS)["spec"]["services"]
+    ephemeral = copy.deepcopy(services)
+    for s in ephemeral:
+        if s["service"] == "APIServer":
+            s["servicePublishingStrategy"] = {"type": "LoadBalancer"}
+    k.run("patch", HC_KIND, HC_NAME, "-n", HC_NS, "--type=merge", "-p", json.dumps({"spec": {"services": ephemeral}}))
+    yield
+    k.run("patch", HC_KIND, HC_NAME, "-n", HC_NS, "--type=merge", "-p", json.dumps({"spec": {"services": services}}))
+
+
+def test_an_apiserver_without_a_hostname_is_refused_with_nothing_changed(
+    sandbox: Sandbox, apiserver_without_hostname: None, tmp_path: Path
+) -> None:
+    error, err = refused(sandbox, tmp_path)
+    assert error.startswith(f"HostedCluster {HC_NS}/{HC_NAME} cannot be migrated"), error
+    assert "APIServer is a LoadBalancer without a hostname: set spec.services[APIServer]" in error
+    assert _one_line(err) == f"error: {error}"
+
+
+@pytest.fixture
+def operator_saved(sandbox: Sandbox) -> Iterator[dict[str, Any]]:
+    """The destination's operator Deployment as seeded, put back (and Available) afterwards."""
+    k = sandbox.destination.kubectl()
+    saved = k.get(*OPERATOR)
+    yield saved
+    spec = {"apiVersion": "apps/v1", "kind": "Deployment", "spec": saved["spec"],
+            "metadata": {"name": "operator", "namespace": install.NAMESPACE}}  # fmt: skip
+    k.run("delete", *OPERATOR, "--ignore-not-found", "--timeout=60s")
+    k.apply([spec])
+    k.run("wait", "--for=condition=Available", *OPERATOR, "--timeout=60s")
+
+
+def test_a_destination_without_an_operator_or_set_up_for_another_region_is_refused(
+    sandbox: Sandbox, operator_saved: dict[str, Any], tmp_path: Path
+) -> None:
+    k = sandbox.destination.kubectl()
+    k.run("delete", *OPERATOR, "--timeout=60s")  # HyperShift not installed there (yet)
+    error, _ = refused(sandbox, tmp_path)
+    assert "context 'destination' runs no HyperShift operator" in error and "install HyperShift there" in error
+
+    # Installed again, for us-west-2: `hypershift install --aws-private-region` sets the operator's AWS_REGION.
+    k.apply([{"apiVersion": "apps/v1", "kind": "Deployment", "spec": operator_saved["spec"],
+              "metadata": {"name": "operator", "namespace": install.NAMESPACE}}])  # fmt: skip
+    k.run("set", "env", *OPERATOR[:2], "-n", install.NAMESPACE, "-c", "operator", "AWS_REGION=us-west-2")
+    k.run("wait", "--for=condition=Available", *OPERATOR, "--timeout=60s")
+    error, err = refused(sandbox, tmp_path)
+    assert "was installed for AWS region us-west-2, the HC runs in us-east-2" in error
+    assert _one_line(err) == f"error: {error}"
+    # The dry run lists each check with its verdict before the same refusal.
+    _, err = refused(sandbox, tmp_path, "--dry-run")
+    said = [line.split(": ")[:2] for line in err.splitlines() if line.startswith("precondition ")]
+    assert said == [["precondition fixed hostnames", "ok"], ["precondition destination operator", "refused"],
+                    ["precondition destination ExternalDNS", "ok"], ["precondition destination CRDs", "ok"]], err  # fmt: skip
