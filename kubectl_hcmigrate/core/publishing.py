@@ -31,27 +31,21 @@ def hostname_of(strategy: Mapping[str, Any]) -> str | None:
 
 
 def unfixed(hc: Mapping[str, Any]) -> list[str]:
-    """One phrase per worker-reached service without a fixed hostname: which, and what to set."""
+    """One phrase per worker-reached service without a fixed hostname: which, and the field unset."""
     found = _strategies(hc)
     problems = []
     if missing := [s for s in WORKER_SERVICES if s not in found]:
-        problems.append(
-            f"{', '.join(missing)} not in spec.services (published under an address HyperShift picks): add each "
-            "with a servicePublishingStrategy of type Route and route.hostname"
-        )
+        problems.append(f"{', '.join(missing)} not in spec.services (published under an address HyperShift picks)")
     for service in (s for s in WORKER_SERVICES if s in found):
         strategy = found[service]
         kind = strategy.get("type", "")
         if kind in _HOSTNAME_OF and not hostname_of(strategy):
             problems.append(
-                f"{service} is a {kind} without a hostname: set spec.services[{service}].servicePublishingStrategy."
-                f"{_HOSTNAME_OF[kind]}.hostname to a name in the ExternalDNS domain"
+                f"{service} is a {kind} without a hostname "
+                f"(spec.services[{service}].servicePublishingStrategy.{_HOSTNAME_OF[kind]}.hostname)"
             )
         elif kind not in _HOSTNAME_OF:
-            problems.append(
-                f"{service} is published as {kind or 'nothing'}, an address of the source: publish it as a Route "
-                "or LoadBalancer with a hostname"
-            )
+            problems.append(f"{service} is published as {kind or 'nothing'}, an address of the source")
     return problems
 
 

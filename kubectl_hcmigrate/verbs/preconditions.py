@@ -37,7 +37,8 @@ def fixed_hostnames(hc: Mapping[str, Any], *, migration: bool) -> Verdict:
     if migration:
         detail = (
             f"{where} cannot be migrated, its workers would keep the source's address: {'; '.join(problems)}. "
-            "Nothing was changed"
+            "Each must be a Route or LoadBalancer with a hostname, which HyperShift takes only when the HC is "
+            "created (hypershift create cluster --external-dns-domain); nothing was changed"
         )
         return Verdict("fixed hostnames", REFUSED, detail)
     return Verdict("fixed hostnames", WARNING, f"{where} could not be migrated from this backup: {'; '.join(problems)}")

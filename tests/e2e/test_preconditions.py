@@ -7,7 +7,6 @@ Deployments `hypershift install` renders) are edited, never a controller's statu
 
 from __future__ import annotations
 
-import copy
 import json
 import uuid
 from collections.abc import Iterator
@@ -20,15 +19,15 @@ from tests.e2e.helpers import (
     HC_KIND,
     HC_NAME,
     HC_NS,
-    HCP_NS,
     clear_destination,
     full_objects,
+    hcm,
     incomplete_uploads,
     keys,
-    migrate,
+    operator_stopped,
     source_state,
 )
-from tests.sandbox import install
+from tests.sandbox import install, seed
 from tests.sandbox.harness import Sandbox
 
 pytestmark = pytest.mark.e2e
@@ -41,51 +40,60 @@ def _one_line(stderr: str) -> str:
     return lines[0]
 
 
-def everything(sb: Sandbox) -> dict[str, Any]:
-    """What a refused migrate must leave as it was: the source's HC and what backup would touch,
-    the destination's namespaces (none of the HC's) and its HyperShift install."""
+def everything(sb: Sandbox, ns: str = HC_NS, name: str = HC_NAME) -> dict[str, Any]:
+    """What a refused migrate must leave as it was: the seeded HC and what backup would touch, the
+    HC moved, the destination's namespaces (none of the HC's) and its HyperShift install."""
     dest = sb.destination.kubectl()
     return {
         "source": source_state(sb),
-        "hc": full_objects(sb, "source", (HC_KIND, HC_NAME, "-n", HC_NS)),
-        "destination_namespaces": dest.run("get", "namespace", HC_NS, HCP_NS, "--ignore-not-found", "-o", "name"),
+        "hc": full_objects(sb, "source", (HC_KIND, name, "-n", ns)),
+        "destination_namespaces": dest.run("get", "namespace", ns, f"{ns}-{name}", "--ignore-not-found", "-o", "name"),
         "destination_install": dest.run("get", "deployments", "-n", install.NAMESPACE, "-o", "name"),
     }
 
 
-def refused(sb: Sandbox, tmp: Path, *extra: str) -> tuple[str, str]:
+def refused(sb: Sandbox, tmp: Path, *extra: str, ns: str = HC_NS, name: str = HC_NAME) -> tuple[str, str]:
     """Runs migrate, expects the refusal with nothing changed; its error line and its stderr."""
     clear_destination(sb)
-    before, prefix = everything(sb), f"pre-{uuid.uuid4().hex[:8]}"
-    code, out, err = migrate(sb, prefix, tmp, *extra)
-    assert code == 3 and out["outcome"] == "REFUSED", err
-    assert everything(sb) == before
+    before, prefix = everything(sb, ns, name), f"pre-{uuid.uuid4().hex[:8]}"
+    proc = hcm(sb, "migrate", "-o", "json", "--hc", name, "-n", ns, "--prefix", prefix, "--context", "source",
+               "--to-context", "destination", "--dir", str(tmp / "bundle"), *extra)  # fmt: skip
+    out = json.loads(proc.stdout or "{}")
+    assert proc.returncode == 3 and out["outcome"] == "REFUSED", proc.stderr
+    assert everything(sb, ns, name) == before
     assert keys(sb, f"{prefix}/") == [] and incomplete_uploads(sb, f"{prefix}/") == []
     assert not (tmp / "bundle").exists()
-    return out["error"], err
+    return out["error"], proc.stderr
 
 
 @pytest.fixture
-def apiserver_without_hostname(sandbox: Sandbox) -> Iterator[None]:
-    """The HC's APIServer published as a LoadBalancer without a hostname (`hypershift create
-    cluster` without --external-dns-domain does so); its services are put back afterwards."""
-    k = sandbox.source.kubectl()
-    services = k.get(HC_KIND, HC_NAME, "-n", HC_NS)["spec"]["services"]
-    ephemeral = copy.deepcopy(services)
-    for s in ephemeral:
+def apiserver_without_hostname(sandbox: Sandbox) -> Iterator[tuple[str, str]]:
+    """A second HC, created as `hypershift create cluster` without --external-dns-domain makes it:
+    its APIServer a LoadBalancer without a hostname (spec.services is immutable, so only a new HC
+    has it). Made and removed while the source's HyperShift twin is held, so that no operator
+    reconciles it in between (nothing of it but the objects themselves exists to clean up)."""
+    ns, name = "preconditions", "ephemeral"
+    hc, secrets = seed.hosted_cluster(name, ns, sandbox.cfg, with_refs=False)
+    for s in hc["spec"]["services"]:
         if s["service"] == "APIServer":
             s["servicePublishingStrategy"] = {"type": "LoadBalancer"}
-    k.run("patch", HC_KIND, HC_NAME, "-n", HC_NS, "--type=merge", "-p", json.dumps({"spec": {"services": ephemeral}}))
-    yield
-    k.run("patch", HC_KIND, HC_NAME, "-n", HC_NS, "--type=merge", "-p", json.dumps({"spec": {"services": services}}))
+    hc["metadata"].pop("finalizers", None)  # HyperShift's, which the held twin never adds
+    k = sandbox.source.kubectl()
+    with operator_stopped(sandbox, "source"):
+        k.apply([seed.namespace(ns), *secrets, hc])
+        try:
+            yield ns, name
+        finally:
+            k.run("delete", "namespace", ns, "--timeout=120s")
 
 
 def test_an_apiserver_without_a_hostname_is_refused_with_nothing_changed(
-    sandbox: Sandbox, apiserver_without_hostname: None, tmp_path: Path
+    sandbox: Sandbox, apiserver_without_hostname: tuple[str, str], tmp_path: Path
 ) -> None:
-    error, err = refused(sandbox, tmp_path)
-    assert error.startswith(f"HostedCluster {HC_NS}/{HC_NAME} cannot be migrated"), error
-    assert "APIServer is a LoadBalancer without a hostname: set spec.services[APIServer]" in error
+    ns, name = apiserver_without_hostname
+    error, err = refused(sandbox, tmp_path, ns=ns, name=name)
+    assert error.startswith(f"HostedCluster {ns}/{name} cannot be migrated"), error
+    assert "APIServer is a LoadBalancer without a hostname (spec.services[APIServer]" in error
     assert _one_line(err) == f"error: {error}"
 
 

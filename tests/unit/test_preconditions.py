@@ -38,10 +38,10 @@ def test_services_with_hostnames_are_fixed() -> None:
 @pytest.mark.parametrize(
     ("types", "says"),
     [
-        ({"APIServer": "LoadBalancer"}, "APIServer is a LoadBalancer without a hostname: set "
-         "spec.services[APIServer].servicePublishingStrategy.loadBalancer.hostname"),
-        ({"OAuthServer": "Route"}, "OAuthServer is a Route without a hostname: set "
-         "spec.services[OAuthServer].servicePublishingStrategy.route.hostname"),
+        ({"APIServer": "LoadBalancer"}, "APIServer is a LoadBalancer without a hostname "
+         "(spec.services[APIServer].servicePublishingStrategy.loadBalancer.hostname)"),
+        ({"OAuthServer": "Route"}, "OAuthServer is a Route without a hostname "
+         "(spec.services[OAuthServer].servicePublishingStrategy.route.hostname)"),
         ({"Konnectivity": "NodePort"}, "Konnectivity is published as NodePort, an address of the source"),
     ],
     ids=["lb-without-hostname", "route-without-hostname", "nodeport"],
