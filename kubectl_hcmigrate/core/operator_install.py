@@ -70,7 +70,7 @@ def operators(deployments: Iterable[Obj]) -> list[Operator]:
     for d in deployments:
         for c in _containers(d):
             argv = [*(c.get("command") or []), *(c.get("args") or [])]
-            if _runs(c, "hypershift-operator") and "run" in argv[1:2] + argv[:1]:
+            if _runs(c, "hypershift-operator") and argv[1:2] == ["run"]:  # not its `init` container
                 platform = (_flag(argv, "--private-platform") or ["None"])[0]
                 region = _env(c, "AWS_REGION") if platform == "AWS" else None
                 found.append(Operator(_where(d), platform, region, _running(d)))

@@ -49,18 +49,14 @@ def destination_install(hc: Mapping[str, Any], destination: KubePort) -> list[Ve
     deployments = destination.workloads("deployments", "")  # every namespace: found by what they run
     ops, dns = operator_install.operators(deployments), operator_install.external_dns(deployments)
     op_problem = operator_install.operator_problem(hc, ops, destination.context)
-    found = [o for o in ops if o.running]
-    op_ok = (
-        f"{found[0].where}, private platform {found[0].private_platform}"
-        + (f" in {found[0].region}" if found[0].region else "")
-        if found
-        else ""
-    )
     dns_problem = operator_install.external_dns_problem(hc, dns, destination.context)
-    if not publishing.relies_on_external_dns(hc):
-        dns_ok = f"not needed ({publishing.endpoint_access(hc)}, hostnames {publishing.hostnames(hc) or 'none'})"
+    op = next((o for o in ops if o.running), None)
+    op_ok = f"{op.where}, private platform {op.private_platform}{f' in {op.region}' if op.region else ''}" if op else ""
+    names = publishing.hostnames(hc)
+    if publishing.relies_on_external_dns(hc):
+        dns_ok = f"{', '.join(e.where for e in dns)} covers {', '.join(names)}"
     else:
-        dns_ok = f"{', '.join(e.where for e in dns)} covers {', '.join(publishing.hostnames(hc))}"
+        dns_ok = f"not needed ({publishing.endpoint_access(hc)}, hostnames: {', '.join(names) or 'none'})"
     return [
         Verdict("destination operator", REFUSED if op_problem else OK, op_problem or op_ok),
         Verdict("destination ExternalDNS", REFUSED if dns_problem else OK, dns_problem or dns_ok),

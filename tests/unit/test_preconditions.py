@@ -258,3 +258,54 @@ def test_the_dry_run_lists_each_check_with_its_verdict_even_when_one_refuses() -
         ["precondition destination ExternalDNS", " ok"],
         ["precondition destination CRDs", " ok"],
     ]
+
+
+# restore and a plain backup: a disaster recovery only warns of the hostnames -----------------------
+
+
+def restore_destination(deployments: list[Obj]) -> Any:
+    from unittest.mock import MagicMock
+
+    kube = MagicMock()
+    kube.context = "destination"
+    crds = hs_crds()
+    kube.crd.side_effect = lambda name: crds.get(name, {"spec": {"versions": []}})
+    kube.workloads.side_effect = lambda kind, ns: deployments
+    return kube
+
+
+def bundle_of(the_hc: Obj) -> tuple[list[Any], Any]:
+    from kubectl_hcmigrate.core.bundle import BundleObject
+    from kubectl_hcmigrate.core.kinds import rule_for
+    from tests.unit.hc_fixtures import manifest
+
+    cesar = {**the_hc, "metadata": {"name": "cesar", "namespace": "clusters"}}
+    return [BundleObject("clusters/hostedcluster-cesar.yaml", cesar, rule_for("HostedCluster", "hc"))], manifest()
+
+
+def test_restore_warns_of_unfixed_hostnames_and_refuses_a_destination_without_an_operator() -> None:
+    from kubectl_hcmigrate.verbs import restore_checks
+
+    found, m = bundle_of(hc(APIServer="LoadBalancer"))
+    reporter = LinesReporter()
+    warnings = restore_checks.check_destination(restore_destination(installed()), found, m, False, reporter, show=False)
+    assert len(warnings) == 1 and "APIServer is a LoadBalancer without a hostname" in warnings[0]
+    assert reporter.lines == [f"warning: {warnings[0]}"]
+    with pytest.raises(PreflightError, match="runs no HyperShift operator"):
+        restore_checks.check_destination(restore_destination([]), found, m, False, NullReporter(), show=False)
+
+
+def test_a_plain_backup_ends_with_the_warning_in_its_result() -> None:
+    from kubectl_hcmigrate.core.source_state import SourceState
+    from tests.unit.test_backup_plan import found
+
+    b = found(SourceState(None, {}, {"kube-apiserver": 1}))
+    assert "warnings" not in backup_result(b)
+    b.warnings = ["HostedCluster clusters/example could not be migrated from this backup: ..."]
+    assert backup_result(b)["warnings"] == b.warnings  # run_verb makes it SUCCEEDED_WITH_WARNINGS
+
+
+def backup_result(b: Any) -> dict[str, Any]:
+    from kubectl_hcmigrate.verbs import backup
+
+    return backup.result(b, {})
