@@ -177,7 +177,8 @@ def _machine_objects(np: str, ns: str, infra: str) -> list[Obj]:
         },
     }
     objs: list[Obj] = [
-        secret(f"user-data-{np}-{_h(np, 'ud')}", ns, {"disableTemplating": "true", "value": "ignition"}),
+        # A pointer ignition config, as the NodePool controller writes it: the ignition server and a token.
+        secret(f"user-data-{np}-{_h(np, 'ud')}", ns, {"disableTemplating": "true", "value": _user_data(ns, np)}),
         {"apiVersion": CAPA, "kind": "AWSMachineTemplate", "metadata": _meta(tmpl, ns),
          "spec": {"template": {"spec": {"instanceType": "m5.large", "ami": {"id": "ami-0fake"}}}}},
         {"apiVersion": CAPI, "kind": "MachineDeployment",
@@ -201,6 +202,14 @@ def _machine_objects(np: str, ns: str, infra: str) -> list[Obj]:
              "spec": {"instanceType": "m5.large", "ami": {"id": "ami-0fake"}}},
         ]  # fmt: skip
     return objs
+
+
+def _user_data(ns: str, np: str) -> str:
+    source = f"https://ignition-{ns.split('-', 1)[1]}.{SERVICE_DOMAIN}/ignition"
+    header = {"name": "Authorization", "value": f"Bearer {_h(np, 'token', n=32)}"}
+    return json.dumps(
+        {"ignition": {"version": "3.2.0", "config": {"merge": [{"source": source, "httpHeaders": [header]}]}}}
+    )
 
 
 def _fixture(file: str, ns: str) -> Obj:
