@@ -125,3 +125,33 @@ def require(
             f"the {side} cluster does not allow this user to {shown}: the ClusterRole {ROLE_NAMES[side]} "
             f"in deploy/rbac/ grants what this command needs; nothing was changed"
         )
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule of a ClusterRole in deploy/rbac/, with the steps that need it."""
+
+    group: str
+    resources: tuple[str, ...]
+    verbs: tuple[str, ...]
+    steps: tuple[str, ...]
+
+
+def role_rules(side: str) -> list[Rule]:
+    """The side's needs as ClusterRole rules in which no permission is granted twice (so that
+    dropping any one rule takes something away): one rule per group, verbs and steps, and no
+    verb a wildcard rule already grants for every resource."""
+    wildcard = {v for n in ROLES[side] if n.resources == ("*",) for v in n.verbs}
+    per: dict[tuple[str, str], tuple[dict[str, None], dict[str, None]]] = {}
+    for need in ROLES[side]:
+        for resource in need.resources:
+            verbs, steps = per.setdefault((need.group, resource), ({}, {}))
+            for verb in need.verbs:
+                if resource == "*" or verb not in wildcard:
+                    verbs[verb] = None
+            steps[need.step] = None
+    rules: dict[tuple[str, tuple[str, ...], tuple[str, ...]], list[str]] = {}
+    for (group, resource), (verbs, steps) in per.items():
+        if verbs:
+            rules.setdefault((group, tuple(verbs), tuple(steps)), []).append(resource)
+    return [Rule(g, tuple(res), verbs, steps) for (g, verbs, steps), res in rules.items()]
