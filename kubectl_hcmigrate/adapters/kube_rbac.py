@@ -37,6 +37,8 @@ def allowed(kube: Kube, checks: list[Check]) -> list[bool]:
 def request_check(method: str, path: str) -> Check:
     """(verb, group, resource, namespace) of a REST request, as RBAC sees it."""
     parts = path.split("?")[0].strip("/").split("/")
+    if len(parts) < (3 if parts[0] == "api" else 4):  # discovery (/api/v1, /apis/<group>/<v>): no resource
+        return ("get", "", "/" + "/".join(parts), None)
     group, rest = ("", parts[2:]) if parts[0] == "api" else (parts[1], parts[3:])
     namespace = None
     if len(rest) > 2 and rest[0] == "namespaces":

@@ -64,6 +64,7 @@ def test_each_verb_is_within_its_sides_role() -> None:
          ("patch", "apps", "deployments/scale", "clusters-example")),
         ("POST", "/api/v1/namespaces", ("create", "", "namespaces", None)),
         ("DELETE", "/api/v1/namespaces/clusters-example", ("delete", "", "namespaces", None)),
+        ("GET", "/apis/hypershift.openshift.io", ("get", "", "/apis/hypershift.openshift.io", None)),
         ("GET", "/api/v1/namespaces/clusters-example/pods/etcd-0/log?tailLines=20",
          ("get", "", "pods/log", "clusters-example")),
     ],
