@@ -42,7 +42,8 @@ BACKUP = (
     Need(READ, CAPA, AWS_MACHINES, "hcp", "collect the CAPA objects"),
     Need(("list",), APPS, ("deployments",), "hcp", "record the control plane's replicas"),
     Need(("list",), "", ("pods",), "hcp", "find the ready etcd members"),
-    Need(("create",), "", ("pods/exec",), "hcp", "stream the etcd snapshot out of a member"),
+    # An exec is a websocket GET: RBAC asks for get, and since 1.30 for create as well.
+    Need(("get", "create"), "", ("pods/exec",), "hcp", "stream the etcd snapshot out of a member"),
 )  # fmt: skip
 
 RESTORE = (
@@ -60,7 +61,7 @@ RESTORE = (
     Need((*READ, "create", "update", "delete"), CAPA, AWS_MACHINES, "hcp", "create the CAPA objects (--with-nodes)"),
     Need(("list",), "", ("pods",), "hcp", "watch the restored etcd's pods"),
     Need(("get",), "", ("pods/log",), "hcp", "name a failing etcd-init's last log line"),
-    Need(("create",), "", ("pods/exec",), "hcp", "check the restored etcd members"),
+    Need(("get", "create"), "", ("pods/exec",), "hcp", "check the restored etcd members"),
 )  # fmt: skip
 
 TEARDOWN = (
