@@ -23,8 +23,11 @@ def test_encrypted_bucket_and_least_privilege_backup_restore(sandbox: Sandbox, t
     client, bucket = s3(sandbox), sandbox.env["HCMIGRATE_BUCKET"]
     env = {"KUBECONFIG": str(service_account_kubeconfig(sandbox, tmp_path / "kubeconfig"))}
     src, dst = ("--context", "source-sa"), ("--to-context", "destination-sa")
-    deny = {"Effect": "Deny", "Principal": "*", "Action": "s3:PutObject",
-            "Resource": f"arn:aws:s3:::{bucket}/{PREFIX}/*",
+    # Every key but the snapshot's: SeaweedFS (4.48) checks CompleteMultipartUpload and
+    # AbortMultipartUpload against this condition too, though they carry no encryption header
+    # (the upload's CreateMultipartUpload did). The snapshot's encryption is checked below.
+    covered = [f"arn:aws:s3:::{bucket}/{PREFIX}/.hcmigrate-preflight-*", f"arn:aws:s3:::{bucket}/{PREFIX}/*/bundle/*"]
+    deny = {"Effect": "Deny", "Principal": "*", "Action": "s3:PutObject", "Resource": covered,
             "Condition": {"Null": {"s3:x-amz-server-side-encryption": "true"}}}  # fmt: skip
     client.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [deny]}))
     try:
