@@ -93,6 +93,8 @@ def backup(
     region: flags.RegionOpt = None,
     endpoint_url: flags.EndpointOpt = None,
     aws_creds: flags.CredsOpt = None,
+    sse: flags.SseOpt = None,
+    sse_kms_key_id: flags.SseKeyOpt = None,
     part_size_mib: Annotated[int, typer.Option("--part-size-mib", min=5, max=5120, help="S3 multipart part size.")] = 8,
     dry_run: flags.DryRunOpt = False,
     output: flags.OutputOpt = None,
@@ -103,7 +105,7 @@ def backup(
 
     opts = BackupOptions(
         name=hc, namespace=namespace,
-        bucket=flags.bucket_target(bucket, prefix, region, endpoint_url, aws_creds),
+        bucket=flags.bucket_target(bucket, prefix, region, endpoint_url, aws_creds, sse, sse_kms_key_id),
         dir=dir, keep_paused=keep_paused, part_size=part_size_mib << 20,
     )  # fmt: skip
     raise typer.Exit(
@@ -203,6 +205,8 @@ def migrate(
     region: flags.RegionOpt = None,
     endpoint_url: flags.EndpointOpt = None,
     aws_creds: flags.CredsOpt = None,
+    sse: flags.SseOpt = None,
+    sse_kms_key_id: flags.SseKeyOpt = None,
     output: flags.OutputOpt = None,
     dry_run: flags.DryRunOpt = False,
 ) -> None:
@@ -211,7 +215,8 @@ def migrate(
     from kubectl_hcmigrate.verbs.migrate import MigrateOptions
 
     opts = MigrateOptions(
-        name=hc, namespace=namespace, bucket=flags.bucket_target(bucket, prefix, region, endpoint_url, aws_creds),
+        name=hc, namespace=namespace,
+        bucket=flags.bucket_target(bucket, prefix, region, endpoint_url, aws_creds, sse, sse_kms_key_id),
         dir=dir, with_nodes=with_nodes, url_expiry=_seconds(url_expiry, "--url-expiry"),
         timeout=_seconds(timeout, "--timeout"), trust_ha_etcd=trust_ha_etcd,
     )  # fmt: skip
@@ -233,16 +238,7 @@ def list_(
             help="Only this HostedCluster's backups (-n: its namespace).",
         ),
     ] = None,
-    namespace: Annotated[
-        Optional[str],  # noqa: UP045
-        typer.Option(
-            "-n",
-            "--namespace",
-            envvar="HC_CLUSTER_NS",
-            callback=flags.k8s_name,
-            help="Only this namespace (with --hc, default: clusters).",
-        ),
-    ] = None,
+    namespace: flags.NsFilterOpt = None,
     region: flags.RegionOpt = None,
     endpoint_url: flags.EndpointOpt = None,
     aws_creds: flags.CredsOpt = None,

@@ -19,11 +19,23 @@ class Globals:
 
 
 def bucket_target(
-    bucket: str, prefix: str, region: str | None, endpoint_url: str | None, aws_creds: str | None
+    bucket: str,
+    prefix: str,
+    region: str | None,
+    endpoint_url: str | None,
+    aws_creds: str | None,
+    sse: str | None = None,
+    sse_kms_key_id: str | None = None,
 ) -> BucketTarget:
+    from kubectl_hcmigrate.adapters.s3encryption import validate
+
+    try:
+        validate(sse, sse_kms_key_id)
+    except ValueError as e:
+        raise typer.BadParameter(str(e)) from None
     return BucketTarget(
         bucket=bucket, prefix=prefix, region=region, endpoint_url=endpoint_url,
-        aws_creds_file=aws_creds,
+        aws_creds_file=aws_creds, sse=sse, sse_kms_key_id=sse_kms_key_id,  # type: ignore[arg-type]
     )  # fmt: skip
 
 
@@ -52,6 +64,25 @@ EndpointOpt = Annotated[
 CredsOpt = Annotated[
     Optional[str],  # noqa: UP045
     typer.Option("--aws-creds", envvar="AWS_CREDS", help="AWS credentials file (the runbook's)."),
+]
+SseOpt = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option("--sse", metavar="AES256|aws:kms", help="Server-side encryption of every object written."),
+]
+SseKeyOpt = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option("--sse-kms-key-id", metavar="ID", help="KMS key of --sse aws:kms (default: the aws/s3 key)."),
+]
+# list's filter: no default, unlike the verbs' -n.
+NsFilterOpt = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(
+        "-n",
+        "--namespace",
+        envvar="HC_CLUSTER_NS",
+        callback=k8s_name,
+        help="Only this namespace (with --hc, default: clusters).",
+    ),
 ]
 FromOpt = Annotated[
     Optional[Path],  # noqa: UP045

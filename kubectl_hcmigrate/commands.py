@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Protocol
 
+from kubectl_hcmigrate.core import permissions
 from kubectl_hcmigrate.core.options import KubeTarget, OutputFormat
 from kubectl_hcmigrate.core.pipeline import RunFailed, RunLog, run_verb
 from kubectl_hcmigrate.core.report import EXIT_CODES, HcmigrateError, Outcome, nothing_changed
@@ -88,6 +89,15 @@ def one_run(
         yield leases
 
 
+def _access(kube: Any, needs: Sequence[Any], opts: Any, side: str) -> None:
+    """Refuse before the lease or any change unless the user may do all the run will do."""
+    from kubectl_hcmigrate.adapters.kube_rbac import allowed
+    from kubectl_hcmigrate.core.permissions import require
+
+    with nothing_changed():
+        require(lambda checks: allowed(kube, checks), needs, opts.namespace, opts.name, side)
+
+
 def backup(kube_target: KubeTarget, opts: Any, *, dry_run: bool, output: OutputFormat) -> int:
     def body(reporter: TextReporter) -> dict[str, Any]:
         from kubectl_hcmigrate.adapters.kube import Kube
@@ -99,6 +109,7 @@ def backup(kube_target: KubeTarget, opts: Any, *, dry_run: bool, output: OutputF
         # A dry run's bucket reads but never writes (restic's dry backend), so no step checks.
         bucket = DryRunBucket(Bucket(opts.bucket)) if dry_run else Bucket(opts.bucket)
         run_id, kube = new_run_id(), Kube(kube_target, "source")
+        _access(kube, permissions.BACKUP, opts, "source")
         with one_run([(kube, False)], opts, run_id, reporter, dry_run=dry_run):
             with nothing_changed():  # preflight only reads: whatever fails there is a refusal
                 b = verb.preflight(dataclasses.replace(opts, run_id=run_id, dry_run=dry_run), kube, bucket, reporter)
@@ -115,6 +126,7 @@ def restore(destination: KubeTarget, opts: Any, *, dry_run: bool, output: Output
         from kubectl_hcmigrate.verbs import restore as verb
 
         kube = Kube(destination, "destination")
+        _access(kube, permissions.RESTORE, opts, "destination")
         with one_run([(kube, True)], opts, new_run_id(), reporter, dry_run=dry_run) as leases:
             with nothing_changed():
                 r = verb.preflight(dataclasses.replace(opts, dry_run=dry_run), kube, Bucket(opts.bucket), reporter)
@@ -166,6 +178,15 @@ def _confirm_force(name: str, *, yes: bool) -> None:
         raise PreflightError("the name typed does not match; nothing was changed")
 
 
+def _checked(destination: KubeTarget, opts: Any) -> Any:
+    """The destination teardown reads (only without --force), once its reads are allowed."""
+    from kubectl_hcmigrate.adapters.kube import Kube
+
+    kube = Kube(destination, "destination")
+    _access(kube, permissions.TEARDOWN_DESTINATION, opts, "destination")
+    return kube
+
+
 def teardown(
     source: KubeTarget, destination: KubeTarget, opts: Any, *, yes: bool, dry_run: bool, output: OutputFormat
 ) -> int:
@@ -175,9 +196,10 @@ def teardown(
         from kubectl_hcmigrate.verbs import teardown as verb
 
         kube = Kube(source, "source")
+        _access(kube, permissions.TEARDOWN, opts, "source")
         with one_run([(kube, False)], opts, new_run_id(), reporter, dry_run=dry_run):
             with nothing_changed():
-                t = verb.preflight(opts, kube, lambda: Kube(destination, "destination"), reporter)
+                t = verb.preflight(opts, kube, lambda: _checked(destination, opts), reporter)
             if opts.force and not dry_run:
                 _confirm_force(opts.name, yes=yes)
             return run_verb(verb, t, reporter, dry_run=dry_run)
@@ -194,6 +216,8 @@ def migrate(source: KubeTarget, destination: KubeTarget, opts: Any, *, dry_run: 
         from kubectl_hcmigrate.verbs import migrate as verb
 
         src, dst, run_id = Kube(source, "source"), Kube(destination, "destination"), new_run_id()
+        _access(src, permissions.BACKUP + permissions.TEARDOWN, opts, "source")
+        _access(dst, permissions.RESTORE, opts, "destination")
         with one_run([(src, False), (dst, True)], opts, run_id, reporter, dry_run=dry_run):
             if dry_run:
                 return verb.plan(opts, src, dst, DryRunBucket(Bucket(opts.bucket)), reporter)

@@ -10,6 +10,7 @@ import json
 import time
 from typing import TYPE_CHECKING, Any
 
+from kubectl_hcmigrate.adapters.kube_rbac import forbidden
 from kubectl_hcmigrate.core.options import KubeTarget
 from kubectl_hcmigrate.core.ports import ExecStream, KubeError, Obj
 from kubectl_hcmigrate.core.report import PreflightError, StepFailed
@@ -75,6 +76,8 @@ class Kube:
                 if not e.status and isinstance(e.__context__, (KeyboardInterrupt, SystemExit)):
                     raise e.__context__ from None
                 error = _kube_error(e)
+                if error.status == 403:
+                    error = forbidden(self.role, method, path, error)
                 if error.status not in RETRY_STATUSES or attempt == attempts:
                     raise error from None
             except (HTTPError, OSError) as e:

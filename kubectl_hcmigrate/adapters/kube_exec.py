@@ -264,6 +264,8 @@ def open_exec(
             if attempt + 1 == HANDSHAKE_ATTEMPTS or getattr(e, "status", 500) in (400, 401, 403, 404):
                 status = getattr(e, "status", None)
                 reason = _handshake_reason(str(getattr(e, "reason", e))) or (f"HTTP {status}" if status else "")
+                if status == 403 or " is forbidden: " in reason:  # its text names the user: say what and where instead
+                    reason = f"Forbidden: get and create pods/exec in namespace {namespace}; the ClusterRoles in deploy/rbac/ grant it"
                 raise ExecFailed(pod, command_label(argv), None, b"", reason, started=False) from None
             time.sleep(0.5 * 3**attempt)
     # The apiserver answers our pings, so a live connection is never silent this long: past

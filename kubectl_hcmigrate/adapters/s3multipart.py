@@ -44,17 +44,19 @@ def upload(
     finish: Callable[[], object] | None = None,
     expected_size: int | None = None,
     sha256: Callable[[], str] | None = None,
+    extra: dict[str, str] | None = None,
 ) -> tuple[str, int, str]:
     """(etag, size, sha256) of the completed object; on any exception, abort and re-raise.
 
     `errors` maps client exceptions to ours; `finish` runs after EOF, before completion.
     `sha256`, when the caller already hashes every byte (the snapshot verifier does), gives
     the whole object's hex digest after `finish`, so the data is not hashed twice.
+    `extra` goes to CreateMultipartUpload (server-side encryption: the parts inherit it).
     """
     if part_size < MIN_PART_SIZE:
         raise ValueError(f"part_size must be at least {MIN_PART_SIZE} bytes")
     with errors():
-        upload_id = client.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
+        upload_id = client.create_multipart_upload(Bucket=bucket, Key=key, **(extra or {}))["UploadId"]
     ids = {"Bucket": bucket, "Key": key, "UploadId": upload_id}
     try:
         parts, size, sha = _send_parts(client, ids, reader, part_size, errors, on_progress, hash_data=sha256 is None)

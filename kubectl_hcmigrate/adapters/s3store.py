@@ -7,7 +7,6 @@ Preflight tags its probe object, so a store or a policy without tagging fails th
 
 from __future__ import annotations
 
-import configparser
 import hashlib
 import os
 import uuid
@@ -17,7 +16,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+from kubectl_hcmigrate.adapters import s3encryption as encryption
 from kubectl_hcmigrate.adapters import s3multipart as multipart
+from kubectl_hcmigrate.adapters import s3region as regions
+from kubectl_hcmigrate.adapters import s3session as session
 from kubectl_hcmigrate.adapters.s3errors import S3Error, Where, s3_errors
 from kubectl_hcmigrate.adapters.s3multipart import DEFAULT_PART_SIZE, Readable
 from kubectl_hcmigrate.core.options import BucketTarget
@@ -48,25 +50,23 @@ class Bucket:
         self._endpoint = target.endpoint_url or env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL")
         self._client = self._make_client(target.region)
         self._where = Where.of(self.name, self._endpoint, self._client.meta.region_name)
-        self._presigner: Any = None
+        self._sse = encryption.write_args(target)  # on every PutObject and CreateMultipartUpload
+        self._bucket_region: str | None = None  # read from the bucket at preflight
 
     def _make_client(self, region: str | None) -> Any:
-        import boto3
-        from botocore.config import Config
+        return session.make_client(self.target, self._endpoint, region, RETRY_ATTEMPTS)
 
-        sess = boto3.Session(**_credentials(self.target.aws_creds_file))
-        config = Config(
-            signature_version="s3v4",
-            s3={"addressing_style": "path" if self._endpoint else "auto"},
-            retries={"mode": "standard", "max_attempts": RETRY_ATTEMPTS},
-            request_checksum_calculation=self.target.checksum_mode,
-            response_checksum_validation=self.target.checksum_mode,
-            connect_timeout=10,
-            read_timeout=120,
-            tcp_keepalive=True,
+    def _settle_region(self, head: dict[str, Any]) -> None:
+        """Sign for the bucket's own region from now on (presigned URLs included); a --region
+        that is not the bucket's is refused here, before anything changes."""
+        actual = regions.header_region(head) or regions.location_region(
+            self._client, self.name, custom_endpoint=bool(self._endpoint)
         )
-        region = region or sess.region_name or "us-east-1"
-        return sess.client("s3", region_name=region, endpoint_url=self._endpoint, config=config)
+        regions.check(self.target.region, actual, self.name)
+        self._bucket_region = actual or self._client.meta.region_name
+        if self._bucket_region != self._client.meta.region_name:
+            self._client = self._make_client(self._bucket_region)
+            self._where = Where.of(self.name, self._endpoint, self._bucket_region)
 
     def _key(self, key: str) -> str:
         prefix = self.target.prefix.strip("/")
@@ -90,15 +90,17 @@ class Bucket:
     def preflight(self, *, probe_write: bool = True) -> None:
         """The bucket answers and, with `probe_write`, takes, tags and drops an object.
 
-        Tagging is probed because that is how uploads store their sha256 and size.
+        Tagging is probed because that is how uploads store their sha256 and size; the probe
+        is written with --sse's encryption, so a policy that demands another is met here.
         """
         with self._errors(PreflightError):
-            self._client.head_bucket(Bucket=self.name)
+            self._settle_region(self._client.head_bucket(Bucket=self.name))
             if not probe_write:
                 return
             probe = f".hcmigrate-preflight-{uuid.uuid4().hex}"
-            self._client.put_object(Bucket=self.name, Key=self._key(probe), Body=b"hcmigrate preflight\n")
+            answer = self._probe_put(probe)
             try:
+                encryption.check_stored(self.target, answer, self.name)
                 self._client.put_object_tagging(
                     Bucket=self.name, Key=self._key(probe), Tagging={"TagSet": _tags("0" * 64, 20)}
                 )
@@ -106,6 +108,18 @@ class Bucket:
                 self._discard(probe, cause)
                 raise
             self._client.delete_object(Bucket=self.name, Key=self._key(probe))
+
+    def _probe_put(self, probe: str) -> dict[str, Any]:
+        from botocore.exceptions import ClientError
+
+        try:
+            return dict(self._client.put_object(Bucket=self.name, Key=self._key(probe), Body=b"hcmigrate preflight\n",
+                                                **self._sse))  # fmt: skip
+        except ClientError as e:
+            code = e.response.get("Error", {}).get("Code", "")
+            if code == "AccessDenied" or e.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 403:
+                raise encryption.refused_write(self.target, self.name, "AccessDenied") from None
+            raise
 
     def _discard(self, key: str, cause: BaseException) -> None:
         """Delete `key` after a failure; if that fails too, note it on the cause."""
@@ -142,6 +156,7 @@ class Bucket:
             finish=finish,
             expected_size=expected_size,
             sha256=sha256,
+            extra=self._sse,
         )
         try:
             with self._errors(key=key):
@@ -160,7 +175,7 @@ class Bucket:
     def put_bytes(self, key: str, data: bytes) -> None:
         tagging = urlencode({"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)})
         with self._errors(key=key):
-            self._client.put_object(Bucket=self.name, Key=self._key(key), Body=data, Tagging=tagging)
+            self._client.put_object(Bucket=self.name, Key=self._key(key), Body=data, Tagging=tagging, **self._sse)
 
     def get_bytes(self, key: str) -> bytes:
         body = self.open_reader(key)
@@ -242,40 +257,16 @@ class Bucket:
             raise PreflightError(
                 f"a presigned URL must expire in 1 to {MAX_PRESIGN_SECONDS} seconds (7 days), not {expires_seconds}"
             )
-        if self._presigner is None:
+        if self._bucket_region is None:
             with self._errors(PreflightError):
-                where = self._client.get_bucket_location(Bucket=self.name)["LocationConstraint"]
-            # None means us-east-1; "EU" is the legacy name of eu-west-1.
-            region = {None: "us-east-1", "": "us-east-1", "EU": "eu-west-1"}.get(where, where)
-            same = region == self._client.meta.region_name
-            self._presigner = self._client if same else self._make_client(region)
-        return self._presigner.generate_presigned_url(
+                self._settle_region(self._client.head_bucket(Bucket=self.name))
+        # SigV4 for the bucket's region (the client's config): an SSE-KMS object is served
+        # only to a SigV4 request, and a session token rides in the query as X-Amz-Security-Token.
+        return self._client.generate_presigned_url(
             "get_object",
             Params=self._ids(key, version_id),
             ExpiresIn=int(expires_seconds),
         )
-
-
-def _credentials(path: str | None) -> dict[str, str]:
-    """Session arguments from the runbook's credentials file; none means boto3's chain."""
-    if path is None:
-        return {}
-    parser = configparser.ConfigParser()
-    try:
-        with open(path, encoding="utf-8") as f:
-            parser.read_file(f)
-    except (OSError, configparser.Error) as e:
-        why = type(e).__name__  # not str(e): a parse error quotes the file's lines
-        raise PreflightError(f"cannot read the AWS credentials file {path}: {why}") from None
-    section = "default" if parser.has_section("default") else next(iter(parser.sections()), "")
-    found = dict(parser.items(section)) if section else {}
-    if not found.get("aws_access_key_id") or not found.get("aws_secret_access_key"):
-        raise PreflightError(
-            f"the AWS credentials file {path} has no aws_access_key_id and "
-            "aws_secret_access_key in [default] (or its only section)"
-        )
-    wanted = ("aws_access_key_id", "aws_secret_access_key", "aws_session_token")
-    return {k: found[k] for k in wanted if found.get(k)}
 
 
 def _version(head: dict[str, Any]) -> str | None:

@@ -36,3 +36,7 @@ class BucketTarget:
     aws_creds_file: str | None = None
     # "when_required": botocore's default CRC checksums break many S3-compatible stores.
     checksum_mode: Literal["when_required", "when_supported"] = "when_required"
+    # Server-side encryption of every object written: None (the bucket's default), "AES256"
+    # (SSE-S3) or "aws:kms" (SSE-KMS, with `sse_kms_key_id` or the account's aws/s3 key).
+    sse: Literal["AES256", "aws:kms"] | None = None
+    sse_kms_key_id: str | None = None

@@ -1,4 +1,5 @@
-"""A real SeaweedFS for the integration tests, on ports apart from the sandbox's."""
+"""Two real S3 servers for the integration tests, on ports apart from the sandbox's: every test
+that takes `s3` runs on SeaweedFS and on moto (a second implementation, with regions)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,10 @@ import pytest
 from kubectl_hcmigrate.adapters.s3store import Bucket
 from kubectl_hcmigrate.core.options import BucketTarget
 from tests.sandbox.s3 import S3Server, busy_ports, owned_ports, start_s3, stop_s3
+from tests.sandbox.s3_moto import start_moto_s3
+
+# moto's port in the block: clear of SeaweedFS's base+0..5 and of every slot's S3 (18333 + 100 * slot + 0..5).
+MOTO_OFFSET = 20
 
 
 def _free_base() -> int:
@@ -21,14 +26,23 @@ def _free_base() -> int:
     # Halfway between the sandbox slots' S3 ports (18333 + 100 * slot), so that a
     # sandbox started while the tests run does not find its ports taken.
     for base in range(18383, 19383, 100):
-        if not busy_ports(owned_ports(base)):
+        if not busy_ports([*owned_ports(base), base + MOTO_OFFSET]):
             return base
     pytest.fail("no free port block for the test S3 server at 18383 + 100 * n")
 
 
 @pytest.fixture(scope="session")
-def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
-    server = start_s3(tmp_path_factory.mktemp("s3state"), port=_free_base(), bucket="hcm-test")
+def _base() -> int:
+    return _free_base()
+
+
+@pytest.fixture(scope="session", params=["seaweedfs", "moto"])
+def s3(request: pytest.FixtureRequest, _base: int, tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+    state = tmp_path_factory.mktemp(f"s3state-{request.param}")
+    if request.param == "moto":
+        server = start_moto_s3(state, port=_base + MOTO_OFFSET, bucket="hcm-test")
+    else:
+        server = start_s3(state, port=_base, bucket="hcm-test")
     yield server
     stop_s3(server)
 

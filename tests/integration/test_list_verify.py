@@ -185,6 +185,8 @@ def test_a_missing_bucket_or_a_wrong_secret_is_one_line(
 ) -> None:
     proc = hcm(BucketTarget(**{**target.__dict__, "bucket": "no-such-bucket-here"}), *verb)
     refused(proc, "bucket no-such-bucket-here does not exist; create it or pass --bucket")
+    if s3.kind == "moto":
+        return  # moto checks no secret
     wrong = tmp_path / "wrong"
     wrong.write_text(f"[default]\naws_access_key_id={s3.access_key}\naws_secret_access_key=W{s3.secret_key[1:]}\n")
     proc = hcm(BucketTarget(**{**target.__dict__, "aws_creds_file": str(wrong)}), *verb)

@@ -128,6 +128,8 @@ def test_finish_hook_decides(bucket: Bucket, corrupt: bool) -> None:
 
 
 def test_wrong_secret_is_refused_without_echoing_it(s3: S3Server, target: BucketTarget) -> None:
+    if s3.kind == "moto":
+        pytest.skip("moto checks no secret")
     wrong = "W" + s3.secret_key[1:]
     path = Path(target.aws_creds_file or "").with_name("wrong")
     path.write_text(f"[x]\naws_access_key_id={s3.access_key}\naws_secret_access_key={wrong}\n")

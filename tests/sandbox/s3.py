@@ -25,6 +25,10 @@ from typing import Any
 from tests.sandbox import pki, procs
 
 REGION = "us-east-1"
+# SeaweedFS's built-in local KMS makes this key at start (in memory, so an SSE-KMS object
+# outlives no restart of the server): SSE-KMS runs for real, with a key id as on AWS.
+KMS_KEY_ID = "alias/seaweedfs-default"
+KMS_CONFIG = {"default_provider": "local", "providers": {"local": {"type": "local"}}}
 GRPC_OFFSET = 10000
 # S3, master, volume, filer, admin: the order of the offsets below.
 PORT_OFFSETS = (0, 1, 2, 3, 4)
@@ -44,6 +48,10 @@ class S3Server:
     ca_bundle: Path | None = None
     # The same S3 over plain HTTP (the only endpoint without https).
     plain_url: str = ""
+    kms_key_id: str = KMS_KEY_ID
+    # "seaweedfs" (checks keys and signatures, enforces bucket policies, has no regions) or
+    # "moto" (tests/sandbox/s3_moto.py: keeps regions, checks neither keys nor policies).
+    kind: str = "seaweedfs"
 
 
 HTTPS_OFFSET = 5
@@ -200,7 +208,7 @@ def start_s3(state_dir: Path, port: int = 18333, bucket: str = "hcmigrate-sandbo
         "credentials": [{"accessKey": access, "secretKey": secret}],
         "actions": ["Admin", "Read", "List", "Tagging", "Write"],
     }
-    _write_private(config, json.dumps({"identities": [identity]}, indent=2))
+    _write_private(config, json.dumps({"identities": [identity], "kms": KMS_CONFIG}, indent=2))
     argv = [_weed(), "mini", *_flags(port, data, config, bucket)]
     ca, endpoint = None, f"http://127.0.0.1:{port}"
     if https:
