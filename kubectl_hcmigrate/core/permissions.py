@@ -59,6 +59,7 @@ RESTORE = (
          "create the HostedControlPlane with the restore URL"),
     Need((*READ, "create", "update", "delete"), CAPI, MACHINES, "hcp", "create the CAPI objects (--with-nodes)"),
     Need((*READ, "create", "update", "delete"), CAPA, AWS_MACHINES, "hcp", "create the CAPA objects (--with-nodes)"),
+    Need(("list",), APPS, ("deployments",), "cluster", "find the HyperShift operator and ExternalDNS by what they run (T19)"),
     Need(("list",), "", ("pods",), "hcp", "watch the restored etcd's pods"),
     Need(("get",), "", ("pods/log",), "hcp", "name a failing etcd-init's last log line"),
     Need(("get", "create"), "", ("pods/exec",), "hcp", "check the restored etcd members"),
