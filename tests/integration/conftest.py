@@ -1,5 +1,7 @@
 """Two real S3 servers for the integration tests, on ports apart from the sandbox's: every test
-that takes `s3` runs on SeaweedFS and on moto (a second implementation, with regions)."""
+that takes `s3` runs on SeaweedFS; the tests of the S3 adapter itself run on moto as well (a
+second implementation, with regions). The verbs' tests above the adapter, and the large uploads,
+run on SeaweedFS only: on moto they prove nothing more and took ten minutes under load."""
 
 from __future__ import annotations
 
@@ -29,6 +31,24 @@ def _free_base() -> int:
         if not busy_ports([*owned_ports(base), base + MOTO_OFFSET]):
             return base
     pytest.fail("no free port block for the test S3 server at 18383 + 100 * n")
+
+
+# The tests that run on moto as well: the adapter's own, without the large uploads.
+MOTO_MODULES = {"test_s3store.py", "test_s3_encryption.py"}
+MOTO_SKIPPED = {"test_multipart_upload_of_150_mb", "test_memory_stays_near_the_parts_in_flight"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    def on_moto_only_by_parametrization(it: pytest.Item) -> bool:
+        callspec = getattr(it, "callspec", None)
+        if callspec is None or callspec.params.get("s3") != "moto":
+            return False
+        return it.path.name not in MOTO_MODULES or it.originalname in MOTO_SKIPPED  # type: ignore[attr-defined]
+
+    dropped = [it for it in items if on_moto_only_by_parametrization(it)]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [it for it in items if it not in dropped]
 
 
 @pytest.fixture(scope="session")
