@@ -3,15 +3,14 @@ results to stdout. A terminal gets a redrawn progress bar; anything else plain l
 
 from __future__ import annotations
 
-import json
 import sys
 import time
-from typing import Any, TextIO
+from typing import TextIO
 
 from kubectl_hcmigrate.core.ports import Reporter
 from kubectl_hcmigrate.core.units import human_bytes
 
-__all__ = ["Reporter", "TextReporter", "human_bytes", "print_result"]
+__all__ = ["Reporter", "TextReporter", "human_bytes"]
 
 
 def _clock(seconds: float) -> str:
@@ -67,21 +66,3 @@ class TextReporter:
         end = "\r\033[K" if self.tty else ""
         self._write(f"{end}{label}: {human_bytes(done)} in {seconds:.1f}s ({human_bytes(rate)}/s)\n")
         self._start.pop(label, None)
-
-
-def print_result(result: dict[str, Any], *, as_json: bool, stream: TextIO | None = None) -> None:
-    out = stream or sys.stdout
-    if as_json:
-        out.write(json.dumps(result, indent=2, sort_keys=True) + "\n")
-        return
-    for key, value in result.items():
-        if isinstance(value, dict):
-            out.write(f"{key}:\n")
-            for k, v in value.items():
-                out.write(f"  {k}: {v}\n")
-        elif isinstance(value, list):
-            out.write(f"{key}:\n")
-            for v in value:
-                out.write(f"  - {v}\n")
-        else:
-            out.write(f"{key}: {value}\n")

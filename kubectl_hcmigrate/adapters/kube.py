@@ -42,6 +42,7 @@ class Kube:
         self.target, self.role = target, role
         self.api: ApiClient
         self.context, self.api = load_client(target, role)
+        self.server: str = self.api.configuration.host  # said with the context: which cluster this is
         self._groups: dict[str, Obj] = {}
         self._sleep = sleep
 

@@ -30,7 +30,7 @@ from kubectl_hcmigrate.core.options import BucketTarget
 from kubectl_hcmigrate.core.pipeline import Plan, Step, changed, unchanged
 from kubectl_hcmigrate.core.ports import BucketPort, KubeError, KubePort, Reporter
 from kubectl_hcmigrate.core.redact import safe_url, scrub
-from kubectl_hcmigrate.core.report import PreflightError, StepFailed
+from kubectl_hcmigrate.core.report import PreflightError, StepFailed, counted
 from kubectl_hcmigrate.core.units import format_duration
 from kubectl_hcmigrate.core.wait import Wanted, poll_until, wait_for
 from kubectl_hcmigrate.etcd import init_watch
@@ -286,11 +286,7 @@ def result(r: Restore, timings: dict[str, float]) -> dict[str, Any]:
         "with_nodes": r.opts.with_nodes,
         "namespaces": r.namespaces,
         "namespaces_created": r.created_namespaces,
-        "objects_created": len(r.created),
-        "objects": r.created,
-        "objects_kept": r.kept,
-        "objects_replaced": r.replaced,
-        "objects_not_restored": r.not_restored,
+        **counted(created=r.created, kept=r.kept, replaced=r.replaced, not_restored=r.not_restored),
         "warnings": r.warnings,
         "snapshot_key": m.snapshot.key,
         "restore_url": safe_url(r.url) if r.url else None,

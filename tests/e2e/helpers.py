@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -23,6 +24,16 @@ NP_KIND = "nodepools.hypershift.openshift.io"
 HCP_KIND = "hostedcontrolplanes.hypershift.openshift.io"
 # What HyperShift (the sandbox's twin) reports once a restored control plane runs: kind -> (condition, namespace).
 CONDITIONS = {HCP_KIND: ("EtcdSnapshotRestored", HCP_NS), HC_KIND: ("Available", HC_NS)}
+
+
+# The first line of a verb that reaches a cluster: which one (`restoring clusters/example onto
+# context destination (https://...)`); a refusal is the one line after it.
+WHERE = re.compile(r"^(backing up|restoring|tearing down|migrating|planning the \w+ of|to) .*context \S+ \(\S+\)$")
+
+
+def said(stderr: str) -> list[str]:
+    """stderr's lines past the line naming the cluster(s), blank ones left out."""
+    return [line for line in stderr.splitlines() if line.strip() and not WHERE.match(line)]
 
 
 def hcm(sb: Sandbox, *args: str, env: dict[str, str] | None = None, timeout: float = 600,

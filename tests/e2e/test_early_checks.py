@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.helpers import HC_KIND, HC_NAME, HC_NS, HCP_NS, hcm, incomplete_uploads, keys, source_state
+from tests.e2e.helpers import HC_KIND, HC_NAME, HC_NS, HCP_NS, hcm, incomplete_uploads, keys, said, source_state
 from tests.sandbox.harness import Sandbox
 
 RECORD = "hcmigrate.openshift.io/source-state"
 
 
 def _one_line(stderr: str) -> str:
-    lines = [line for line in stderr.splitlines() if line.strip()]
+    lines = said(stderr)
     assert len(lines) == 1 and lines[0].startswith("error: "), stderr
     return lines[0]
 

@@ -19,7 +19,7 @@ def test_list_and_deep_verify_of_a_real_backup(sandbox: Sandbox, tmp_path: Path)
 
     listed = hcm(sandbox, "-o", "json", "list", "--prefix", "listed", "--hc", HC_NAME, env=no_kube)
     assert listed.returncode == 0, listed.stderr
-    (row,) = json.loads(listed.stdout)
+    (row,) = json.loads(listed.stdout)["items"]
     assert (row["namespace"], row["name"], row["backup_id"]) == (HC_NS, HC_NAME, res["backup_id"])
     assert (row["status"], row["snapshot_size"], row["source_context"]) == ("complete", res["snapshot_size"], "source")
     assert row["location"] == f"s3://{res['bucket']}/{res['manifest_key'].rsplit('/bundle/', 1)[0]}/"

@@ -130,7 +130,7 @@ def test_list_shows_every_backup_newest_first_and_the_unfinished_ones(
     write_backup(bucket, OLD, bystander, name="bystander", objects={fx.NS: list(fx.bystander())})
     bucket.put_bytes("clusters/cesar/notes.txt", b"not a backup")  # ignored, like restore ignores it
 
-    rows = json.loads(hcm(target, "list", "-o", "json").stdout)
+    rows = json.loads(hcm(target, "list", "-o", "json").stdout)["items"]
     root = f"s3://{target.bucket}/{target.prefix}clusters"
     assert [(r["name"], r["backup_id"], r["status"], r["complete"]) for r in rows] == [
         ("bystander", OLD, "complete", True),
@@ -167,13 +167,13 @@ def test_an_empty_listing_says_so_and_succeeds(bucket: Bucket, target: BucketTar
         f"no backups under s3://{target.bucket}/{target.prefix}elsewhere/: check --bucket, --prefix, --hc and -n\n"
     )
     as_json = hcm(target, "-o", "json", "list", "--hc", "nobody")
-    assert (as_json.returncode, json.loads(as_json.stdout)) == (0, [])
+    assert (as_json.returncode, json.loads(as_json.stdout)["items"]) == (0, [])
 
 
 def test_a_damaged_manifest_is_listed_as_damaged(bucket: Bucket, target: BucketTarget, blob: bytes) -> None:
     write_backup(bucket, OLD, blob)
     bucket.put_bytes(BackupLayout("", fx.NS, "cesar", OLD).manifest_key, b"{not json")
-    (row,) = json.loads(hcm(target, "-o", "json", "list").stdout)
+    (row,) = json.loads(hcm(target, "-o", "json", "list").stdout)["items"]
     assert (row["status"], row["snapshot_size"]) == ("damaged", len(blob))
     assert row["problem"].startswith("manifest.json is not a valid hcmigrate manifest")
     refused(hcm(target, "verify", "--hc", "cesar"), "manifest.json is not a valid hcmigrate manifest")

@@ -133,7 +133,7 @@ def test_a_second_interrupt_during_the_undo_waits_for_it() -> None:
 
 def test_dry_run_lists_changes_and_runs_nothing() -> None:
     log: list[str] = []
-    assert list_changes(_plan(log), NullReporter()) == ["pause: pause hc", "scale: scale a", "scale: scale b"]
+    assert list_changes(_plan(log)) == ["pause: pause hc", "scale: scale a", "scale: scale b"]
     assert log == []
 
 

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import io
-import json
 
-from kubectl_hcmigrate.ui import TextReporter, human_bytes, print_result
+from kubectl_hcmigrate.ui import TextReporter, human_bytes
 
 
 def test_terminal_gets_a_bar_with_bytes_rate_and_eta(monkeypatch) -> None:
@@ -32,8 +31,5 @@ def test_logs_get_plain_lines_without_control_codes(monkeypatch) -> None:
     assert lines == ["upload: 500 B / 1000 B (50%)  50 B/s  ETA 0:00:10", "upload: 1000 B in 20.0s (50 B/s)"]
 
 
-def test_results() -> None:
-    out = io.StringIO()
-    print_result({"a": 1, "b": {"c": 2}}, as_json=True, stream=out)
-    assert json.loads(out.getvalue()) == {"a": 1, "b": {"c": 2}}
+def test_sizes_read_in_binary_units() -> None:
     assert human_bytes(3 * 1024**3) == "3.0 GiB"
