@@ -63,13 +63,13 @@ def main(
 @app.command()
 def version(ctx: typer.Context, out: flags.OutputOpt = None) -> None:
     """Print the version."""
-    from kubectl_hcmigrate.render import show
+    from kubectl_hcmigrate.render import document, now, show
 
     fmt = output(ctx, out)
     if fmt is OutputFormat.text:
         typer.echo(f"{prog_name()} {__version__}")
     else:
-        show({"kind": "Version", "version": __version__}, fmt)
+        show(document("Version", {"version": __version__}, now()), fmt)
 
 
 @app.command()

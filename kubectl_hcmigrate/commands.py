@@ -31,6 +31,8 @@ def _fail(out: Out, outcome: Outcome, message: str, undo_errors: Sequence[str] =
     for err in undo_errors:
         sys.stderr.write(f"error: {err}\n")
     changed = log.all_changes() if log else []
+    if log is not None and log.undone:
+        sys.stderr.write(f"put back: {', '.join(log.undone)}\n")
     if outcome is Outcome.FAILED_SOURCE_RESTORED:
         sys.stderr.write("the source cluster was put back as it was before the command\n")
     elif outcome is Outcome.FAILED_NEEDS_ATTENTION and undo_errors:
@@ -67,10 +69,13 @@ def run(out: Out, body: Callable[[TextReporter], dict[str, Any]]) -> int:
     try:
         result = body(reporter)
     except RunFailed as e:
+        reporter.end()  # the live line stays as it was, and the error goes below it
         return _fail(out, e.outcome, e.message, e.undo_errors, e.log)
     except HcmigrateError as e:
+        reporter.end()
         return _fail(out, e.outcome, str(e))
     except KeyboardInterrupt:
+        reporter.end()
         return _fail(out, Outcome.INTERRUPTED, "interrupted")
     doc = document(out.kind, result, out.started)
     show(doc, out.fmt, next_step=next_step(doc, prog_name()))

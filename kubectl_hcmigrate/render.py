@@ -144,19 +144,23 @@ def _value(key: str, value: Any) -> str:
     return str(value)
 
 
-def _section(doc: dict[str, Any], indent: str) -> list[str]:
+def _section(doc: dict[str, Any], indent: str, parent: dict[str, Any] | None = None) -> list[str]:
+    """`doc` as aligned rows; a nested section (a stage of migrate) leaves out what its parent
+    said already and its steps' detail."""
     rows: list[tuple[str, str | None, list[str]]] = []  # label, value, lines under it
     for key, value in doc.items():
         if key in HIDDEN or value is None or value == [] or value == {}:
+            continue
+        if parent is not None and parent.get(key) == value:
             continue
         if key.startswith("objects_") and isinstance(doc.get(key.removeprefix("objects_")), list):
             continue  # the count of a list said below, or an empty one
         if key == "steps" and isinstance(value, list):
             width = max(len(s["name"]) for s in value) + 1
             steps = [f"{(s['name'] + ':').ljust(width)} {duration(s['seconds'])}" for s in value]
-            rows.append((label(key), duration(sum(s["seconds"] for s in value)), steps))
+            rows.append((label(key), duration(sum(s["seconds"] for s in value)), [] if parent else steps))
         elif isinstance(value, dict):
-            rows.append((label(key), None, _section(value, "")))
+            rows.append((label(key), None, _section(value, "", doc)))
         elif isinstance(value, list):
             rows.append((label(key), str(len(value)), _list(value)))
         else:

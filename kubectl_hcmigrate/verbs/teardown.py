@@ -244,7 +244,7 @@ def _delete_namespace(t: Teardown, ns: str) -> None:
     # Deleting a namespace that is already terminating is a conflict: just wait for it.
     if not (t.kube.namespace(ns) or {}).get("metadata", {}).get("deletionTimestamp"):
         t.kube.delete_namespace(ns)
-    if not poll_until(lambda: t.kube.namespace(ns) is None, t.opts.timeout, every=POLL):
+    if not poll_until(lambda: t.kube.namespace(ns) is None, t.opts.timeout, every=POLL, reporter=t.reporter, what=ns):
         conditions = (t.kube.namespace(ns) or {}).get("status", {}).get("conditions", [])
         why = "; ".join(c.get("message", "") for c in conditions if c.get("status") == "True") or "unknown why"
         raise StepFailed(f"Namespace {ns} is still terminating after {t.opts.timeout:.0f}s: {why}")

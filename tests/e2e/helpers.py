@@ -40,10 +40,20 @@ def hcm(sb: Sandbox, *args: str, env: dict[str, str] | None = None, timeout: flo
         **kw: Any) -> subprocess.CompletedProcess[str]:  # fmt: skip
     """The real command line, as a user runs it, in the sandbox's environment."""
     full_env = {**os.environ, **sb.env, **(env or {})}
-    return subprocess.run(
+    proc = subprocess.run(
         [sys.executable, "-m", "kubectl_hcmigrate", *args],
         cwd=REPO, env=full_env, capture_output=True, text=True, timeout=timeout, **kw,
     )  # fmt: skip
+    if "json" in args and proc.stdout.startswith("{"):
+        check_schema(json.loads(proc.stdout))  # every real run's JSON holds to the documented schema
+    return proc
+
+
+def check_schema(doc: dict[str, Any]) -> None:
+    import jsonschema
+
+    schema = json.loads((REPO / "schema" / "hcmigrate-v1.schema.json").read_text())
+    jsonschema.validate(doc, schema, cls=jsonschema.Draft202012Validator)
 
 
 def hcm_popen(sb: Sandbox, *args: str) -> subprocess.Popen[str]:

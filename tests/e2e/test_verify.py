@@ -4,6 +4,7 @@ backup wrote it, verify reads the real etcd snapshot through, and neither needs 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from tests.e2e.helpers import HC_NAME, HC_NS, assert_no_secrets, hcm
@@ -35,5 +36,5 @@ def test_list_and_deep_verify_of_a_real_backup(sandbox: Sandbox, tmp_path: Path)
 
     local = hcm(sandbox, "verify", "--hc", HC_NAME, "--prefix", "listed", "--from", res["bundle_dir"], env=no_kube)
     assert local.returncode == 0, local.stderr
-    assert f"bundle: {res['bundle_dir']}\n" in local.stdout
+    assert re.search(rf"^Bundle: +{re.escape(res['bundle_dir'])}$", local.stdout, re.M), local.stdout
     assert_no_secrets(sandbox, listed.stdout, listed.stderr, deep.stdout, deep.stderr, local.stdout, local.stderr)

@@ -8,6 +8,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -102,9 +103,14 @@ def refused(proc: subprocess.CompletedProcess[str], message: str) -> None:
     """Exit 3, stdout empty, and one `error:` line (after hashing progress, if any)."""
     assert proc.returncode == 3, proc.stderr
     assert proc.stdout == ""
-    *progress, error = proc.stderr.splitlines()
+    *progress, error = unstamped(proc.stderr)
     assert error.startswith("error: ") and message in error, proc.stderr
     assert all(line.startswith("hash snapshot: ") for line in progress), proc.stderr
+
+
+def unstamped(stderr: str) -> list[str]:
+    """stderr's lines without the timestamp a log (not a terminal) gets on each progress line."""
+    return [re.sub(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ ", "", line) for line in stderr.splitlines()]
 
 
 def verified(proc: subprocess.CompletedProcess[str]) -> dict:
@@ -201,7 +207,9 @@ def test_verify_checks_the_newest_complete_backup(bucket: Bucket, target: Bucket
     write_backup(bucket, UNFINISHED, blob, finished=False)  # newer, but never picked
     proc = hcm(target, "-o", "json", "verify", "--hc", "cesar")
     res = verified(proc)
-    assert proc.stderr == "the snapshot's bytes were not read (its sha256 tag vouches for them): --deep reads them\n"
+    assert unstamped(proc.stderr) == [
+        "the snapshot's bytes were not read (its sha256 tag vouches for them): --deep reads them"
+    ]
     snapshot = f"s3://{target.bucket}/{target.prefix}clusters/cesar/{NEW}/etcd-snapshot.db"
     assert res["backup_id"] == NEW and res["snapshot"] == snapshot and res["deep"] is False
     assert (res["files"], res["snapshot_size"]) == (len(manifest.files), len(blob))
@@ -210,10 +218,10 @@ def test_verify_checks_the_newest_complete_backup(bucket: Bucket, target: Bucket
 
     deep = hcm(target, "verify", "--hc", "cesar", "--backup-id", OLD, "--deep")
     assert deep.returncode == 0, deep.stderr
-    assert f"backup_id: {OLD}\n" in deep.stdout
-    assert f"snapshot_sha256: {hashlib.sha256(blob).hexdigest()}\n" in deep.stdout
-    assert "  - it ends in a valid etcd SHA-256 of its data, as etcdutl checks on restore\n" in deep.stdout
-    assert deep.stderr.splitlines()[-1].startswith("hash snapshot: 1.0 MiB in ")
+    assert re.search(rf"^Backup ID: +{OLD}$", deep.stdout, re.M), deep.stdout
+    assert re.search(rf"^Snapshot SHA256: +{hashlib.sha256(blob).hexdigest()}$", deep.stdout, re.M), deep.stdout
+    assert "\n  it ends in a valid etcd SHA-256 of its data, as etcdutl checks on restore\n" in deep.stdout
+    assert unstamped(deep.stderr)[-1].startswith("hash snapshot: 1.0 MiB in ")
 
 
 def test_verify_from_a_directory(bucket: Bucket, target: BucketTarget, blob: bytes, tmp_path: Path) -> None:
