@@ -12,7 +12,15 @@ __all__ = ["app", "run"]
 
 
 def run() -> None:
+    import sys
+
     from kubectl_hcmigrate.cli_usage import invoke
+
+    if sys.argv[1:2] == ["__complete"]:  # kubectl's plugin completion (kubectl_complete-hcmigrate)
+        from kubectl_hcmigrate.cli_complete import kubectl_complete
+
+        sys.stdout.write("".join(line + "\n" for line in kubectl_complete(sys.argv[2:])))
+        return
 
     complete_var = _completion_var()
     if complete_var in os.environ:

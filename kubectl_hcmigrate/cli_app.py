@@ -40,7 +40,10 @@ def main(
         None, "--kubeconfig", envvar="MGMT_KUBECONFIG", help="Path to the kubeconfig file."
     ),
     context: Optional[str] = typer.Option(  # noqa: UP045
-        None, "--context", help="Kubeconfig context of the cluster the verb acts on (restore: the one it writes to)."
+        None,
+        "--context",
+        help="Kubeconfig context of the cluster the verb acts on (restore: the one it writes to).",
+        autocompletion=flags.complete("contexts"),
     ),
     output: Optional[OutputFormat] = typer.Option(  # noqa: UP045
         None, "-o", "--output", help="Output format: text, json or yaml."

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -33,7 +33,25 @@ def k8s_name(value: str | None) -> str | None:
     return value
 
 
-HcOpt = Annotated[str, typer.Option("--hc", envvar="HC_CLUSTER_NAME", callback=k8s_name, help="HostedCluster name.")]
+def complete(name: str) -> Any:
+    """A completion callback of cli_complete.py, imported only when the shell asks."""
+
+    def complete(ctx: typer.Context, incomplete: str) -> list[str]:
+        from kubectl_hcmigrate import cli_complete
+
+        found: list[str] = getattr(cli_complete, name)(ctx, incomplete)
+        return found
+
+    return complete
+
+
+HcOpt = Annotated[
+    str,
+    typer.Option(
+        "--hc", envvar="HC_CLUSTER_NAME", callback=k8s_name, help="HostedCluster name.",
+        autocompletion=complete("hostedclusters"),
+    ),
+]  # fmt: skip
 NsOpt = Annotated[
     str,
     typer.Option("-n", "--namespace", envvar="HC_CLUSTER_NS", callback=k8s_name, help="HostedCluster namespace."),
@@ -55,7 +73,9 @@ FromOpt = Annotated[
 ]
 BackupIdOpt = Annotated[
     Optional[str],  # noqa: UP045
-    typer.Option("--backup-id", help="Which backup (default: the newest complete one)."),
+    typer.Option(
+        "--backup-id", help="Which backup (default: the newest complete one).", autocompletion=complete("backup_ids")
+    ),
 ]
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Print every change; change nothing.")]
 DirOpt = Annotated[
@@ -103,7 +123,7 @@ DestinationContextOpt = Annotated[
     Optional[str],  # noqa: UP045
     typer.Option(
         "--context", help="Kubeconfig context of the cluster restored onto (same as --to-context).",
-        rich_help_panel="Global flags",
+        rich_help_panel="Global flags", autocompletion=complete("contexts"),
     ),
 ]  # fmt: skip
 RequestTimeoutOpt = Annotated[
@@ -134,7 +154,11 @@ ListOutputOpt = Annotated[
 ]
 ToContextOpt = Annotated[
     Optional[str],  # noqa: UP045
-    typer.Option("--to-context", help="Kubeconfig context of the destination management cluster."),
+    typer.Option(
+        "--to-context",
+        help="Kubeconfig context of the destination management cluster.",
+        autocompletion=complete("contexts"),
+    ),
 ]
 ToKubeconfigOpt = Annotated[
     Optional[str],  # noqa: UP045

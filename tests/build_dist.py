@@ -32,6 +32,8 @@ MANIFEST = ROOT / "krew" / "hcmigrate.yaml"
 ZIPAPP = "kubectl-hcmigrate"
 OC_ZIPAPP = "oc-hcmigrate"
 ARCHIVE = "hcmigrate.tar.gz"
+# kubectl's and oc's plugin completion (`kubectl hcmigrate <TAB>`): shipped beside the zipapp.
+COMPLETERS = ("kubectl_complete-hcmigrate", "oc_complete-hcmigrate")
 ENTRY_POINT = "kubectl_hcmigrate.__main__:main"
 SHEBANG = "/usr/bin/env python3"
 
@@ -216,6 +218,7 @@ def build_archive(dist_dir: Path) -> Path:
     # Regular files only (krew refuses links), in a fixed order, with fixed times and owners;
     # the gzip header gets time 0 and no file name.
     members = [(zipapp_path, ZIPAPP, 0o755), (LICENSE, LICENSE.name, 0o644)]
+    members += [(ROOT / "krew" / name, name, 0o755) for name in COMPLETERS]
     with (
         archive.open("wb") as raw,
         gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as gz,
