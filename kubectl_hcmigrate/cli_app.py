@@ -54,7 +54,12 @@ def main(
     version: bool = typer.Option(
         False, "--version", callback=_version_callback, is_eager=True, help="Print the version."
     ),
+    verbose: int = typer.Option(0, "-v", count=True, help="Request-level detail, and tracebacks of failures."),
+    level: int = typer.Option(0, "--v", metavar="N", help="Log level, as kubectl's --v (1 and up: as -v)."),
 ) -> None:
+    from kubectl_hcmigrate import verbose as verbosity
+
+    verbosity.enable(max(verbose, level))
     if request_timeout is not None:
         flags.request_timeout(request_timeout)  # checked here: a bad value is wrong whatever the verb
     ctx.obj = Globals(

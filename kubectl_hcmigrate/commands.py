@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from kubectl_hcmigrate import verbose
 from kubectl_hcmigrate.cli_help import prog_name
 from kubectl_hcmigrate.core.options import KubeTarget, OutputFormat
 from kubectl_hcmigrate.core.pipeline import RunFailed, RunLog, run_verb
@@ -70,9 +71,11 @@ def run(out: Out, body: Callable[[TextReporter], dict[str, Any]]) -> int:
         result = body(reporter)
     except RunFailed as e:
         reporter.end()  # the live line stays as it was, and the error goes below it
+        verbose.trace(e.__cause__)
         return _fail(out, e.outcome, e.message, e.undo_errors, e.log)
     except HcmigrateError as e:
         reporter.end()
+        verbose.trace(e)
         return _fail(out, e.outcome, str(e))
     except KeyboardInterrupt:
         reporter.end()
