@@ -27,10 +27,9 @@ def _params(ctx: typer.Context) -> dict[str, Any]:
 
 def contexts(ctx: typer.Context, incomplete: str) -> list[str]:
     with contextlib.suppress(Exception):
-        from kubernetes import config
+        from kubectl_hcmigrate.adapters.kubeconfig import context_names
 
-        found, _ = config.list_kube_config_contexts(config_file=_params(ctx).get("kubeconfig"))
-        return sorted(c["name"] for c in found if c["name"].startswith(incomplete))
+        return [n for n in context_names(_params(ctx).get("kubeconfig")) if n.startswith(incomplete)]
     return []
 
 
