@@ -31,9 +31,14 @@ CONDITIONS = {HCP_KIND: ("EtcdSnapshotRestored", HCP_NS), HC_KIND: ("Available",
 WHERE = re.compile(r"^(backing up|restoring|tearing down|migrating|planning the \w+ of|to) .*context \S+ \(\S+\)$")
 
 
+STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ ")
+
+
 def said(stderr: str) -> list[str]:
-    """stderr's lines past the line naming the cluster(s), blank ones left out."""
-    return [line for line in stderr.splitlines() if line.strip() and not WHERE.match(line)]
+    """stderr's lines past the line naming the cluster(s), blank ones left out, without the
+    timestamp a log (not a terminal) gets on each progress line."""
+    lines = [STAMP.sub("", line) for line in stderr.splitlines()]
+    return [line for line in lines if line.strip() and not WHERE.match(line)]
 
 
 def hcm(sb: Sandbox, *args: str, env: dict[str, str] | None = None, timeout: float = 600,
