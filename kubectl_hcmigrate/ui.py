@@ -5,6 +5,7 @@ anything else gets plain lines, each with a timestamp, as a log wants them."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import time
@@ -44,8 +45,15 @@ class TextReporter:
         self._live = False  # a live line is on screen, not yet ended
 
     def columns(self) -> int:
-        """The terminal's width now (a pane can be resized mid-run)."""
-        return self._columns or shutil.get_terminal_size((80, 24)).columns
+        """The width, now (a pane can be resized mid-run), of the terminal drawn on: stderr's own,
+        not stdout's nor $COLUMNS (which shutil.get_terminal_size asks first, and a parent's
+        environment can carry stale)."""
+        if self._columns:
+            return self._columns
+        try:
+            return os.get_terminal_size(self.stream.fileno()).columns
+        except (OSError, ValueError, AttributeError):
+            return shutil.get_terminal_size((80, 24)).columns
 
     def _write(self, text: str) -> None:
         self.stream.write(text)
