@@ -81,7 +81,11 @@ def test_bad_input_is_one_line_exit_3_and_changes_nothing(
     assert proc.returncode == 3, proc.stderr
     line = _one_line(proc.stderr)
     assert ("malformed" if case == "malformed-record" else "cannot load kubeconfig") in line
-    assert json.loads(proc.stdout) == {"outcome": "REFUSED", "error": line.removeprefix("error: "), "undo_errors": []}
+    doc = json.loads(proc.stdout)
+    assert (doc["apiVersion"], doc["kind"]) == ("hcmigrate.openshift.io/v1", "BackupResult")
+    assert {k: doc[k] for k in ("outcome", "error", "undo_errors")} == {
+        "outcome": "REFUSED", "error": line.removeprefix("error: "), "undo_errors": [],
+    }  # fmt: skip
     assert source_state(sandbox) == before
     assert keys(sandbox, f"{prefix}/") == []
 
