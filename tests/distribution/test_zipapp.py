@@ -78,13 +78,14 @@ def test_help_version_and_errors_name_the_way_it_was_started(dist: Path, zipapp_
     assert f"Usage: {prog} [OPTIONS] COMMAND" in help_text
     for example in (
         "backup --hc example -n clusters --bucket my-bucket",
-        "restore --hc example -n clusters --bucket my-bucket --to-context destination",
+        "restore --hc example -n clusters --bucket my-bucket --context destination",
         "teardown --hc example -n clusters --context source --to-context destination",
     ):
         assert f"{prog} {example}" in help_text
     assert run([dist / name, "version"], env=env).stdout == f"{prog} {__version__}\n"
     as_json = run([dist / name, "-o", "json", "version"], env=env).stdout
-    assert json.loads(as_json) == {"version": __version__}
+    doc = json.loads(as_json)
+    assert (doc["apiVersion"], doc["kind"], doc["version"]) == ("hcmigrate.openshift.io/v1", "Version", __version__)
     wrong = run([dist / name, "no-such-verb"], env=env, expect=2)
     assert f"Try '{prog} --help' for help" in wrong.stderr
 
