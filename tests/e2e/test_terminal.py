@@ -27,7 +27,11 @@ class Pane:
         script = tmp / f"run-{width}.sh"
         exports = "".join(f"export {k}={shlex.quote(v)}\n" for k, v in sb.env.items())
         command = shlex.join([sys.executable, "-m", "kubectl_hcmigrate", *args])
-        script.write_text(f"cd {shlex.quote(str(REPO))}\n{exports}{command}\necho EXIT=$?\nsleep 600\n")
+        # Ctrl-C goes to the whole foreground group: the shell traps it (a handler, not an ignore,
+        # which the tool would inherit) to go on and say the tool's exit code.
+        script.write_text(
+            f"trap 'true' INT\ncd {shlex.quote(str(REPO))}\n{exports}{command}\necho EXIT=$?\nsleep 600\n"
+        )
         self.tmux("new-session", "-d", "-s", self.name, "-x", str(width), "-y", "60", f"sh {shlex.quote(str(script))}")
 
     def tmux(self, *args: str) -> str:
