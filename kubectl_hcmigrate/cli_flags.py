@@ -1,21 +1,17 @@
 """The flags the verbs share, declared once (kubectl's names), and the checks that turn their
-text into options before anything is contacted."""
+text into options before anything is contacted. The global flags (--kubeconfig, --context,
+--request-timeout, -o) are declared here once and taken by every verb after its name too;
+cli_globals.py merges them with the same flags typed before the verb."""
 
 from __future__ import annotations
 
+import enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
-from kubectl_hcmigrate.core.options import BucketTarget, KubeTarget, OutputFormat
-
-
-class Globals:
-    """The flags given before the verb."""
-
-    kube: KubeTarget
-    output: OutputFormat
+from kubectl_hcmigrate.core.options import BucketTarget, OutputFormat
 
 
 def bucket_target(
@@ -49,7 +45,25 @@ def k8s_name(value: str | None) -> str | None:
     return value
 
 
-HcOpt = Annotated[str, typer.Option("--hc", envvar="HC_CLUSTER_NAME", callback=k8s_name, help="HostedCluster name.")]
+def complete(name: str) -> Any:
+    """A completion callback of cli_complete.py, imported only when the shell asks."""
+
+    def complete(ctx: typer.Context, incomplete: str) -> list[str]:
+        from kubectl_hcmigrate import cli_complete
+
+        found: list[str] = getattr(cli_complete, name)(ctx, incomplete)
+        return found
+
+    return complete
+
+
+HcOpt = Annotated[
+    str,
+    typer.Option(
+        "--hc", envvar="HC_CLUSTER_NAME", callback=k8s_name, help="HostedCluster name.",
+        autocompletion=complete("hostedclusters"),
+    ),
+]  # fmt: skip
 NsOpt = Annotated[
     str,
     typer.Option("-n", "--namespace", envvar="HC_CLUSTER_NS", callback=k8s_name, help="HostedCluster namespace."),
@@ -90,28 +104,11 @@ FromOpt = Annotated[
 ]
 BackupIdOpt = Annotated[
     Optional[str],  # noqa: UP045
-    typer.Option("--backup-id", help="Which backup (default: the newest complete one)."),
-]
-# Also accepted after the verb, as kubectl users type it: `list -o json`.
-OutputOpt = Annotated[
-    Optional[OutputFormat],  # noqa: UP045
-    typer.Option("-o", "--output", help="Output format: text or json."),
+    typer.Option(
+        "--backup-id", help="Which backup (default: the newest complete one).", autocompletion=complete("backup_ids")
+    ),
 ]
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Print every change; change nothing.")]
-# Also accepted after the verb, as in `teardown --context source --to-context destination`.
-ContextOpt = Annotated[
-    Optional[str],  # noqa: UP045
-    typer.Option("--context", help="Kubeconfig context of the source management cluster."),
-]
-ToContextOpt = Annotated[
-    Optional[str],  # noqa: UP045
-    typer.Option("--to-context", help="Kubeconfig context of the destination management cluster."),
-]
-ToKubeconfigOpt = Annotated[
-    Optional[str],  # noqa: UP045
-    typer.Option("--to-kubeconfig", envvar="MGMT2_KUBECONFIG", help="Destination kubeconfig (else --kubeconfig)."),
-]
-
 DirOpt = Annotated[
     Optional[Path],  # noqa: UP045
     typer.Option("--dir", envvar="BACKUP_DIR", help="Where to write the bundle."),
@@ -140,19 +137,64 @@ WaitTimeoutOpt = Annotated[
 ]
 
 
-def output(ctx: typer.Context, output: OutputFormat | None) -> OutputFormat:
-    """`-o` after the verb (as kubectl takes it) wins over `-o` before it."""
-    return output or ctx.obj.output
+# The global flags, as each verb takes them after its name. No envvar here: the flag before the
+# verb reads MGMT_KUBECONFIG, and an environment default must never clash with a typed flag.
+KubeconfigOpt = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option("--kubeconfig", help="Path to the kubeconfig file.", rich_help_panel="Global flags"),
+]
+SourceContextOpt = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(
+        "--context", help="Kubeconfig context of the source management cluster.", rich_help_panel="Global flags"
+    ),
+]
+# restore writes to one cluster only: --context is that cluster, as in kubectl.
+DestinationContextOpt = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(
+        "--context", help="Kubeconfig context of the cluster restored onto (same as --to-context).",
+        rich_help_panel="Global flags", autocompletion=complete("contexts"),
+    ),
+]  # fmt: skip
+RequestTimeoutOpt = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(
+        "--request-timeout", metavar="DURATION", help="How long one request to an apiserver may take (default 30s).",
+        rich_help_panel="Global flags",
+    ),
+]  # fmt: skip
+OutputOpt = Annotated[
+    Optional[OutputFormat],  # noqa: UP045
+    typer.Option("-o", "--output", help="Output format: text, json or yaml.", rich_help_panel="Global flags"),
+]
 
 
-def source(ctx: typer.Context, context: str | None) -> KubeTarget:
-    g = ctx.obj.kube
-    return KubeTarget(kubeconfig=g.kubeconfig, context=context or g.context, request_timeout=g.request_timeout)
+class ListFormat(str, enum.Enum):
+    """list's -o: the formats every verb has, and kubectl's `wide` table."""
+
+    text = "text"
+    json = "json"
+    yaml = "yaml"
+    wide = "wide"
 
 
-def destination(ctx: typer.Context, kubeconfig: str | None, context: str | None) -> KubeTarget:
-    g = ctx.obj.kube
-    return KubeTarget(kubeconfig=kubeconfig or g.kubeconfig, context=context, request_timeout=g.request_timeout)
+ListOutputOpt = Annotated[
+    Optional[ListFormat],  # noqa: UP045
+    typer.Option("-o", "--output", help="Output format: text, wide, json or yaml.", rich_help_panel="Global flags"),
+]
+ToContextOpt = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(
+        "--to-context",
+        help="Kubeconfig context of the destination management cluster.",
+        autocompletion=complete("contexts"),
+    ),
+]
+ToKubeconfigOpt = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option("--to-kubeconfig", envvar="MGMT2_KUBECONFIG", help="Destination kubeconfig (else --kubeconfig)."),
+]
 
 
 def request_timeout(value: str) -> float:

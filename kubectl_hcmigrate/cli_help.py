@@ -20,7 +20,7 @@ def _examples(prog: str) -> str:
         ("Back up a hosted cluster and its etcd to S3", "backup --hc example -n clusters --bucket my-bucket"),
         (
             "Restore it on another management cluster",
-            "restore --hc example -n clusters --bucket my-bucket --to-context destination",
+            "restore --hc example -n clusters --bucket my-bucket --context destination",
         ),
         (
             "Or all three in one command that a re-run carries on",

@@ -1,6 +1,6 @@
 """Runs the command line so that a usage error (exit 2) reads like every other failure: the
 parser's message on stderr, and with `-o json` also `{"outcome": "USAGE_ERROR", "error": ...}` on
-stdout, where a script reading JSON looks."""
+stdout, where a script reading JSON looks (a `UsageError` document; YAML with `-o yaml`)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,12 @@ from typing import Any, NoReturn
 
 
 def wants_json(args: Sequence[str]) -> bool:
-    """Whether the command line asks for `-o json`, before or after the verb, in any spelling
-    the parser takes; read off the words, as parsing them is what failed."""
+    return wanted_format(args) == "json"
+
+
+def wanted_format(args: Sequence[str]) -> str | None:
+    """`json` or `yaml` if the command line asks for it, before or after the verb, in any
+    spelling the parser takes; read off the words, as parsing them is what failed."""
     for i, arg in enumerate(args):
         if arg == "--":
             break
@@ -23,19 +27,21 @@ def wants_json(args: Sequence[str]) -> bool:
             value = arg[2:]
         else:
             continue
-        if value == "json":
-            return True
-    return False
+        if value in ("json", "yaml"):
+            return value
+    return None
 
 
 def invoke(app: Any, prog_name: str, complete_var: str, args: Sequence[str] | None = None) -> NoReturn:
     """The typer app with the parser's errors handled here, not inside click (standalone mode)."""
     import typer  # its own click: typer.TyperException is the base of click's exceptions there
 
+    from kubectl_hcmigrate.core.options import OutputFormat
     from kubectl_hcmigrate.core.report import EXIT_CODES, Outcome
-    from kubectl_hcmigrate.ui import print_result
+    from kubectl_hcmigrate.render import document, now, show
 
     args = list(sys.argv[1:] if args is None else args)
+    started = now()
     try:
         code = app(args=args, prog_name=prog_name, complete_var=complete_var, standalone_mode=False)
     except typer.Abort:
@@ -45,7 +51,9 @@ def invoke(app: Any, prog_name: str, complete_var: str, args: Sequence[str] | No
         if not hasattr(e, "show"):
             raise
         e.show()
-        if wants_json(args) and e.exit_code == EXIT_CODES[Outcome.USAGE_ERROR]:
-            print_result({"outcome": Outcome.USAGE_ERROR.value, "error": e.format_message()}, as_json=True)
+        fmt = wanted_format(args)
+        if fmt is not None and e.exit_code == EXIT_CODES[Outcome.USAGE_ERROR]:
+            error = {"outcome": Outcome.USAGE_ERROR.value, "error": e.format_message()}
+            show(document("UsageError", error, started), OutputFormat(fmt))
         sys.exit(e.exit_code)
     sys.exit(code if isinstance(code, int) else 0)

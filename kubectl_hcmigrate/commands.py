@@ -8,26 +8,33 @@ import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Protocol
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
+from kubectl_hcmigrate import verbose
+from kubectl_hcmigrate.cli_help import prog_name
 from kubectl_hcmigrate.core import permissions
 from kubectl_hcmigrate.core.options import KubeTarget, OutputFormat
 from kubectl_hcmigrate.core.pipeline import RunFailed, RunLog, run_verb
 from kubectl_hcmigrate.core.report import EXIT_CODES, HcmigrateError, Outcome, nothing_changed
-from kubectl_hcmigrate.ui import TextReporter, print_result
+from kubectl_hcmigrate.next_steps import next_step
+from kubectl_hcmigrate.render import document, now, show
+from kubectl_hcmigrate.ui import TextReporter
 
 if TYPE_CHECKING:
+    from kubectl_hcmigrate.adapters.kube import Kube
     from kubectl_hcmigrate.core.lease import Lease
     from kubectl_hcmigrate.core.ports import KubePort
 
 
-def _fail(
-    output: OutputFormat, outcome: Outcome, message: str, undo_errors: Sequence[str] = (), log: RunLog | None = None
-) -> int:
+def _fail(out: Out, outcome: Outcome, message: str, undo_errors: Sequence[str] = (), log: RunLog | None = None) -> int:
     sys.stderr.write(f"error: {message}\n")
     for err in undo_errors:
         sys.stderr.write(f"error: {err}\n")
     changed = log.all_changes() if log else []
+    if log is not None and log.undone:
+        sys.stderr.write(f"put back: {', '.join(log.undone)}\n")
     if outcome is Outcome.FAILED_SOURCE_RESTORED:
         sys.stderr.write("the source cluster was put back as it was before the command\n")
     elif outcome is Outcome.FAILED_NEEDS_ATTENTION and undo_errors:
@@ -35,11 +42,11 @@ def _fail(
     elif outcome is Outcome.FAILED_NEEDS_ATTENTION and changed:
         shown = changed[:10] + ([f"... and {len(changed) - 10} more"] if len(changed) > 10 else [])
         sys.stderr.write("changed before the failure, and not undone:\n" + "".join(f"  {c}\n" for c in shown))
-    if output is OutputFormat.json:
+    if out.fmt is not OutputFormat.text:
         result: dict[str, Any] = {"outcome": outcome.value, "error": message, "undo_errors": list(undo_errors)}
         if log is not None:
             result |= {"changed": changed, "undone": log.undone, "warnings": log.warnings}
-        print_result(result, as_json=True)
+        show(document(out.kind, result, out.started), out.fmt)
     return EXIT_CODES[outcome]
 
 
@@ -47,13 +54,16 @@ def _raise_interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-class Show(Protocol):
-    """Prints a verb's result (print_result, unless the verb has a form of its own)."""
+@dataclass
+class Out:
+    """How a run's result is printed: its format, its document kind, when it started."""
 
-    def __call__(self, result: dict[str, Any], *, as_json: bool) -> None: ...
+    fmt: OutputFormat
+    kind: str
+    started: datetime = field(default_factory=now)
 
 
-def run(output: OutputFormat, body: Callable[[TextReporter], dict[str, Any]], show: Show = print_result) -> int:
+def run(out: Out, body: Callable[[TextReporter], dict[str, Any]]) -> int:
     """Runs a verb body and turns its result or failure into output and an exit code."""
     # A runbook's timeout or `kill` sends SIGTERM: unwind like Ctrl-C, so the undos run.
     signal.signal(signal.SIGTERM, _raise_interrupt)
@@ -61,13 +71,24 @@ def run(output: OutputFormat, body: Callable[[TextReporter], dict[str, Any]], sh
     try:
         result = body(reporter)
     except RunFailed as e:
-        return _fail(output, e.outcome, e.message, e.undo_errors, e.log)
+        reporter.end()  # the live line stays as it was, and the error goes below it
+        verbose.trace(e.__cause__)
+        return _fail(out, e.outcome, e.message, e.undo_errors, e.log)
     except HcmigrateError as e:
-        return _fail(output, e.outcome, str(e))
+        reporter.end()
+        verbose.trace(e)
+        return _fail(out, e.outcome, str(e))
     except KeyboardInterrupt:
-        return _fail(output, Outcome.INTERRUPTED, "interrupted")
-    show(result, as_json=output is OutputFormat.json)
+        reporter.end()
+        return _fail(out, Outcome.INTERRUPTED, "interrupted")
+    doc = document(out.kind, result, out.started)
+    show(doc, out.fmt, next_step=next_step(doc, prog_name()))
     return EXIT_CODES[Outcome(result.get("outcome", "SUCCEEDED"))]
+
+
+def _say_where(reporter: TextReporter, doing: str, kube: Kube) -> None:
+    """The first line of a verb that reaches a cluster: which one, by context and server."""
+    reporter.line(f"{doing} context {kube.context} ({kube.server})")
 
 
 @contextmanager
@@ -109,13 +130,16 @@ def backup(kube_target: KubeTarget, opts: Any, *, dry_run: bool, output: OutputF
         # A dry run's bucket reads but never writes (restic's dry backend), so no step checks.
         bucket = DryRunBucket(Bucket(opts.bucket)) if dry_run else Bucket(opts.bucket)
         run_id, kube = new_run_id(), Kube(kube_target, "source")
+        _say_where(
+            reporter, f"{'planning the backup of' if dry_run else 'backing up'} {opts.namespace}/{opts.name} from", kube
+        )
         _access(kube, permissions.BACKUP, opts, "source")
         with one_run([(kube, False)], opts, run_id, reporter, dry_run=dry_run):
             with nothing_changed():  # preflight only reads: whatever fails there is a refusal
                 b = verb.preflight(dataclasses.replace(opts, run_id=run_id, dry_run=dry_run), kube, bucket, reporter)
             return run_verb(verb, b, reporter, dry_run=dry_run)
 
-    return run(output, body)
+    return run(Out(output, "BackupResult"), body)
 
 
 def restore(destination: KubeTarget, opts: Any, *, dry_run: bool, output: OutputFormat) -> int:
@@ -126,6 +150,9 @@ def restore(destination: KubeTarget, opts: Any, *, dry_run: bool, output: Output
         from kubectl_hcmigrate.verbs import restore as verb
 
         kube = Kube(destination, "destination")
+        _say_where(
+            reporter, f"{'planning the restore of' if dry_run else 'restoring'} {opts.namespace}/{opts.name} onto", kube
+        )
         _access(kube, permissions.RESTORE, opts, "destination")
         with one_run([(kube, True)], opts, new_run_id(), reporter, dry_run=dry_run) as leases:
             with nothing_changed():
@@ -135,19 +162,26 @@ def restore(destination: KubeTarget, opts: Any, *, dry_run: bool, output: Output
                 result["namespaces_created"] = [opts.namespace, *result.get("namespaces_created", [])]
             return result
 
-    return run(output, body)
+    return run(Out(output, "RestoreResult"), body)
 
 
-def list_backups(opts: Any, *, output: OutputFormat) -> int:
+def list_backups(opts: Any, *, output: OutputFormat, wide: bool = False, headers: bool = True) -> int:
+    """The table (text), or `{"items": [...]}` as kubectl lists; notes on stderr."""
     from kubectl_hcmigrate.verbs import list as catalog
 
-    def body(reporter: TextReporter) -> dict[str, Any]:
+    started = now()
+    try:
         from kubectl_hcmigrate.adapters.s3store import Bucket
 
         with nothing_changed():
-            return catalog.list_backups(opts, Bucket(opts.bucket))
-
-    return run(output, body, show=catalog.show)
+            result = catalog.list_backups(opts, Bucket(opts.bucket))
+    except HcmigrateError as e:
+        return _fail(Out(output, "BackupList", started), e.outcome, str(e))
+    if output is OutputFormat.text:
+        catalog.show(result, wide=wide, headers=headers)
+    else:
+        show(document("BackupList", {"items": result["backups"]}, started), output)
+    return 0
 
 
 def verify(opts: Any, *, output: OutputFormat) -> int:
@@ -158,7 +192,7 @@ def verify(opts: Any, *, output: OutputFormat) -> int:
         with nothing_changed():
             return verb.verify(opts, Bucket(opts.bucket), reporter)
 
-    return run(output, body)
+    return run(Out(output, "VerifyResult"), body)
 
 
 def _confirm_force(name: str, *, yes: bool) -> None:
@@ -196,6 +230,8 @@ def teardown(
         from kubectl_hcmigrate.verbs import teardown as verb
 
         kube = Kube(source, "source")
+        doing = "planning the teardown of" if dry_run else "tearing down"
+        _say_where(reporter, f"{doing} {opts.namespace}/{opts.name} from", kube)
         _access(kube, permissions.TEARDOWN, opts, "source")
         with one_run([(kube, False)], opts, new_run_id(), reporter, dry_run=dry_run):
             with nothing_changed():
@@ -204,7 +240,7 @@ def teardown(
                 _confirm_force(opts.name, yes=yes)
             return run_verb(verb, t, reporter, dry_run=dry_run)
 
-    return run(output, body)
+    return run(Out(output, "TeardownResult"), body)
 
 
 def migrate(source: KubeTarget, destination: KubeTarget, opts: Any, *, dry_run: bool, output: OutputFormat) -> int:
@@ -216,6 +252,12 @@ def migrate(source: KubeTarget, destination: KubeTarget, opts: Any, *, dry_run: 
         from kubectl_hcmigrate.verbs import migrate as verb
 
         src, dst, run_id = Kube(source, "source"), Kube(destination, "destination"), new_run_id()
+        _say_where(
+            reporter,
+            f"{'planning the migration of' if dry_run else 'migrating'} {opts.namespace}/{opts.name} from",
+            src,
+        )
+        _say_where(reporter, "to", dst)
         _access(src, permissions.BACKUP + permissions.TEARDOWN, opts, "source")
         _access(dst, permissions.RESTORE, opts, "destination")
         with one_run([(src, False), (dst, True)], opts, run_id, reporter, dry_run=dry_run):
@@ -223,4 +265,4 @@ def migrate(source: KubeTarget, destination: KubeTarget, opts: Any, *, dry_run: 
                 return verb.plan(opts, src, dst, DryRunBucket(Bucket(opts.bucket)), reporter)
             return verb.migrate(dataclasses.replace(opts, run_id=run_id), src, dst, Bucket(opts.bucket), reporter)
 
-    return run(output, body)
+    return run(Out(output, "MigrateResult"), body)

@@ -175,7 +175,7 @@ def tool(sb: Sandbox, tmp: Path, n: int) -> ToolRun:
         s3_cpu = s3_server_cpu(sb) - s3_cpu
     finally:
         delete_prefix(sb, prefix)
-    step, size = res["timings_seconds"]["etcd snapshot"], res["snapshot_size"]
+    step, size = next(s["seconds"] for s in res["steps"] if s["id"] == "etcd-snapshot"), res["snapshot_size"]
     cpu = usage.ru_utime + usage.ru_stime
     return ToolRun(wall, step, size, peak_rss=usage.ru_maxrss * 1024, cpu=cpu, s3_cpu=s3_cpu)
 

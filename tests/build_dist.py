@@ -32,6 +32,10 @@ MANIFEST = ROOT / "krew" / "hcmigrate.yaml"
 ZIPAPP = "kubectl-hcmigrate"
 OC_ZIPAPP = "oc-hcmigrate"
 ARCHIVE = "hcmigrate.tar.gz"
+# kubectl's and oc's plugin completion (`kubectl hcmigrate <TAB>`): shipped beside the zipapp.
+# Removes older builds' unpacked copies from ~/.shiv (shiv never does).
+PREAMBLE = ROOT / "krew" / "shiv_preamble.py"
+COMPLETERS = ("kubectl_complete-hcmigrate", "oc_complete-hcmigrate")
 ENTRY_POINT = "kubectl_hcmigrate.__main__:main"
 SHEBANG = "/usr/bin/env python3"
 
@@ -183,7 +187,7 @@ def build_zipapp(out_dir: Path, *, trim: bool = True) -> Path:
         cmd = [
             sys.executable, "-m", "shiv", "--reproducible", "--compressed",
             "--site-packages", str(site), "--entry-point", ENTRY_POINT,
-            "--python", SHEBANG, "--output-file", str(unsorted),
+            "--python", SHEBANG, "--output-file", str(unsorted), "--preamble", str(PREAMBLE),
         ]  # fmt: skip
         env = {**os.environ, "SOURCE_DATE_EPOCH": str(source_date_epoch())}
         done = subprocess.run(cmd, capture_output=True, text=True, env=env)
@@ -216,6 +220,7 @@ def build_archive(dist_dir: Path) -> Path:
     # Regular files only (krew refuses links), in a fixed order, with fixed times and owners;
     # the gzip header gets time 0 and no file name.
     members = [(zipapp_path, ZIPAPP, 0o755), (LICENSE, LICENSE.name, 0o644)]
+    members += [(ROOT / "krew" / name, name, 0o755) for name in COMPLETERS]
     with (
         archive.open("wb") as raw,
         gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as gz,

@@ -18,6 +18,13 @@ class NullReporter:
     def progress_done(self, label: str, done: int, seconds: float) -> None:
         pass
 
+    def status(self, text: str, *, new: bool) -> None:
+        if new:
+            self.line(text)
+
+    def count(self, label: str, done: int, total: int) -> None:
+        pass
+
 
 class LinesReporter(NullReporter):
     """A Reporter that keeps the lines it is told."""

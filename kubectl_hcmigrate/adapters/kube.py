@@ -7,6 +7,7 @@ resources are read and written the same way; versions come from discovery, not c
 from __future__ import annotations
 
 import json
+import logging
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +28,7 @@ FIELD_MANAGER = "hcmigrate"
 # a 5xx, with a growing pause. A write is tried once: a timed-out write may have been applied.
 READ_ATTEMPTS = 3
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+_log = logging.getLogger("hcmigrate.kube")  # -v: each request, for a bug report (verbose.py redacts)
 
 
 class ClusterUnreachable(StepFailed):
@@ -43,6 +45,7 @@ class Kube:
         self.target, self.role = target, role
         self.api: ApiClient
         self.context, self.api = load_client(target, role)
+        self.server: str = self.api.configuration.host  # said with the context: which cluster this is
         self._groups: dict[str, Obj] = {}
         self._sleep = sleep
 
@@ -62,6 +65,7 @@ class Kube:
 
         attempts = READ_ATTEMPTS if method == "GET" else 1
         for attempt in range(1, attempts + 1):
+            _log.debug("%s %s %s (context %s, try %d)", self.role, method, path.split("?")[0], self.context, attempt)
             try:
                 resp = self.api.call_api(
                     path, method, query_params=query or [], body=body,

@@ -50,3 +50,11 @@ def _problem(target: KubeTarget, e: Exception) -> str:
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
         return f"{where} is not valid YAML{at}: fix or replace it"
     return f"{where} is not a valid kubeconfig ({type(e).__name__}): fix or replace it"
+
+
+def context_names(kubeconfig: str | None) -> list[str]:
+    """The kubeconfig's contexts, for completion (errors are the caller's to swallow)."""
+    from kubernetes import config
+
+    contexts, _ = config.list_kube_config_contexts(config_file=kubeconfig)
+    return sorted(c["name"] for c in contexts)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from kubectl_hcmigrate.core.pipeline import Step, changed
-from kubectl_hcmigrate.core.ports import KubeError
+from kubectl_hcmigrate.core.ports import KubeError, Reporter
 
 
 @dataclass(frozen=True)
@@ -19,9 +19,19 @@ class Change:
     do: Callable[[], object]
 
 
-def change_step(name: str, changes: Callable[[], list[Change]], after: Callable[[], None] = lambda: None) -> Step:
+def change_step(
+    name: str,
+    changes: Callable[[], list[Change]],
+    after: Callable[[], None] = lambda: None,
+    reporter: Reporter | None = None,
+) -> Step:
+    """With a reporter, a long run of changes (a thousand Machines to delete) counts `n/N`."""
+
     def run() -> None:
-        for change in changes():
+        todo = changes()
+        for n, change in enumerate(todo):
+            if reporter is not None:
+                reporter.count(name, n, len(todo))
             changed(change.what)
             try:
                 change.do()

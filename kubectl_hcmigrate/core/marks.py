@@ -61,10 +61,15 @@ def same_backup(existing: Obj | None, m: Manifest, context: str) -> tuple[bool, 
     """(exists from this same backup, its restore URL); refuses an HC from anywhere else."""
     if existing is None:
         return False, None
+    hc = m.hostedcluster
+    if (existing.get("metadata") or {}).get("uid") == hc.uid:  # the very HC the backup was taken of
+        raise PreflightError(
+            f"context '{context}' is the cluster backup {m.backup_id} was taken from (HostedCluster "
+            f"{hc.namespace}/{hc.name} there has its uid {hc.uid}): restore onto another cluster (--context)"
+        )
     ann = annotations_of(existing)
     if ann.get(BACKUP_ID) == m.backup_id and restored_from(existing, m.hostedcluster.uid) == m.backup_id:
         return True, restore_url.current(existing)
-    hc = m.hostedcluster
     theirs = f"from backup {ann[BACKUP_ID]}" if ann.get(BACKUP_ID) else "not by hcmigrate"
     raise PreflightError(
         f"HostedCluster {hc.namespace}/{hc.name} already exists on context '{context}' (restored {theirs}), "

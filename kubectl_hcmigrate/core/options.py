@@ -10,6 +10,7 @@ from typing import Literal
 class OutputFormat(str, enum.Enum):
     text = "text"
     json = "json"
+    yaml = "yaml"
 
 
 @dataclass(frozen=True)

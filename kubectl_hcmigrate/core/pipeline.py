@@ -96,11 +96,9 @@ class RunFailed(Exception):
         self.log = log or RunLog()
 
 
-def list_changes(plan: Plan, reporter: Reporter) -> list[str]:
-    changes = [f"{s.name}: {c}" for s in plan.steps for c in s.changes()]
-    for line in changes:
-        reporter.line(f"would {line}")
-    return changes
+def list_changes(plan: Plan) -> list[str]:
+    """A dry run's changes, said once: in its result (counted per kind in text), not as it runs."""
+    return [f"{s.name}: {c}" for s in plan.steps for c in s.changes()]
 
 
 def execute(plan: Plan, reporter: Reporter) -> RunLog:
@@ -140,7 +138,7 @@ def run_verb(verb: Verb, found: Any, reporter: Reporter, *, dry_run: bool = Fals
     """A verb module after its preflight (`found`): its plan's changes for a dry run, else its result."""
     plan = verb.build_plan(found)
     if dry_run:
-        return {"outcome": Outcome.SUCCEEDED.value, "dry_run": True, "changes": list_changes(plan, reporter)}
+        return {"outcome": Outcome.SUCCEEDED.value, "dry_run": True, "changes": list_changes(plan)}
     log = execute(plan, reporter)
     result = verb.result(found, log.timings)
     warnings = [*result.get("warnings", []), *(w for w in log.warnings if w not in result.get("warnings", []))]

@@ -70,3 +70,9 @@ def nothing_changed() -> Iterator[None]:
         raise
     except HcmigrateError as e:
         raise PreflightError(str(e)) from None
+
+
+def counted(**lists: list[str]) -> dict[str, int | list[str]]:
+    """Per-object lists in a result, each with its count beside it, always of the same types:
+    `created` (a list of `Kind ns/name`) and `objects_created` (a number)."""
+    return {k: v for name, items in lists.items() for k, v in ((f"objects_{name}", len(items)), (name, items))}

@@ -71,9 +71,13 @@ def wait_for(
         now = clock()
         if all(s == "True" for s in states.values()):
             return now - start
-        if states != last or now - said_at >= HEARTBEAT_SECONDS:
-            left = format_duration(max(deadline - now, 0))
-            reporter.line(f"waiting ({left} left): " + "; ".join(f"{w}={s}" for w, s in states.items()))
+        # One line, redrawn in place with the time waited on a terminal; a log line on a change
+        # and now and then when nothing changes.
+        new = states != last or now - said_at >= HEARTBEAT_SECONDS
+        waited, left = format_duration(now - start), format_duration(max(deadline - now, 0))
+        missing = "; ".join(f"{w}={s}" for w, s in states.items() if s != "True")
+        reporter.status(f"waiting {waited} ({left} left): {missing}", new=new)
+        if new:
             last, said_at = states, now
         watch()
         if now >= deadline:
@@ -100,11 +104,18 @@ def poll_until(
     every: float = 1.0,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
+    reporter: Reporter | None = None,
+    what: str = "",
 ) -> bool:
-    """Asks `done` until it says yes (True) or `timeout` seconds pass (False)."""
-    deadline = clock() + timeout
+    """Asks `done` until it says yes (True) or `timeout` seconds pass (False). With a reporter,
+    `waiting for <what>` and the time waited stay on screen, so a long wait shows it is alive."""
+    start = clock()
+    deadline = start + timeout
     while not done():
-        if clock() > deadline:
+        now = clock()
+        if now > deadline:
             return False
+        if reporter is not None:
+            reporter.status(f"waiting for {what}: {format_duration(now - start)}", new=now == start)
         sleep(every)
     return True

@@ -7,7 +7,6 @@ Only reads: the listing, and each complete backup's manifest.json.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -34,6 +33,7 @@ MEANING = {
     DAMAGED: "damaged: manifest.json is unreadable or names another backup (see -o json); restore refuses it",
 }
 HEADERS = ("HOSTEDCLUSTER", "BACKUP ID", "CREATED", "SNAPSHOT", "SOURCE CONTEXT", "STATUS")
+WIDE = ("LOCATION", "PROBLEM")
 
 
 @dataclass(frozen=True)
@@ -111,20 +111,23 @@ def _check_names(m: Manifest, b: BackupLayout) -> None:
         )
 
 
-def table(rows: list[dict[str, Any]]) -> str:
-    """`rows` (list's JSON objects) as kubectl prints a table: padded columns, 3 spaces apart."""
-    cells = [HEADERS] + [
-        (
+def table(rows: list[dict[str, Any]], *, wide: bool = False, headers: bool = True) -> str:
+    """`rows` (list's JSON items) as kubectl prints a table: padded columns, 3 spaces apart;
+    `wide` adds where each backup is and what is wrong with a damaged one."""
+    head = HEADERS + (WIDE if wide else ())
+    cells = [head] if headers else []
+    for r in rows:
+        size = "-" if r["snapshot_size"] is None else human_bytes(r["snapshot_size"])
+        line = (
             f"{r['namespace']}/{r['name']}",
             r["backup_id"],
             r["created"],
-            "-" if r["snapshot_size"] is None else human_bytes(r["snapshot_size"]),
+            size,
             r["source_context"] or "-",
             r["status"],
         )
-        for r in rows
-    ]
-    widths = [max(len(c[i]) for c in cells) for i in range(len(HEADERS))]
+        cells.append(line + ((r["location"], r["problem"] or "-") if wide else ()))
+    widths = [max(len(c[i]) for c in cells) for i in range(len(head))]
     return "".join("   ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip() + "\n" for line in cells)
 
 
@@ -144,16 +147,13 @@ def list_backups(opts: ListOptions, bucket: BucketPort) -> dict[str, Any]:
     }
 
 
-def show(result: dict[str, Any], *, as_json: bool) -> None:
-    """The table on stdout (JSON: the list of rows); notes on stderr, as kubectl does."""
+def show(result: dict[str, Any], *, wide: bool = False, headers: bool = True) -> None:
+    """The table on stdout; notes on stderr, as kubectl does."""
     rows = result["backups"]
-    if as_json:
-        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
-        return
     if not rows:
         sys.stderr.write(f"no backups under {result['where']}: check --bucket, --prefix, --hc and -n\n")
         return
-    sys.stdout.write(table(rows))
+    sys.stdout.write(table(rows, wide=wide, headers=headers))
     for status in dict.fromkeys(r["status"] for r in rows):
         if status in MEANING:
             sys.stderr.write(MEANING[status] + "\n")

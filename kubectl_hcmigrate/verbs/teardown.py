@@ -112,16 +112,16 @@ def preflight(
 
 
 def build_plan(t: Teardown) -> Plan:
-    plan = Plan("teardown")
-    plan.add(change_step("record source identity", partial(_record, t)))
-    plan.add(change_step("pause", partial(_pause, t)))
-    plan.add(change_step("scale down control plane", partial(_scale_down, t), after=partial(_wait_pods, t)))
+    plan, step = Plan("teardown"), partial(change_step, reporter=t.reporter)  # n/N for long runs of deletions
+    plan.add(step("record source identity", partial(_record, t)))
+    plan.add(step("pause", partial(_pause, t)))
+    plan.add(step("scale down control plane", partial(_scale_down, t), after=partial(_wait_pods, t)))
     for rule in teardown_order():
-        plan.add(change_step(f"remove {rule.kind}s", partial(_remove, t, rule), after=partial(_wait_gone, t, rule)))
-    plan.add(change_step("remove its Secrets and ConfigMaps", partial(_own_config, t)))
-    plan.add(change_step("remove component finalizers", partial(_component_finalizers, t)))
-    plan.add(change_step("delete HCP namespace", partial(_hcp_namespace, t)))
-    plan.add(change_step("clean up HC namespace", partial(_hc_namespace, t)))
+        plan.add(step(f"remove {rule.kind}s", partial(_remove, t, rule), after=partial(_wait_gone, t, rule)))
+    plan.add(step("remove its Secrets and ConfigMaps", partial(_own_config, t)))
+    plan.add(step("remove component finalizers", partial(_component_finalizers, t)))
+    plan.add(step("delete HCP namespace", partial(_hcp_namespace, t)))
+    plan.add(step("clean up HC namespace", partial(_hc_namespace, t)))
     return plan
 
 
@@ -244,7 +244,7 @@ def _delete_namespace(t: Teardown, ns: str) -> None:
     # Deleting a namespace that is already terminating is a conflict: just wait for it.
     if not (t.kube.namespace(ns) or {}).get("metadata", {}).get("deletionTimestamp"):
         t.kube.delete_namespace(ns)
-    if not poll_until(lambda: t.kube.namespace(ns) is None, t.opts.timeout, every=POLL):
+    if not poll_until(lambda: t.kube.namespace(ns) is None, t.opts.timeout, every=POLL, reporter=t.reporter, what=ns):
         conditions = (t.kube.namespace(ns) or {}).get("status", {}).get("conditions", [])
         why = "; ".join(c.get("message", "") for c in conditions if c.get("status") == "True") or "unknown why"
         raise StepFailed(f"Namespace {ns} is still terminating after {t.opts.timeout:.0f}s: {why}")

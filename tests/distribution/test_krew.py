@@ -12,7 +12,7 @@ import yaml
 
 from kubectl_hcmigrate import __version__
 from kubectl_hcmigrate.__main__ import MIN_PYTHON
-from tests.build_dist import ARCHIVE, MANIFEST, OC_ZIPAPP, ZIPAPP, sha256_of
+from tests.build_dist import ARCHIVE, COMPLETERS, MANIFEST, OC_ZIPAPP, ZIPAPP, sha256_of
 from tests.distribution.tools import krew_dir, kubectl_dir, run
 
 RELEASE = f"https://github.com/hcmigrate/hcmigrate/releases/download/v{__version__}/{ARCHIVE}"
@@ -34,7 +34,9 @@ def test_manifest_is_the_plugin_at_this_version() -> None:
     assert expression == {"key": "os", "operator": "In", "values": ["linux", "darwin"]}
     assert platform["uri"] == RELEASE
     assert re.fullmatch(r"[0-9a-f]{64}", platform["sha256"])
-    assert platform["files"] == [{"from": ZIPAPP, "to": "."}, {"from": "LICENSE", "to": "."}]
+    assert platform["files"] == [{"from": f, "to": "."} for f in (ZIPAPP, "LICENSE", *COMPLETERS)]
+    assert len(spec["shortDescription"]) <= 50, "krew's guideline"
+    assert "kubectl_complete-hcmigrate" in spec["caveats"] and "S3" in spec["caveats"]
     assert platform["bin"] == ZIPAPP
 
 
@@ -42,9 +44,9 @@ def test_manifest_is_the_plugin_at_this_version() -> None:
 def test_archive_holds_regular_files_and_the_manifest_its_checksum(dist: Path) -> None:
     with tarfile.open(dist / ARCHIVE) as tar:
         members = {m.name: m for m in tar.getmembers()}
-    assert sorted(members) == ["LICENSE", ZIPAPP]
+    assert sorted(members) == sorted(["LICENSE", ZIPAPP, *COMPLETERS])
     assert all(m.isreg() and m.uid == m.gid == 0 for m in members.values())
-    assert members[ZIPAPP].mode == 0o755
+    assert members[ZIPAPP].mode == members[COMPLETERS[0]].mode == 0o755
     assert (dist / ARCHIVE).read_bytes()[4:8] == b"\0\0\0\0", "gzip header time must be 0"
     built = yaml.safe_load((dist / "hcmigrate.yaml").read_text())
     assert built["spec"]["platforms"][0]["sha256"] == sha256_of(dist / ARCHIVE)
@@ -85,6 +87,11 @@ def test_krew_installs_it_and_kubectl_runs_it(dist: Path, zipapp_env: dict[str, 
     version = run([kubectl, "hcmigrate", "version"], env=env).stdout
     assert version == f"kubectl hcmigrate {__version__}\n"
     assert "Usage: kubectl hcmigrate" in run([kubectl, "hcmigrate", "--help"], env=env).stdout
+    # Completion, once the completer is linked onto PATH as the caveats say.
+    store = krew_root / "store" / "hcmigrate" / f"v{__version__}"
+    (krew_root / "bin" / COMPLETERS[0]).symlink_to(store / COMPLETERS[0])
+    completed = run([kubectl, "__complete", "hcmigrate", "rest"], env=env).stdout.splitlines()
+    assert completed[0].startswith("restore\t") and completed[-1] == ":4"
 
     # The installed zipapp under oc's plugin name says so.
     oc_plugin = tmp_path / OC_ZIPAPP

@@ -62,7 +62,8 @@ def test_holds_only_sources_and_metadata(dist: Path) -> None:
     compiled = [n for n in names if n.endswith(COMPILED_SUFFIXES)]
     assert not compiled, f"compiled modules make the zipapp platform-specific: {compiled}"
     assert not [n for n in names if n.endswith(".pyc") or "__pycache__" in n]
-    assert not [n for n in names if n.startswith("site-packages/bin/")]
+    # bin/ holds only shiv's preamble (it cleans older builds out of ~/.shiv), no console scripts.
+    assert [n for n in names if n.startswith("site-packages/bin/")] == ["site-packages/bin/shiv_preamble.py"]
     assert not [n for n in names if n.endswith(("/RECORD", "/direct_url.json"))]
     assert "site-packages/kubectl_hcmigrate/__main__.py" in names
 
@@ -77,13 +78,14 @@ def test_help_version_and_errors_name_the_way_it_was_started(dist: Path, zipapp_
     assert f"Usage: {prog} [OPTIONS] COMMAND" in help_text
     for example in (
         "backup --hc example -n clusters --bucket my-bucket",
-        "restore --hc example -n clusters --bucket my-bucket --to-context destination",
+        "restore --hc example -n clusters --bucket my-bucket --context destination",
         "teardown --hc example -n clusters --context source --to-context destination",
     ):
         assert f"{prog} {example}" in help_text
     assert run([dist / name, "version"], env=env).stdout == f"{prog} {__version__}\n"
     as_json = run([dist / name, "-o", "json", "version"], env=env).stdout
-    assert json.loads(as_json) == {"version": __version__}
+    doc = json.loads(as_json)
+    assert (doc["apiVersion"], doc["kind"], doc["version"]) == ("hcmigrate.openshift.io/v1", "Version", __version__)
     wrong = run([dist / name, "no-such-verb"], env=env, expect=2)
     assert f"Try '{prog} --help' for help" in wrong.stderr
 

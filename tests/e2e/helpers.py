@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -25,14 +26,39 @@ HCP_KIND = "hostedcontrolplanes.hypershift.openshift.io"
 CONDITIONS = {HCP_KIND: ("EtcdSnapshotRestored", HCP_NS), HC_KIND: ("Available", HC_NS)}
 
 
+# The first line of a verb that reaches a cluster: which one (`restoring clusters/example onto
+# context destination (https://...)`); a refusal is the one line after it.
+WHERE = re.compile(r"^(backing up|restoring|tearing down|migrating|planning the \w+ of|to) .*context \S+ \(\S+\)$")
+
+
+STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ ")
+
+
+def said(stderr: str) -> list[str]:
+    """stderr's lines past the line naming the cluster(s), blank ones left out, without the
+    timestamp a log (not a terminal) gets on each progress line."""
+    lines = [STAMP.sub("", line) for line in stderr.splitlines()]
+    return [line for line in lines if line.strip() and not WHERE.match(line)]
+
+
 def hcm(sb: Sandbox, *args: str, env: dict[str, str] | None = None, timeout: float = 600,
         **kw: Any) -> subprocess.CompletedProcess[str]:  # fmt: skip
     """The real command line, as a user runs it, in the sandbox's environment."""
     full_env = {**os.environ, **sb.env, **(env or {})}
-    return subprocess.run(
+    proc = subprocess.run(
         [sys.executable, "-m", "kubectl_hcmigrate", *args],
         cwd=REPO, env=full_env, capture_output=True, text=True, timeout=timeout, **kw,
     )  # fmt: skip
+    if "json" in args and proc.stdout.startswith("{"):
+        check_schema(json.loads(proc.stdout))  # every real run's JSON holds to the documented schema
+    return proc
+
+
+def check_schema(doc: dict[str, Any]) -> None:
+    import jsonschema
+
+    schema = json.loads((REPO / "schema" / "hcmigrate-v1.schema.json").read_text())
+    jsonschema.validate(doc, schema, cls=jsonschema.Draft202012Validator)
 
 
 def hcm_popen(sb: Sandbox, *args: str) -> subprocess.Popen[str]:

@@ -28,6 +28,7 @@ from tests.e2e.helpers import (
     keys,
     put_back,
     s3,
+    said,
     source_state,
     stop_mid_stream,
 )  # fmt: skip
@@ -164,7 +165,7 @@ def test_preflight_failures_change_nothing(
     before = source_state(sandbox)
     proc = hcm(sandbox, "backup", *args, "--prefix", "bad", "--dir", str(tmp_path / "b"), env=env)
     assert proc.returncode == 3, proc.stderr
-    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    lines = said(proc.stderr)
     assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], proc.stderr
     assert_no_secrets(sandbox, proc.stdout, proc.stderr)
     assert "wrong-secret-value-123" not in proc.stderr

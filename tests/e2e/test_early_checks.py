@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.helpers import HC_KIND, HC_NAME, HC_NS, HCP_NS, hcm, incomplete_uploads, keys, source_state
+from tests.e2e.helpers import HC_KIND, HC_NAME, HC_NS, HCP_NS, hcm, incomplete_uploads, keys, said, source_state
 from tests.sandbox.harness import Sandbox
 
 RECORD = "hcmigrate.openshift.io/source-state"
 
 
 def _one_line(stderr: str) -> str:
-    lines = [line for line in stderr.splitlines() if line.strip()]
+    lines = said(stderr)
     assert len(lines) == 1 and lines[0].startswith("error: "), stderr
     return lines[0]
 
@@ -81,7 +81,11 @@ def test_bad_input_is_one_line_exit_3_and_changes_nothing(
     assert proc.returncode == 3, proc.stderr
     line = _one_line(proc.stderr)
     assert ("malformed" if case == "malformed-record" else "cannot load kubeconfig") in line
-    assert json.loads(proc.stdout) == {"outcome": "REFUSED", "error": line.removeprefix("error: "), "undo_errors": []}
+    doc = json.loads(proc.stdout)
+    assert (doc["apiVersion"], doc["kind"]) == ("hcmigrate.openshift.io/v1", "BackupResult")
+    assert {k: doc[k] for k in ("outcome", "error", "undo_errors")} == {
+        "outcome": "REFUSED", "error": line.removeprefix("error: "), "undo_errors": [],
+    }  # fmt: skip
     assert source_state(sandbox) == before
     assert keys(sandbox, f"{prefix}/") == []
 

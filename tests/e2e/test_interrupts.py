@@ -68,6 +68,6 @@ def test_a_killed_backup_is_put_right_by_the_next_run(sandbox: Sandbox, tmp_path
     assert bucket_problems(sandbox, prefix, killed=True) == []
     listed = hcm(sandbox, "-o", "json", "list", "--prefix", prefix)
     assert listed.returncode == 0, listed.stderr
-    statuses = sorted(b["status"] for b in json.loads(listed.stdout))
+    statuses = sorted(b["status"] for b in json.loads(listed.stdout)["items"])
     assert statuses.count("complete") == 1, statuses  # the re-run's; the killed one never looks complete
     assert scratch_files(sandbox) == []

@@ -65,7 +65,7 @@ def backup_id(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> str
         proc = hcm(sandbox, "-o", "json", "backup", "--hc", HC_NAME, "--prefix", PREFIX, "--dir", str(where))
         assert proc.returncode == 0, proc.stderr
     listed = hcm(sandbox, "-o", "json", "list", "--prefix", PREFIX)
-    return str(json.loads(listed.stdout)[0]["backup_id"])
+    return str(json.loads(listed.stdout)["items"][0]["backup_id"])
 
 
 @pytest.fixture(autouse=True)
@@ -115,7 +115,7 @@ def test_an_interrupted_restore_changes_only_the_destination_and_a_rerun_complet
     rerun = hcm(sandbox, *RESTORE, "--no-wait")
     assert rerun.returncode == 0, rerun.stderr
     out = json.loads(rerun.stdout)
-    assert out["resumed"] is True and out["objects"] == [f"NodePool {HC_NS}/example-us-east-2a"], out
+    assert out["resumed"] is True and out["created"] == [f"NodePool {HC_NS}/example-us-east-2a"], out
     assert set(restored_objects(sandbox).values()) == {backup_id}
     assert source_state(sandbox) == seen["source"]
     untouched(sandbox, seen)

@@ -99,7 +99,7 @@ def test_migrate_moves_the_hc_and_a_rerun_changes_nothing(
     cloud_after = cloud_state(sandbox)
     for what, items in cloud_before.items():
         assert set(items) <= set(cloud_after[what]), what
-    print(f"\nmigrate: steps of each stage {[out[s]['timings_seconds'] for s in ('backup', 'restore', 'teardown')]}")
+    print(f"\nmigrate: steps of each stage {[out[s]['steps'] for s in ('backup', 'restore', 'teardown')]}")
     assert out["resumed"] is False and out["backup"]["source"] == "paused (--keep-paused)"
     assert out["restore"]["backup_id"] == out["backup_id"] and out["restore"]["resumed"] is False
     assert out["teardown"]["guard"] == "passed"
@@ -135,7 +135,7 @@ def assert_nodes_adopted(sb: Sandbox, out: dict[str, Any], infra: str, workers: 
     running ones (T14); restore again with --with-nodes, as the warning says, and they are adopted."""
     dest, pool = sb.destination.kubectl(), f"NodePool {HC_NS}/{POOL}"
     assert len(workers) == 2, workers
-    assert out["outcome"] == "SUCCEEDED_WITH_WARNINGS" and pool in out["restore"]["objects_not_restored"]
+    assert out["outcome"] == "SUCCEEDED_WITH_WARNINGS" and pool in out["restore"]["not_restored"]
     restore_said, teardown_said = out["warnings"]  # T14: the NodePool was left out there, so it stays here
     assert "run restore again with --with-nodes to adopt them" in restore_said
     assert f"NodePool {HC_NS}/{POOL} stays on the source, paused" in teardown_said
@@ -146,8 +146,8 @@ def assert_nodes_adopted(sb: Sandbox, out: dict[str, Any], infra: str, workers: 
                "--to-context", "destination", "--with-nodes", "--timeout", "2m")  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     res = json.loads(proc.stdout)
-    assert res["outcome"] == "SUCCEEDED" and pool in res["objects"] and res["objects_not_restored"] == []
-    assert len([o for o in res["objects"] if o.startswith("Machine ")]) == 2
+    assert res["outcome"] == "SUCCEEDED" and pool in res["created"] and res["not_restored"] == []
+    assert len([o for o in res["created"] if o.startswith("Machine ")]) == 2
     # The twin reconciles the NodePool (its finalizer, T14) and the Machines: the same instances, no new one.
     deadline = time.monotonic() + 30
     while not dest.get(NP_KIND, POOL, "-n", HC_NS)["metadata"].get("finalizers"):

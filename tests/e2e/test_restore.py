@@ -35,6 +35,7 @@ from tests.e2e.helpers import (
     keys,
     operator_stopped,
     s3,
+    said,
 )
 from tests.sandbox.harness import Sandbox
 
@@ -212,7 +213,7 @@ def fetch(url: str, ca: Path) -> bytes:
 def refused(proc: subprocess.CompletedProcess[str], message: str) -> None:
     """Exit 3 and one line saying why; only hashing a snapshot without its tag shows progress first."""
     assert proc.returncode == 3, proc.stderr
-    *progress, error = [line for line in proc.stderr.splitlines() if line.strip()]
+    *progress, error = said(proc.stderr)
     assert error.startswith("error: ") and message in error, proc.stderr
     assert all(line.startswith("hash snapshot: ") for line in progress), proc.stderr
 
@@ -229,7 +230,7 @@ def test_restore_from_the_bucket_then_again_changes_nothing(
     proc, seconds = restore(sandbox, https, "--prefix", "rst", "--no-wait")
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
-    print(f"\nrestore without nodes, apply only: {seconds:.1f}s wall, steps {out['timings_seconds']}")
+    print(f"\nrestore without nodes, apply only: {seconds:.1f}s wall, steps {out['steps']}")
     assert out["backup_id"] == res["backup_id"] and out["resumed"] is False
     assert out["namespaces_created"] == [HC_NS, HCP_NS]
     assert out["snapshot_key"] == res["snapshot_key"] and "?" not in out["restore_url"]
@@ -262,7 +263,7 @@ def test_restore_from_the_bucket_then_again_changes_nothing(
     assert again.returncode == 0, again.stderr
     rerun = json.loads(again.stdout)
     assert rerun["resumed"] is True and rerun["namespaces_created"] == [] and rerun["objects_created"] == 0
-    assert len(rerun["objects_kept"]) == out["objects_created"] == len(out["objects"])
+    assert rerun["objects_kept"] == len(rerun["kept"]) == out["objects_created"] == len(out["created"])
     assert destination_state(sandbox) == before
     assert live(sandbox, HCP_RULE, HCP_NS)[HC_NAME]["spec"]["releaseImage"] == NEWER
 
@@ -307,7 +308,7 @@ def test_restore_with_nodes_from_a_directory_waits_for_the_control_plane(
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
     print(f"\nrestore with nodes and the wait (conditions set by the twin): {seconds:.1f}s wall, "
-          f"steps {out['timings_seconds']}")  # fmt: skip
+          f"steps {out['steps']}")  # fmt: skip
     assert out["objects_created"] == len(bundle_objects(bundle_dir)) and out["with_nodes"] is True
     assert "EtcdSnapshotRestored=" in proc.stderr and out["waited"]
     hc = assert_restored(sandbox, bundle_dir, with_nodes=True)
@@ -375,8 +376,8 @@ def test_what_a_restore_of_another_backup_left_is_replaced(
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
     assert out["backup_id"] == newer["backup_id"] and out["resumed"] is False
-    assert f"HostedControlPlane {HCP_NS}/{HC_NAME}" in out["objects_replaced"], (out, proc.stderr)
-    assert out["objects"] == [f"HostedCluster {HC_NS}/{HC_NAME}"] and out["objects_kept"] == []
+    assert f"HostedControlPlane {HCP_NS}/{HC_NAME}" in out["replaced"], (out, proc.stderr)
+    assert out["created"] == [f"HostedCluster {HC_NS}/{HC_NAME}"] and out["kept"] == []
     hcp = live(sandbox, HCP_RULE, HCP_NS)[HC_NAME]
     hc = live(sandbox, kinds.rule_for("HostedCluster", "hc"), HC_NS)[HC_NAME]
     # The newer backup's HCP, with the new HC's URL (HyperShift then copies the HC's release onto it, T5).
@@ -471,8 +472,9 @@ def test_dry_run_lists_every_object_and_changes_nothing(
     for obj, rule in bundle_objects(Path(res["bundle_dir"])):
         label = f"{rule.kind} {obj['metadata']['namespace']}/{obj['metadata']['name']}"
         assert sum(c.endswith(": create " + label) or (": create " + label + " with") in c for c in changes) == 1, label
-    assert f"would create namespaces: create namespace {HCP_NS}" in proc.stderr
-    assert "restoreSnapshotURL [a GET of s3://" in proc.stderr
+    # Said once, in the result (stderr only names the cluster).
+    assert f"create namespaces: create namespace {HCP_NS}" in changes and "would " not in proc.stderr
+    assert any("restoreSnapshotURL [a GET of s3://" in c for c in changes)
     assert_nothing_leaks(sandbox, Path(res["bundle_dir"]), proc.stdout, proc.stderr)
     assert destination_namespaces(sandbox) == set()
 
@@ -492,4 +494,4 @@ def test_the_runbooks_mgmt2_kubeconfig_picks_the_destination(
     assert destination_namespaces(sandbox) == {HC_NS, HCP_NS}
     # Without either, the kubeconfig's current context is used: here the source, whose own HC is refused.
     proc, _ = restore(sandbox, https, "--prefix", "rst", to=None)
-    refused(proc, "HostedCluster clusters/example already exists on context 'source' (restored not by hcmigrate)")
+    refused(proc, "context 'source' is the cluster backup ")

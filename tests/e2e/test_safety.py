@@ -29,6 +29,7 @@ from tests.e2e.helpers import (
     incomplete_uploads,
     keys,
     put_back,
+    said,
     source_state,
     stop_mid_stream,
 )
@@ -106,7 +107,7 @@ def test_migrate_refuses_a_backup_the_source_moved_on_from(sandbox: Sandbox, ori
         proc = hcm(sandbox, "migrate", "--hc", HC_NAME, "-n", HC_NS, "--prefix", prefix, "--context", "source",
                    "--to-context", "destination", "--dir", str(tmp_path / "m"), "--timeout", "20s")  # fmt: skip
         assert proc.returncode == 3, proc.stderr
-        lines = [line for line in proc.stderr.splitlines() if line.strip()]
+        lines = said(proc.stderr)
         assert len(lines) == 1 and lines[0].startswith("error: "), proc.stderr
         assert "changed since" in lines[0] and "not held for a migration" in lines[0]
         assert f"NodePool {HC_NS}/{POOL} changed" in lines[0] and f"ConfigMap {HC_NS}/{CA} changed" in lines[0]
@@ -140,7 +141,7 @@ def test_a_second_backup_is_refused_while_the_first_streams(
         os.kill(cat, signal.SIGCONT)
     out, err = first.communicate(timeout=300)
     assert second.returncode == 3, second.stderr
-    lines = [line for line in second.stderr.splitlines() if line.strip()]
+    lines = said(second.stderr)
     assert len(lines) == 1 and "another hcmigrate run holds" in lines[0], second.stderr
     assert re.search(rf"holder [^ ]+/{first.pid}/[0-9a-f]{{8}}, since \d{{4}}-\d\d-\d\dT", lines[0]), lines[0]
     print(f"\nsecond backup refused in {refused_in:.2f}s")

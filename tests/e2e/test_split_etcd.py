@@ -112,7 +112,7 @@ def test_on_a_release_with_the_fix_migrate_ends_with_one_three_member_etcd(
     source_etcd = hosted_digest(sb.etcd)
     t0 = time.monotonic()
     code, out, err = migrate(sb, "ha-fixed", tmp_path, timeout="4m")
-    print(f"\nHA migrate: {time.monotonic() - t0:.1f}s, restore steps {out.get('restore', {}).get('timings_seconds')}")
+    print(f"\nHA migrate: {time.monotonic() - t0:.1f}s, restore steps {out.get('restore', {}).get('steps')}")
     assert code == 0, err
     assert out["restore"]["etcd_members"].startswith("3 etcd members form one cluster")
     views = [members(sb, f"etcd-{i}") for i in range(3)]

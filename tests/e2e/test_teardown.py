@@ -223,7 +223,7 @@ def test_dry_run_lists_every_object_and_changes_nothing(migrated: Migrated) -> N
     assert any(c.endswith(f"delete Namespace {HCP_NS} with all left in it") for c in changes)
     assert any("keep Namespace clusters: it also holds HostedCluster bystander" in c for c in changes)
     assert not any("bystander" in c and "keep" not in c for c in changes)
-    assert "would remove NodePools: delete NodePool clusters/example-us-east-2a" in proc.stderr
+    assert "remove NodePools: delete NodePool clusters/example-us-east-2a" in changes and "would " not in proc.stderr
     assert example_on_source(migrated.sb) == before
     assert bystander(migrated.sb) == others
 
@@ -232,7 +232,7 @@ def test_teardown_removes_example_and_only_example(doomed: Migrated) -> None:
     others = bystander(doomed.sb)
     t0 = time.monotonic()
     res = run_teardown(doomed.sb)
-    print(f"\nteardown of the seeded cluster: {time.monotonic() - t0:.1f}s {res['timings_seconds']}")
+    print(f"\nteardown of the seeded cluster: {time.monotonic() - t0:.1f}s {res['steps']}")
     assert res["outcome"] == "SUCCEEDED" and res["guard"] == "passed"
     assert "HostedCluster clusters/example" in res["removed"] and f"Namespace {HCP_NS}" in res["removed"]
     assert len([r for r in res["removed"] if r.startswith("Machine ")]) == 2

@@ -4,6 +4,7 @@ backup wrote it, verify reads the real etcd snapshot through, and neither needs 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from tests.e2e.helpers import HC_NAME, HC_NS, assert_no_secrets, hcm
@@ -19,7 +20,7 @@ def test_list_and_deep_verify_of_a_real_backup(sandbox: Sandbox, tmp_path: Path)
 
     listed = hcm(sandbox, "-o", "json", "list", "--prefix", "listed", "--hc", HC_NAME, env=no_kube)
     assert listed.returncode == 0, listed.stderr
-    (row,) = json.loads(listed.stdout)
+    (row,) = json.loads(listed.stdout)["items"]
     assert (row["namespace"], row["name"], row["backup_id"]) == (HC_NS, HC_NAME, res["backup_id"])
     assert (row["status"], row["snapshot_size"], row["source_context"]) == ("complete", res["snapshot_size"], "source")
     assert row["location"] == f"s3://{res['bucket']}/{res['manifest_key'].rsplit('/bundle/', 1)[0]}/"
@@ -35,5 +36,5 @@ def test_list_and_deep_verify_of_a_real_backup(sandbox: Sandbox, tmp_path: Path)
 
     local = hcm(sandbox, "verify", "--hc", HC_NAME, "--prefix", "listed", "--from", res["bundle_dir"], env=no_kube)
     assert local.returncode == 0, local.stderr
-    assert f"bundle: {res['bundle_dir']}\n" in local.stdout
+    assert re.search(rf"^Bundle: +{re.escape(res['bundle_dir'])}$", local.stdout, re.M), local.stdout
     assert_no_secrets(sandbox, listed.stdout, listed.stderr, deep.stdout, deep.stderr, local.stdout, local.stderr)

@@ -8,6 +8,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -102,9 +103,14 @@ def refused(proc: subprocess.CompletedProcess[str], message: str) -> None:
     """Exit 3, stdout empty, and one `error:` line (after hashing progress, if any)."""
     assert proc.returncode == 3, proc.stderr
     assert proc.stdout == ""
-    *progress, error = proc.stderr.splitlines()
+    *progress, error = unstamped(proc.stderr)
     assert error.startswith("error: ") and message in error, proc.stderr
     assert all(line.startswith("hash snapshot: ") for line in progress), proc.stderr
+
+
+def unstamped(stderr: str) -> list[str]:
+    """stderr's lines without the timestamp a log (not a terminal) gets on each progress line."""
+    return [re.sub(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ ", "", line) for line in stderr.splitlines()]
 
 
 def verified(proc: subprocess.CompletedProcess[str]) -> dict:
@@ -130,7 +136,7 @@ def test_list_shows_every_backup_newest_first_and_the_unfinished_ones(
     write_backup(bucket, OLD, bystander, name="bystander", objects={fx.NS: list(fx.bystander())})
     bucket.put_bytes("clusters/cesar/notes.txt", b"not a backup")  # ignored, like restore ignores it
 
-    rows = json.loads(hcm(target, "list", "-o", "json").stdout)
+    rows = json.loads(hcm(target, "list", "-o", "json").stdout)["items"]
     root = f"s3://{target.bucket}/{target.prefix}clusters"
     assert [(r["name"], r["backup_id"], r["status"], r["complete"]) for r in rows] == [
         ("bystander", OLD, "complete", True),
@@ -167,13 +173,13 @@ def test_an_empty_listing_says_so_and_succeeds(bucket: Bucket, target: BucketTar
         f"no backups under s3://{target.bucket}/{target.prefix}elsewhere/: check --bucket, --prefix, --hc and -n\n"
     )
     as_json = hcm(target, "-o", "json", "list", "--hc", "nobody")
-    assert (as_json.returncode, json.loads(as_json.stdout)) == (0, [])
+    assert (as_json.returncode, json.loads(as_json.stdout)["items"]) == (0, [])
 
 
 def test_a_damaged_manifest_is_listed_as_damaged(bucket: Bucket, target: BucketTarget, blob: bytes) -> None:
     write_backup(bucket, OLD, blob)
     bucket.put_bytes(BackupLayout("", fx.NS, "cesar", OLD).manifest_key, b"{not json")
-    (row,) = json.loads(hcm(target, "-o", "json", "list").stdout)
+    (row,) = json.loads(hcm(target, "-o", "json", "list").stdout)["items"]
     assert (row["status"], row["snapshot_size"]) == ("damaged", len(blob))
     assert row["problem"].startswith("manifest.json is not a valid hcmigrate manifest")
     refused(hcm(target, "verify", "--hc", "cesar"), "manifest.json is not a valid hcmigrate manifest")
@@ -203,7 +209,9 @@ def test_verify_checks_the_newest_complete_backup(bucket: Bucket, target: Bucket
     write_backup(bucket, UNFINISHED, blob, finished=False)  # newer, but never picked
     proc = hcm(target, "-o", "json", "verify", "--hc", "cesar")
     res = verified(proc)
-    assert proc.stderr == "the snapshot's bytes were not read (its sha256 tag vouches for them): --deep reads them\n"
+    assert unstamped(proc.stderr) == [
+        "the snapshot's bytes were not read (its sha256 tag vouches for them): --deep reads them"
+    ]
     snapshot = f"s3://{target.bucket}/{target.prefix}clusters/cesar/{NEW}/etcd-snapshot.db"
     assert res["backup_id"] == NEW and res["snapshot"] == snapshot and res["deep"] is False
     assert (res["files"], res["snapshot_size"]) == (len(manifest.files), len(blob))
@@ -212,10 +220,10 @@ def test_verify_checks_the_newest_complete_backup(bucket: Bucket, target: Bucket
 
     deep = hcm(target, "verify", "--hc", "cesar", "--backup-id", OLD, "--deep")
     assert deep.returncode == 0, deep.stderr
-    assert f"backup_id: {OLD}\n" in deep.stdout
-    assert f"snapshot_sha256: {hashlib.sha256(blob).hexdigest()}\n" in deep.stdout
-    assert "  - it ends in a valid etcd SHA-256 of its data, as etcdutl checks on restore\n" in deep.stdout
-    assert deep.stderr.splitlines()[-1].startswith("hash snapshot: 1.0 MiB in ")
+    assert re.search(rf"^Backup ID: +{OLD}$", deep.stdout, re.M), deep.stdout
+    assert re.search(rf"^Snapshot SHA256: +{hashlib.sha256(blob).hexdigest()}$", deep.stdout, re.M), deep.stdout
+    assert "\n  it ends in a valid etcd SHA-256 of its data, as etcdutl checks on restore\n" in deep.stdout
+    assert unstamped(deep.stderr)[-1].startswith("hash snapshot: 1.0 MiB in ")
 
 
 def test_verify_from_a_directory(bucket: Bucket, target: BucketTarget, blob: bytes, tmp_path: Path) -> None:

@@ -114,11 +114,18 @@ def test_rows_and_table() -> None:
     assert catalog.table([]) == catalog.table([]).splitlines()[0] + "\n"
 
 
-@pytest.mark.parametrize("as_json", [True, False])
-def test_an_empty_list_says_where_it_looked(capsys: pytest.CaptureFixture[str], as_json: bool) -> None:
-    catalog.show({"where": "s3://b/p/clusters/", "backups": []}, as_json=as_json)
+def test_an_empty_list_says_where_it_looked(capsys: pytest.CaptureFixture[str]) -> None:
+    catalog.show({"where": "s3://b/p/clusters/", "backups": []})
     out, err = capsys.readouterr()
-    if as_json:
-        assert (out, err) == ("[]\n", "")
-    else:
-        assert (out, err) == ("", "no backups under s3://b/p/clusters/: check --bucket, --prefix, --hc and -n\n")
+    assert (out, err) == ("", "no backups under s3://b/p/clusters/: check --bucket, --prefix, --hc and -n\n")
+
+
+def test_wide_and_no_headers() -> None:
+    done = Entry(BackupLayout(None, "clusters", "example", NEW), COMPLETE, "2024-03-01T00:00:05Z", 67108896, "source")
+    rows = [done.to_dict("s3://b/clusters/example/x/")]
+    assert catalog.table(rows, headers=False).splitlines() == [
+        "clusters/example   20240301T000000Z   2024-03-01T00:00:05Z   64.0 MiB   source   complete",
+    ]
+    wide = catalog.table(rows, wide=True).splitlines()
+    assert wide[0].endswith("STATUS     LOCATION                     PROBLEM")
+    assert wide[1].endswith("complete   s3://b/clusters/example/x/   -")

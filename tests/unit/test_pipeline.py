@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+from functools import partial
 from typing import Any
 
 import pytest
@@ -133,7 +134,7 @@ def test_a_second_interrupt_during_the_undo_waits_for_it() -> None:
 
 def test_dry_run_lists_changes_and_runs_nothing() -> None:
     log: list[str] = []
-    assert list_changes(_plan(log), NullReporter()) == ["pause: pause hc", "scale: scale a", "scale: scale b"]
+    assert list_changes(_plan(log)) == ["pause: pause hc", "scale: scale a", "scale: scale b"]
     assert log == []
 
 
@@ -207,3 +208,20 @@ def test_a_timed_out_wait_after_changes_is_exit_5_and_a_take_back_is_no_change()
         execute(plan, NullReporter())
     assert failed.value.outcome is Outcome.TIMED_OUT and EXIT_CODES[Outcome.TIMED_OUT] == 5
     assert failed.value.log.all_changes() == ["apply: create Secret a"]
+
+
+def test_a_change_step_counts_its_changes_on_the_reporter() -> None:
+    from kubectl_hcmigrate.core.changes import Change, change_step
+
+    class Counting(NullReporter):
+        def __init__(self) -> None:
+            self.counts: list[tuple[str, int, int]] = []
+
+        def count(self, label: str, done: int, total: int) -> None:
+            self.counts.append((label, done, total))
+
+    reporter, done = Counting(), []
+    step = change_step("remove Machines", lambda: [Change(f"delete {i}", partial(done.append, i)) for i in range(3)],
+                       reporter=reporter)  # fmt: skip
+    step.run()
+    assert done == [0, 1, 2] and reporter.counts == [("remove Machines", n, 3) for n in range(3)]

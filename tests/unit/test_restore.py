@@ -71,6 +71,14 @@ def test_an_hc_from_this_backup_is_resumed_keeping_its_url() -> None:
     assert marks.same_backup(annotated(M.backup_id, "uid-1"), M, "dest") == (True, None)
 
 
+def test_restoring_onto_the_cluster_the_backup_was_taken_from_is_refused() -> None:
+    source_hc = {"metadata": {"name": "example", "namespace": "clusters", "uid": M.hostedcluster.uid}}
+    with pytest.raises(PreflightError) as e:
+        marks.same_backup(source_hc, M, "source")
+    assert str(e.value).startswith(f"context 'source' is the cluster backup {M.backup_id} was taken from")
+    assert "\n" not in str(e.value)
+
+
 @pytest.mark.parametrize(
     ("backup_id", "uid", "message"),
     [

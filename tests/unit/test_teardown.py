@@ -233,7 +233,7 @@ def test_only_this_hcs_nodepools_and_the_whole_control_plane_namespace_are_remov
     ])  # fmt: skip
     t = state(kube)
     plan = teardown.build_plan(t)
-    changes = list_changes(plan, NullReporter())
+    changes = list_changes(plan)
     assert kube.writes == []
     assert changes == [
         "pause: pause NodePool clusters/example-a",
@@ -245,7 +245,7 @@ def test_only_this_hcs_nodepools_and_the_whole_control_plane_namespace_are_remov
     assert sorted(k[2] for k in kube.store) == ["b-1", "bystander", "bystander-pool"]
     assert t.removed == ["NodePool clusters/example-a", "Machine clusters-example/m-1"]
     # A second run has nothing to do.
-    assert list_changes(teardown.build_plan(t), NullReporter()) == []
+    assert list_changes(teardown.build_plan(t)) == []
 
 
 def test_an_object_that_comes_back_is_removed_again_a_bounded_number_of_times() -> None:

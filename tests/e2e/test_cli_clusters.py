@@ -1,0 +1,49 @@
+"""Which cluster, always explicit (issue 14), on the sandbox: each verb's first line names the
+context and server it acts on, `--context` before or after restore names the cluster written to,
+a dry run says its changes once, and a restore onto the cluster the backup came from is refused.
+(Every global flag before and after every verb: tests/unit/test_cli_globals.py.)"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from tests.e2e.helpers import HC_NAME, HC_NS, delete_restored, hcm, said
+from tests.sandbox.harness import Sandbox
+
+SERVER = r"\(https://127\.0\.0\.1:\d+\)"
+
+
+def first_line(stderr: str) -> str:
+    return re.sub(r"^\S+Z ", "", stderr.splitlines()[0])  # a log's line carries a timestamp
+
+
+def test_each_verb_names_its_cluster_and_context_means_the_one_acted_on(sandbox: Sandbox, tmp_path: Path) -> None:
+    prefix = "flags"
+    made = hcm(sandbox, "--context", "source", "backup", "--hc", HC_NAME, "--prefix", prefix, "--dir",
+               str(tmp_path / "b"), "-o", "json")  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    assert re.fullmatch(rf"backing up {HC_NS}/{HC_NAME} from context source {SERVER}", first_line(made.stderr))
+    assert json.loads(made.stdout)["kind"] == "BackupResult"
+
+    restore = ["restore", "--hc", HC_NAME, "--prefix", prefix, "--dry-run"]
+    for args in (["--context", "destination", *restore], [*restore, "--context", "destination"]):
+        dry = hcm(sandbox, *args)
+        assert dry.returncode == 0, dry.stderr
+        assert re.fullmatch(
+            rf"planning the restore of {HC_NS}/{HC_NAME} onto context destination {SERVER}", first_line(dry.stderr)
+        ), dry.stderr
+        # The changes once, counted per kind, on stdout; none on stderr.
+        assert "would " not in dry.stderr and re.search(r"^Changes: +\d+$", dry.stdout, re.M), dry.stdout
+        assert dry.stdout.splitlines()[-1] == "next: run the same command without --dry-run"
+        assert len(dry.stdout.splitlines()) < 40, dry.stdout
+
+    onto_source = hcm(sandbox, "--context", "source", *restore)
+    assert onto_source.returncode == 3, onto_source.stderr
+    (error,) = said(onto_source.stderr)
+    assert error.startswith("error: context 'source' is the cluster backup ") and "was taken from" in error
+
+    both = hcm(sandbox, "--context", "source", *restore, "--to-context", "destination")
+    assert both.returncode == 2 and "disagree: give one of them" in both.stderr, both.stderr
+    delete_restored(sandbox)

@@ -1,0 +1,119 @@
+"""The output format, held by golden files (issue 14): each verb's result as text (a short
+summary: aligned keys, units, counts per kind, the next step last) and as JSON (a versioned
+document checked against schema/hcmigrate-v1.schema.json). A change to the format shows here as
+a diff; UPDATE_GOLDEN=1 rewrites the files once the new format is what is wanted."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from kubectl_hcmigrate import commands
+from kubectl_hcmigrate.cli import app
+from kubectl_hcmigrate.core.options import OutputFormat
+from kubectl_hcmigrate.core.report import PreflightError
+from tests.unit import output_samples as s
+
+GOLDEN = Path(__file__).parent / "golden"
+SCHEMA = json.loads((Path(__file__).parents[2] / "schema" / "hcmigrate-v1.schema.json").read_text())
+STARTED = datetime(2026, 3, 1, 10, 15, 0, tzinfo=timezone.utc)
+FINISHED = datetime(2026, 3, 1, 10, 16, 12, tzinfo=timezone.utc)
+RESULTS = {
+    "backup": ("BackupResult", s.BACKUP),
+    "restore": ("RestoreResult", s.RESTORE),
+    "restore-dry-run": ("RestoreResult", s.RESTORE_DRY_RUN),
+    "teardown": ("TeardownResult", s.TEARDOWN),
+    "migrate": ("MigrateResult", s.MIGRATE),
+    "verify": ("VerifyResult", s.VERIFY),
+}
+
+
+def valid(doc: dict[str, Any]) -> dict[str, Any]:
+    jsonschema.validate(doc, SCHEMA, cls=jsonschema.Draft202012Validator)
+    return doc
+
+
+def golden(name: str, text: str) -> None:
+    path = GOLDEN / name
+    if os.environ.get("UPDATE_GOLDEN"):
+        path.write_text(text)
+    assert text == path.read_text(), f"{name} changed: diff it, and UPDATE_GOLDEN=1 if the new format is meant"
+
+
+@pytest.fixture(autouse=True)
+def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("kubectl_hcmigrate.render.now", lambda: FINISHED)
+
+
+def run(kind: str, result: dict[str, Any], fmt: OutputFormat, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    code = commands.run(commands.Out(fmt, kind, STARTED), lambda reporter: result)
+    return code, capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", list(RESULTS))
+def test_each_verbs_result_as_text_and_json(name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    kind, result = RESULTS[name]
+    code, text = run(kind, result, OutputFormat.text, capsys)
+    assert code == 0
+    golden(f"{name}.txt", text)
+    assert len(text.splitlines()) <= (50 if name == "migrate" else 30), "a summary, not a listing"
+    assert not any(c in text for c in ("{'", "['", "None")), "never a Python repr"
+    _, as_json = run(kind, result, OutputFormat.json, capsys)
+    doc = valid(json.loads(as_json))
+    assert (doc["apiVersion"], doc["kind"], doc["startTime"], doc["completionTime"]) == (
+        "hcmigrate.openshift.io/v1", kind, "2026-03-01T10:15:00Z", "2026-03-01T10:16:12Z",
+    )  # fmt: skip
+    golden(f"{name}.json", as_json)
+    _, as_yaml = run(kind, result, OutputFormat.yaml, capsys)
+    assert yaml.safe_load(as_yaml) == doc
+
+
+def test_a_resumed_restore_at_2500_objects_reads_in_about_ten_lines(capsys: pytest.CaptureFixture[str]) -> None:
+    _, text = run("RestoreResult", s.RESTORE, OutputFormat.text, capsys)
+    kept = text[text.index("Kept:") :].splitlines()
+    assert kept[:3] == ["Kept:                2500", "  Secret: 1500 (clusters-example/s-0000, clusters-example/s-0001, ...)",
+                        "  ConfigMap: 1000 (clusters-example/c-0000, clusters-example/c-0001, ...)"]  # fmt: skip
+
+
+def test_a_failure_is_a_document_of_the_verbs_kind(capsys: pytest.CaptureFixture[str]) -> None:
+    def refused(reporter: Any) -> dict[str, Any]:
+        raise PreflightError("HostedCluster clusters/example not found on context 'source'")
+
+    code = commands.run(commands.Out(OutputFormat.json, "BackupResult", STARTED), refused)
+    out, err = capsys.readouterr()
+    doc = valid(json.loads(out))
+    assert code == 3 and (doc["kind"], doc["outcome"]) == ("BackupResult", "REFUSED")
+    assert err == "error: HostedCluster clusters/example not found on context 'source'\n"
+    golden("refused.json", out)
+
+
+def test_list_text_wide_and_json(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr("kubectl_hcmigrate.adapters.s3store.Bucket", lambda target: None)
+    monkeypatch.setattr(
+        "kubectl_hcmigrate.verbs.list.list_backups", lambda opts, bucket: {"where": "s3://b/", "backups": s.LISTED}
+    )
+    for args, name in [([], "list.txt"), (["-o", "wide"], "list-wide.txt"), (["--no-headers"], "list-no-headers.txt")]:
+        result = CliRunner().invoke(app, ["list", "--bucket", "b", *args])
+        assert result.exit_code == 0, result.output
+        golden(name, result.stdout)
+    result = CliRunner().invoke(app, ["-o", "json", "list", "--bucket", "b"])
+    doc = valid(json.loads(result.stdout))
+    assert doc["kind"] == "BackupList" and doc["items"] == s.LISTED
+
+
+def test_version_and_usage_errors_are_documents_too() -> None:
+    version = valid(json.loads(CliRunner().invoke(app, ["version", "-o", "json"]).stdout))
+    assert version["kind"] == "Version"
+    from kubectl_hcmigrate.cli_usage import invoke
+
+    with pytest.raises(SystemExit) as exit_:
+        invoke(app, "kubectl hcmigrate", "_X_COMPLETE", ["-o", "json", "backup", "--nope"])
+    assert exit_.value.code == 2
