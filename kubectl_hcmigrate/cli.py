@@ -111,15 +111,6 @@ def backup(
     )
 
 
-def _seconds(value: str, flag: str) -> int:
-    from kubectl_hcmigrate.core.units import parse_duration
-
-    try:
-        return parse_duration(value)
-    except ValueError as e:
-        raise typer.BadParameter(str(e), param_hint=flag) from None
-
-
 @app.command()
 def restore(
     ctx: typer.Context,
@@ -150,7 +141,7 @@ def restore(
         name=hc, namespace=namespace,
         bucket=flags.bucket_target(bucket, prefix, region, endpoint_url, aws_creds),
         source_dir=source_dir, backup_id=backup_id, with_nodes=with_nodes, trust_ha_etcd=trust_ha_etcd,
-        url_expiry=_seconds(url_expiry, "--url-expiry"), timeout=_seconds(timeout, "--timeout"), wait=not no_wait,
+        url_expiry=flags.seconds(url_expiry, "--url-expiry"), timeout=flags.seconds(timeout, "--timeout"), wait=not no_wait,
     )  # fmt: skip
     destination = flags.destination(ctx, to_kubeconfig, to_context)
     raise typer.Exit(commands.restore(destination, opts, dry_run=dry_run, output=flags.output(ctx, output)))
@@ -164,13 +155,11 @@ def teardown(
     context: flags.ContextOpt = None,
     to_context: flags.ToContextOpt = None,
     to_kubeconfig: flags.ToKubeconfigOpt = None,
-    force: Annotated[
-        bool, typer.Option("--force", help="Skip the check that the destination runs this HC (asks first).")
-    ] = False,
+    force: flags.ForceOpt = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Confirm --force without a prompt.")] = False,
-    timeout: Annotated[
-        str, typer.Option("--timeout", metavar="DURATION", help="How long to wait for each deletion.")
-    ] = "5m",
+    timeout: flags.DeletionTimeoutOpt = "5m",
+    hosted_zone_id: flags.HostedZoneOpt = None,
+    cloud_endpoint_url: flags.CloudEndpointOpt = None,
     dry_run: flags.DryRunOpt = False,
     output: flags.OutputOpt = None,
 ) -> None:
@@ -178,11 +167,11 @@ def teardown(
     from kubectl_hcmigrate import commands
     from kubectl_hcmigrate.verbs.teardown import TeardownOptions
 
-    opts = TeardownOptions(name=hc, namespace=namespace, force=force, timeout=_seconds(timeout, "--timeout"))
+    opts = TeardownOptions(name=hc, namespace=namespace, force=force, timeout=flags.seconds(timeout, "--timeout"))
     source, destination = flags.source(ctx, context), flags.destination(ctx, to_kubeconfig, to_context)
-    raise typer.Exit(
-        commands.teardown(source, destination, opts, yes=yes, dry_run=dry_run, output=flags.output(ctx, output))
-    )
+    cloud = flags.cloud_target(hosted_zone_id, cloud_endpoint_url, None, None)
+    raise typer.Exit(commands.teardown(source, destination, opts, yes=yes, dry_run=dry_run,
+                                       output=flags.output(ctx, output), cloud=cloud))  # fmt: skip
 
 
 @app.command()
@@ -203,6 +192,9 @@ def migrate(
     region: flags.RegionOpt = None,
     endpoint_url: flags.EndpointOpt = None,
     aws_creds: flags.CredsOpt = None,
+    hosted_zone_id: flags.HostedZoneOpt = None,
+    cloud_endpoint_url: flags.CloudEndpointOpt = None,
+    handoff_timeout: flags.HandoffTimeoutOpt = "10m",
     output: flags.OutputOpt = None,
     dry_run: flags.DryRunOpt = False,
 ) -> None:
@@ -212,8 +204,10 @@ def migrate(
 
     opts = MigrateOptions(
         name=hc, namespace=namespace, bucket=flags.bucket_target(bucket, prefix, region, endpoint_url, aws_creds),
-        dir=dir, with_nodes=with_nodes, url_expiry=_seconds(url_expiry, "--url-expiry"),
-        timeout=_seconds(timeout, "--timeout"), trust_ha_etcd=trust_ha_etcd,
+        dir=dir, with_nodes=with_nodes, url_expiry=flags.seconds(url_expiry, "--url-expiry"),
+        timeout=flags.seconds(timeout, "--timeout"), trust_ha_etcd=trust_ha_etcd,
+        handoff_timeout=flags.seconds(handoff_timeout, "--handoff-timeout"),
+        cloud=flags.cloud_target(hosted_zone_id, cloud_endpoint_url, region, aws_creds),
     )  # fmt: skip
     source, destination = flags.source(ctx, context), flags.destination(ctx, to_kubeconfig, to_context)
     raise typer.Exit(commands.migrate(source, destination, opts, dry_run=dry_run, output=flags.output(ctx, output)))
@@ -298,3 +292,6 @@ def run() -> None:
 
         completion_init()
     invoke(app, prog_name(), complete_var)  # a usage error is JSON too with -o json
+
+
+from kubectl_hcmigrate import cli_handoff  # noqa: E402, F401  registers handoff and oidc on `app`

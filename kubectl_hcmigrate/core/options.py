@@ -36,3 +36,15 @@ class BucketTarget:
     aws_creds_file: str | None = None
     # "when_required": botocore's default CRC checksums break many S3-compatible stores.
     checksum_mode: Literal["when_required", "when_supported"] = "when_required"
+
+
+@dataclass(frozen=True)
+class CloudTarget:
+    """Where the tool looks at the HC's DNS records and OIDC identity (Route53, IAM, the OIDC bucket)."""
+
+    # Read the records from this Route53 hosted zone (owner TXT records included); None: resolve them.
+    hosted_zone_id: str | None = None
+    region: str | None = None
+    # None: AWS itself (or AWS_ENDPOINT_URL); an AWS-compatible endpoint for Route53, IAM and S3.
+    endpoint_url: str | None = None
+    aws_creds_file: str | None = None

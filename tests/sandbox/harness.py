@@ -106,7 +106,9 @@ def up(cfg: SandboxConfig) -> Sandbox:
         _write_kubeconfig(cfg, clusters)
         _seed_source(clusters["source"], cfg, mark)
         # HyperShift's install on the destination: the control plane's pods need its priority classes.
-        clusters["destination"].kubectl().apply(seed.priority_classes())
+        clusters["destination"].kubectl().apply(
+            [*seed.priority_classes(), seed.namespace("hypershift"), seed.external_dns("destination")]
+        )
         mark("source seeded")
         procs.wait_for("cloud twin", lambda: launch.cloud_ready(cfg), 30, cfg.logs / "cloud-twin.log")
         for c in clusters.values():  # the HyperShift twin of each management cluster
@@ -203,6 +205,7 @@ def _seed_source(src: Cluster, cfg: SandboxConfig, mark: Callable[[str], None]) 
     hcp_ns = f"{ns}-{name}"
     k.apply([seed.namespace(ns), seed.namespace(hcp_ns), seed.namespace(f"{ns}-bystander"),
              *seed.priority_classes(), *seed.operator(), *seed.service_accounts(hcp_ns)])  # fmt: skip
+    k.apply([seed.external_dns("source")])
 
     hc, hc_objs = seed.hosted_cluster(name, ns, cfg, with_refs=True)
     pools = [seed.nodepool(hc, f"{name}-us-east-2{chr(ord('a') + i)}", "machineconfig-extra" if i == 0 else None)

@@ -158,6 +158,8 @@ def hcp_namespace_objects(hc: Obj, pools: list[Obj], cfg: SandboxConfig) -> list
                annotations={"kubernetes.io/service-account.name": "default",
                             "openshift.io/token-secret.name": "default-token-" + _h(ns, "tok", n=5)}),
         configmap("etcd-ca", ns, {"ca.crt": "ca"}),
+        # T17, T20: signs the service-account tokens; the OIDC documents publish its public half.
+        secret("sa-signing-key", ns, dict(zip(("key", "pub"), sa_signing_key(), strict=True))),
     ]  # fmt: skip
     for np in pools:
         objs += _machine_objects(np["metadata"]["name"], ns, infra)
@@ -248,6 +250,34 @@ def operator() -> list[Obj]:
                                "spec": {"nodeName": GENERAL_NODE,
                                         "containers": [{"name": "operator", "image": "quay.io/hypershift/hypershift:fake"}]}}}},
     ]  # fmt: skip
+
+
+def dns_owner(cluster: str) -> str:
+    """Each management cluster's ExternalDNS `--txt-owner-id`: random per install upstream (T16)."""
+    return f"{cluster}-{_h(cluster, 'txt-owner')}"
+
+
+def external_dns(cluster: str) -> Obj:
+    """The external-dns Deployment `hypershift install --external-dns-*` adds (the twin plays it)."""
+    args = ["--source=service", "--source=openshift-route", f"--domain-filter={SERVICE_DOMAIN}",
+            "--provider=aws", "--registry=txt", f"--txt-owner-id={dns_owner(cluster)}"]  # fmt: skip
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "external-dns", "namespace": "hypershift"},
+            "spec": {"replicas": 1, "selector": {"matchLabels": {"name": "external-dns"}},
+                     "template": {"metadata": {"labels": {"name": "external-dns"}},
+                                  "spec": {"nodeName": GENERAL_NODE, "containers": [
+                                      {"name": "external-dns", "image": "registry.k8s.io/external-dns:twin", "args": args}]}}}}  # fmt: skip
+
+
+def sa_signing_key() -> tuple[bytes, bytes]:
+    """The service-account signing key pair of a hosted cluster (PEM private key, PEM public key)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+                                serialization.NoEncryption())  # fmt: skip
+    public = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return private, public
 
 
 def priority_classes() -> list[Obj]:
