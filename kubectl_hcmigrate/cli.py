@@ -195,6 +195,7 @@ def migrate(
     hosted_zone_id: flags.HostedZoneOpt = None,
     cloud_endpoint_url: flags.CloudEndpointOpt = None,
     handoff_timeout: flags.HandoffTimeoutOpt = "10m",
+    hosted_kubeconfig: flags.HostedKubeconfigOpt = None,
     output: flags.OutputOpt = None,
     dry_run: flags.DryRunOpt = False,
 ) -> None:
@@ -206,7 +207,7 @@ def migrate(
         name=hc, namespace=namespace, bucket=flags.bucket_target(bucket, prefix, region, endpoint_url, aws_creds),
         dir=dir, with_nodes=with_nodes, url_expiry=flags.seconds(url_expiry, "--url-expiry"),
         timeout=flags.seconds(timeout, "--timeout"), trust_ha_etcd=trust_ha_etcd,
-        handoff_timeout=flags.seconds(handoff_timeout, "--handoff-timeout"),
+        handoff_timeout=flags.seconds(handoff_timeout, "--handoff-timeout"), hosted_kubeconfig=hosted_kubeconfig,
         cloud=flags.cloud_target(hosted_zone_id, cloud_endpoint_url, region, aws_creds),
     )  # fmt: skip
     source, destination = flags.source(ctx, context), flags.destination(ctx, to_kubeconfig, to_context)

@@ -172,3 +172,10 @@ HandoffTimeoutOpt = Annotated[
 
 def cloud_target(zone: str | None, endpoint_url: str | None, region: str | None, aws_creds: str | None) -> CloudTarget:
     return CloudTarget(hosted_zone_id=zone, region=region, endpoint_url=endpoint_url, aws_creds_file=aws_creds)
+
+
+HostedKubeconfigOpt = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option("--hosted-kubeconfig", help="Kubeconfig of the hosted cluster: its OVN pods are restarted at the end "
+                 "(Public and PublicAndPrivate clusters; else the command to do it is printed)."),
+]  # fmt: skip

@@ -3,6 +3,8 @@ holds the verbs that came first."""
 
 from __future__ import annotations
 
+from typing import Annotated, Optional
+
 import typer
 
 from kubectl_hcmigrate import cli_flags as flags
@@ -32,4 +34,39 @@ def handoff(
     cloud = flags.cloud_target(hosted_zone_id, cloud_endpoint_url, region, aws_creds)
     code = commands_handoff.handoff(flags.source(ctx, context), cloud, opts, dry_run=dry_run,
                                     output=flags.output(ctx, output))  # fmt: skip
+    raise typer.Exit(code)
+
+
+@app.command()
+def oidc(
+    ctx: typer.Context,
+    hc: flags.HcOpt,
+    namespace: flags.NsOpt = "clusters",
+    to_context: flags.ToContextOpt = None,
+    to_kubeconfig: flags.ToKubeconfigOpt = None,
+    fix: Annotated[
+        bool,
+        typer.Option(
+            "--fix", help="Regenerate missing documents from the HCP's sa-signing-key; recreate the provider."
+        ),
+    ] = False,
+    oidc_bucket: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--oidc-bucket", help="The OIDC bucket (default: named by the issuer URL's host)."),
+    ] = None,
+    cloud_endpoint_url: flags.CloudEndpointOpt = None,
+    region: flags.RegionOpt = None,
+    aws_creds: flags.CredsOpt = None,
+    dry_run: flags.DryRunOpt = False,
+    output: flags.OutputOpt = None,
+) -> None:
+    """After the restore: check the OIDC discovery and JWKS documents at spec.issuerURL and the IAM OIDC
+    provider of that issuer on the destination's HC (T17); --fix recreates what is missing."""
+    from kubectl_hcmigrate import commands_handoff
+    from kubectl_hcmigrate.verbs.oidc import OidcOptions
+
+    opts = OidcOptions(name=hc, namespace=namespace, fix=fix or dry_run, bucket=oidc_bucket)
+    cloud = flags.cloud_target(None, cloud_endpoint_url, region, aws_creds)
+    code = commands_handoff.oidc(flags.destination(ctx, to_kubeconfig, to_context), cloud, opts, dry_run=dry_run,
+                                 output=flags.output(ctx, output))  # fmt: skip
     raise typer.Exit(code)

@@ -27,3 +27,16 @@ def handoff(source: KubeTarget, cloud: CloudTarget, opts: Any, *, dry_run: bool,
             return run_verb(verb, h, reporter, dry_run=dry_run)
 
     return run(output, body)
+
+
+def oidc(destination: KubeTarget, cloud: CloudTarget, opts: Any, *, dry_run: bool, output: OutputFormat) -> int:
+    def body(reporter: TextReporter) -> dict[str, Any]:
+        from kubectl_hcmigrate.adapters.cloud import Identity
+        from kubectl_hcmigrate.adapters.kube import Kube
+        from kubectl_hcmigrate.verbs import oidc as verb
+
+        with nothing_changed():
+            o = verb.preflight(opts, Kube(destination, "destination"), Identity(cloud), reporter)
+        return run_verb(verb, o, reporter, dry_run=dry_run)
+
+    return run(output, body)

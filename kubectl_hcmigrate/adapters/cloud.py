@@ -89,3 +89,37 @@ def require_zone(target: CloudTarget | None, why: str) -> CloudTarget:
     if target is None or not target.hosted_zone_id:
         raise PreflightError(f"{why} needs --hosted-zone-id; nothing was changed")
     return target
+
+
+class Identity:
+    """The OIDC documents in their bucket and the IAM OIDC provider of an issuer."""
+
+    # upstream's `fix dr-oidc-iam`: the audiences HyperShift's roles use, and S3's CA thumbprint
+    CLIENT_IDS = ("openshift", "sts.amazonaws.com")
+    S3_THUMBPRINT = "A9D53002E97E00E043244F3D170D6F4C414104FD"
+
+    def __init__(self, target: CloudTarget) -> None:
+        self.s3, self.iam = _client(target, "s3"), _client(target, "iam")
+
+    def has_object(self, bucket: str, key: str) -> bool:
+        try:
+            self.s3.head_object(Bucket=bucket, Key=key)
+            return True
+        except Exception as e:
+            if getattr(e, "response", {}).get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise HcmigrateError(f"reading s3://{bucket}/{key} failed: {type(e).__name__}: {e}") from None
+
+    def put_object(self, bucket: str, key: str, body: bytes) -> None:
+        self.s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/json")
+
+    def provider_arn(self, issuer_url: str) -> str | None:
+        url = issuer_url.removeprefix("https://").rstrip("/")
+        arns = [p["Arn"] for p in self.iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]]
+        return next((a for a in arns if a.endswith(f":oidc-provider/{url}")), None)
+
+    def create_provider(self, issuer_url: str) -> str:
+        out = self.iam.create_open_id_connect_provider(
+            Url=issuer_url, ClientIDList=list(self.CLIENT_IDS), ThumbprintList=[self.S3_THUMBPRINT]
+        )
+        return str(out["OpenIDConnectProviderArn"])

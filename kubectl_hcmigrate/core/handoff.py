@@ -29,6 +29,7 @@ SERVICE = KindRule(
     "", "v1", "Service", "services", "hcp", "service", restore_phase=0,
     why="a LoadBalancer Service is registered through ExternalDNS's hostname annotation",
 )  # fmt: skip
+POD = KindRule("", "v1", "Pod", "pods", "hcp", "pod", restore_phase=0, why="T18: the OVN pods restart")
 # What the apiserver assigns a Service; a recreated one gets its own.
 _SERVICE_ASSIGNED = ("clusterIP", "clusterIPs", "healthCheckNodePort")
 
@@ -125,3 +126,19 @@ def held_by(owners: dict[str, str | None], owner: str | None) -> list[str]:
 def not_owned_by(hosts: list[str], owners: dict[str, str | None], owner: str | None) -> list[str]:
     """The hosts whose record is not (yet) `owner`'s: missing, or another's."""
     return sorted(h for h in hosts if owner is None or owners.get(h) != owner)
+
+
+OVN_NAMESPACE, OVN_SELECTOR = "openshift-ovn-kubernetes", "app=ovnkube-node"
+
+
+def ovn_restart_command(hc: Obj, destination_context: str) -> str | None:
+    """T18: after the move of a Public or PublicAndPrivate HC, its OVN pods restart to reconnect
+    to the control plane at its new home. The exact commands; None when not needed."""
+    if not needs_handoff(hc):
+        return None
+    ns, name = hc["metadata"]["namespace"], hc["metadata"]["name"]
+    return (
+        f"kubectl --context {destination_context} get secret -n {ns} {name}-admin-kubeconfig "
+        f"-o jsonpath='{{.data.kubeconfig}}' | base64 -d > {name}.kubeconfig && "
+        f"kubectl --kubeconfig {name}.kubeconfig delete pods -n {OVN_NAMESPACE} -l {OVN_SELECTOR}"
+    )

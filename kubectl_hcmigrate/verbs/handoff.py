@@ -178,3 +178,18 @@ def wait_destination_owns(
         problem = destination_problem(records, hc, destination)
     if problem is not None:
         raise PreflightError(problem)
+
+
+def restart_ovn(hc: Obj, context: str, hosted: KubePort | None, reporter: Reporter) -> list[str]:
+    """T18: restarts the hosted cluster's OVN pods when it can be reached; else says how. The steps left."""
+    command = dns.ovn_restart_command(hc, context) if hc else None
+    if command is None:
+        return []
+    if hosted is None:
+        reporter.line(f"next: restart the OVN pods in the hosted cluster:\n  {command}")
+        return [command]
+    pods = hosted.pods(dns.OVN_NAMESPACE, dns.OVN_SELECTOR)
+    for pod in pods:
+        hosted.delete(dns.POD, dns.OVN_NAMESPACE, name_of(pod))
+    reporter.line(f"restarted {len(pods)} OVN pods in the hosted cluster ({dns.OVN_NAMESPACE}, {dns.OVN_SELECTOR})")
+    return []

@@ -48,6 +48,7 @@ class MigrateOptions:
     trust_ha_etcd: bool = False  # restore_checks.TRUST_HA_ETCD
     handoff_timeout: int = 10 * 60  # the DNS handoff's waits (T16)
     cloud: CloudTarget | None = None  # where they are read (commands.migrate's Records)
+    hosted_kubeconfig: str | None = None  # T18: the OVN pods are restarted through it
 
 
 def migrate(
@@ -57,8 +58,10 @@ def migrate(
     bucket: BucketPort,
     reporter: Reporter,
     records: Records | None = None,
+    hosted: KubePort | None = None,
 ) -> dict[str, Any]:
-    """`records`: how the DNS handoff sees the HC's records (none: no handoff, as before T16)."""
+    """`records`: how the DNS handoff sees the HC's records (none: no handoff, as before T16);
+    `hosted`: the hosted cluster itself, whose OVN pods then restart (else the command is printed)."""
     ns, name = opts.namespace, opts.name
     backup_id = check_first(opts, source, destination, bucket, reporter)
     stages: dict[str, Any] = {}
@@ -78,7 +81,9 @@ def migrate(
             handoff.wait_destination_owns(records, hc, destination, opts.handoff_timeout, reporter)
     stages["teardown"] = _teardown_stage(opts, source, destination, reporter)
     outcome, warnings = overall(stages)
+    nxt = handoff.restart_ovn(destination.get(HC, ns, name) or {}, destination.context, hosted, reporter)
     return {
+        "next_steps": nxt,
         "outcome": outcome,
         "warnings": warnings,
         "hostedcluster": f"{ns}/{name}",
