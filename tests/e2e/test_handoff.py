@@ -18,6 +18,7 @@ import pytest
 from kubectl_hcmigrate.core.marks import SOURCE_STATE
 from tests.e2e.faults import Cut, found, run_and_cut
 from tests.e2e.helpers import HC_KIND, HC_NAME, HC_NS, HCP_NS, clear_destination, hcm
+from tests.e2e.test_teardown import Migrated, assert_refused, migrated  # noqa: F401 - the fixture
 from tests.sandbox.harness import Sandbox
 from tests.sandbox.seed import SERVICE_DOMAIN, dns_owner
 from tests.sandbox.twin.cloud import Cloud
@@ -95,3 +96,15 @@ def test_a_killed_handoff_is_finished_by_the_rerun_and_the_records_move_before_t
     assert owners(sandbox) == dict.fromkeys(HOSTS, dns_owner("destination"))
     assert out["teardown"]["guard"] == "passed"
     assert found(sandbox, "source", HC_KIND, HC_NAME, "-n", HC_NS) is None
+
+
+def test_teardown_is_refused_while_the_source_still_owns_the_records(migrated: Migrated) -> None:  # noqa: F811
+    """Restored without the handoff: the destination runs the HC, but its ExternalDNS cannot take
+    the records the source's still owns, so the workers would follow the hostnames to the source."""
+    sb = migrated.sb
+    wait_owned(sb, "source")
+    flags = zone_flags(sb)
+    assert_refused(migrated, "not yet owned by the destination's ExternalDNS", *flags)
+    refused = [e for e in dns_events(sb) if e["action"] == "refused" and e["owner"] == dns_owner("destination")]
+    assert refused, "the destination's ExternalDNS never tried to take the records"
+    assert owners(sb) == dict.fromkeys(HOSTS, dns_owner("source"))
