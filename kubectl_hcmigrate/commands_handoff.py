@@ -37,6 +37,7 @@ def oidc(destination: KubeTarget, cloud: CloudTarget, opts: Any, *, dry_run: boo
 
         with nothing_changed():
             o = verb.preflight(opts, Kube(destination, "destination"), Identity(cloud), reporter)
+        verb.check_found(o)  # a finding, not a refusal: exit 1
         return run_verb(verb, o, reporter, dry_run=dry_run)
 
     return run(output, body)

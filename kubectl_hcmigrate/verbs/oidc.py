@@ -71,16 +71,20 @@ def preflight(opts: OidcOptions, kube: KubePort, identity: IdentityPort, reporte
         reporter.line(f"oidc: missing {what}")
     if not o.missing:
         reporter.line(f"oidc: the documents at {issuer} and its IAM OIDC provider are there")
-    elif not opts.fix:
-        raise HcmigrateError(
-            f"OIDC identity of {issuer} incomplete: missing {', '.join(o.missing)}; --fix recreates it"
-        )
-    elif o.missing_keys and o.signing_key is None:
+    elif opts.fix and o.missing_keys and o.signing_key is None:
         raise PreflightError(
             f"secret {hcp_namespace(hc)}/{oidc.SIGNING_KEY_SECRET} (or its `key`) is missing on context "
             f"'{kube.context}': the documents cannot be regenerated; nothing was changed"
         )
     return o
+
+
+def check_found(o: Oidc) -> None:
+    """Without --fix, what is missing fails the check (exit 1): the cluster's IAM roles cannot be assumed."""
+    if o.missing and not o.opts.fix:
+        raise HcmigrateError(
+            f"OIDC identity of {o.issuer} incomplete: missing {', '.join(o.missing)}; --fix recreates it"
+        )
 
 
 def build_plan(o: Oidc) -> Plan:
