@@ -12,15 +12,6 @@ from kubectl_hcmigrate import cli_globals as g
 from kubectl_hcmigrate.cli_app import app
 
 
-def _seconds(value: str, flag: str) -> int:
-    from kubectl_hcmigrate.core.units import parse_duration
-
-    try:
-        return parse_duration(value)
-    except ValueError as e:
-        raise typer.BadParameter(str(e), param_hint=flag) from None
-
-
 @app.command()
 def backup(
     ctx: typer.Context,
@@ -88,7 +79,7 @@ def restore(
         name=hc, namespace=namespace,
         bucket=flags.bucket_target(bucket, prefix, region, endpoint_url, aws_creds),
         source_dir=source_dir, backup_id=backup_id, with_nodes=with_nodes, trust_ha_etcd=trust_ha_etcd,
-        url_expiry=_seconds(url_expiry, "--url-expiry"), timeout=_seconds(timeout, "--timeout"), wait=not no_wait,
+        url_expiry=flags.seconds(url_expiry, "--url-expiry"), timeout=flags.seconds(timeout, "--timeout"), wait=not no_wait,
     )  # fmt: skip
     destination = g.restore_target(ctx, kubeconfig, context, to_kubeconfig, to_context, request_timeout)
     raise typer.Exit(commands.restore(destination, opts, dry_run=dry_run, output=g.output(ctx, output)))
@@ -101,13 +92,11 @@ def teardown(
     namespace: flags.NsOpt = "clusters",
     to_context: flags.ToContextOpt = None,
     to_kubeconfig: flags.ToKubeconfigOpt = None,
-    force: Annotated[
-        bool, typer.Option("--force", help="Skip the check that the destination runs this HC (asks first).")
-    ] = False,
+    force: flags.ForceOpt = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Confirm --force without a prompt.")] = False,
-    timeout: Annotated[
-        str, typer.Option("--timeout", metavar="DURATION", help="How long to wait for each deletion.")
-    ] = "5m",
+    timeout: flags.DeletionTimeoutOpt = "5m",
+    hosted_zone_id: flags.HostedZoneOpt = None,
+    cloud_endpoint_url: flags.CloudEndpointOpt = None,
     dry_run: flags.DryRunOpt = False,
     kubeconfig: flags.KubeconfigOpt = None,
     context: flags.SourceContextOpt = None,
@@ -118,12 +107,12 @@ def teardown(
     from kubectl_hcmigrate import commands
     from kubectl_hcmigrate.verbs.teardown import TeardownOptions
 
-    opts = TeardownOptions(name=hc, namespace=namespace, force=force, timeout=_seconds(timeout, "--timeout"))
+    opts = TeardownOptions(name=hc, namespace=namespace, force=force, timeout=flags.seconds(timeout, "--timeout"))
     source = g.source(ctx, kubeconfig, context, request_timeout)
     destination = g.destination(ctx, source, to_kubeconfig, to_context)
-    raise typer.Exit(
-        commands.teardown(source, destination, opts, yes=yes, dry_run=dry_run, output=g.output(ctx, output))
-    )
+    cloud = flags.cloud_target(hosted_zone_id, cloud_endpoint_url, None, None)
+    raise typer.Exit(commands.teardown(source, destination, opts, yes=yes, dry_run=dry_run,
+                                       output=g.output(ctx, output), cloud=cloud))  # fmt: skip
 
 
 @app.command()
@@ -145,6 +134,10 @@ def migrate(
     aws_creds: flags.CredsOpt = None,
     sse: flags.SseOpt = None,
     sse_kms_key_id: flags.SseKeyOpt = None,
+    hosted_zone_id: flags.HostedZoneOpt = None,
+    cloud_endpoint_url: flags.CloudEndpointOpt = None,
+    handoff_timeout: flags.HandoffTimeoutOpt = "10m",
+    hosted_kubeconfig: flags.HostedKubeconfigOpt = None,
     dry_run: flags.DryRunOpt = False,
     kubeconfig: flags.KubeconfigOpt = None,
     context: flags.SourceContextOpt = None,
@@ -158,8 +151,10 @@ def migrate(
     opts = MigrateOptions(
         name=hc, namespace=namespace,
         bucket=flags.bucket_target(bucket, prefix, region, endpoint_url, aws_creds, sse, sse_kms_key_id),
-        dir=dir, with_nodes=with_nodes, url_expiry=_seconds(url_expiry, "--url-expiry"),
-        timeout=_seconds(timeout, "--timeout"), trust_ha_etcd=trust_ha_etcd,
+        dir=dir, with_nodes=with_nodes, url_expiry=flags.seconds(url_expiry, "--url-expiry"),
+        timeout=flags.seconds(timeout, "--timeout"), trust_ha_etcd=trust_ha_etcd,
+        handoff_timeout=flags.seconds(handoff_timeout, "--handoff-timeout"), hosted_kubeconfig=hosted_kubeconfig,
+        cloud=flags.cloud_target(hosted_zone_id, cloud_endpoint_url, region, aws_creds),
     )  # fmt: skip
     source = g.source(ctx, kubeconfig, context, request_timeout)
     destination = g.destination(ctx, source, to_kubeconfig, to_context)

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from kubectl_hcmigrate.core.options import BucketTarget, OutputFormat
+from kubectl_hcmigrate.core.options import BucketTarget, CloudTarget, OutputFormat
 
 
 def bucket_target(
@@ -136,6 +136,13 @@ WaitTimeoutOpt = Annotated[
     str, typer.Option("--timeout", metavar="DURATION", help="How long to wait for the control plane.")
 ]
 
+ForceOpt = Annotated[
+    bool, typer.Option("--force", help="Skip the check that the destination runs this HC (asks first).")
+]
+DeletionTimeoutOpt = Annotated[
+    str, typer.Option("--timeout", metavar="DURATION", help="How long to wait for each deletion.")
+]
+
 
 # The global flags, as each verb takes them after its name. No envvar here: the flag before the
 # verb reads MGMT_KUBECONFIG, and an environment default must never clash with a typed flag.
@@ -207,3 +214,41 @@ def request_timeout(value: str) -> float:
     if seconds <= 0:
         raise typer.BadParameter("--request-timeout must be at least 1s: a request with no limit can wait forever")
     return float(seconds)
+
+
+def seconds(value: str, flag: str) -> int:
+    from kubectl_hcmigrate.core.units import parse_duration
+
+    try:
+        return parse_duration(value)
+    except ValueError as e:
+        raise typer.BadParameter(str(e), param_hint=flag) from None
+
+
+# Where the HC's DNS records and OIDC identity are read (the DNS handoff, T16; the OIDC check, T17).
+HostedZoneOpt = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(
+        "--hosted-zone-id",
+        help="Route53 hosted zone of the HC's hostnames: the handoff and the teardown guard read the records "
+        "and their ExternalDNS owners there (else the system resolver, which cannot tell owners apart).",
+    ),
+]
+CloudEndpointOpt = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option("--cloud-endpoint-url", help="AWS-compatible endpoint for Route53, IAM and the OIDC bucket."),
+]
+HandoffTimeoutOpt = Annotated[
+    str, typer.Option("--handoff-timeout", metavar="DURATION", help="How long to wait for the records to move.")
+]
+
+
+def cloud_target(zone: str | None, endpoint_url: str | None, region: str | None, aws_creds: str | None) -> CloudTarget:
+    return CloudTarget(hosted_zone_id=zone, region=region, endpoint_url=endpoint_url, aws_creds_file=aws_creds)
+
+
+HostedKubeconfigOpt = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option("--hosted-kubeconfig", help="Kubeconfig of the hosted cluster: its OVN pods are restarted at the end "
+                 "(Public and PublicAndPrivate clusters; else the command to do it is printed)."),
+]  # fmt: skip

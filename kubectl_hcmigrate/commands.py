@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from kubectl_hcmigrate import verbose
 from kubectl_hcmigrate.cli_help import prog_name
 from kubectl_hcmigrate.core import permissions
-from kubectl_hcmigrate.core.options import KubeTarget, OutputFormat
+from kubectl_hcmigrate.core.options import CloudTarget, KubeTarget, OutputFormat
 from kubectl_hcmigrate.core.pipeline import RunFailed, RunLog, run_verb
 from kubectl_hcmigrate.core.report import EXIT_CODES, HcmigrateError, Outcome, nothing_changed
 from kubectl_hcmigrate.next_steps import next_step
@@ -222,7 +222,14 @@ def _checked(destination: KubeTarget, opts: Any) -> Any:
 
 
 def teardown(
-    source: KubeTarget, destination: KubeTarget, opts: Any, *, yes: bool, dry_run: bool, output: OutputFormat
+    source: KubeTarget,
+    destination: KubeTarget,
+    opts: Any,
+    *,
+    yes: bool,
+    dry_run: bool,
+    output: OutputFormat,
+    cloud: CloudTarget | None = None,
 ) -> int:
     def body(reporter: TextReporter) -> dict[str, Any]:
         from kubectl_hcmigrate.adapters.kube import Kube
@@ -236,6 +243,8 @@ def teardown(
         with one_run([(kube, False)], opts, new_run_id(), reporter, dry_run=dry_run):
             with nothing_changed():
                 t = verb.preflight(opts, kube, lambda: _checked(destination, opts), reporter)
+                if cloud is not None and cloud.hosted_zone_id and not opts.force:  # T16: the records moved too
+                    _check_records_moved(cloud, t)
             if opts.force and not dry_run:
                 _confirm_force(opts.name, yes=yes)
             return run_verb(verb, t, reporter, dry_run=dry_run)
@@ -245,6 +254,7 @@ def teardown(
 
 def migrate(source: KubeTarget, destination: KubeTarget, opts: Any, *, dry_run: bool, output: OutputFormat) -> int:
     def body(reporter: TextReporter) -> dict[str, Any]:
+        from kubectl_hcmigrate.adapters.cloud import records_for
         from kubectl_hcmigrate.adapters.kube import Kube
         from kubectl_hcmigrate.adapters.s3dryrun import DryRunBucket
         from kubectl_hcmigrate.adapters.s3store import Bucket
@@ -258,11 +268,25 @@ def migrate(source: KubeTarget, destination: KubeTarget, opts: Any, *, dry_run: 
             src,
         )
         _say_where(reporter, "to", dst)
-        _access(src, permissions.BACKUP + permissions.TEARDOWN, opts, "source")
+        _access(src, permissions.BACKUP + permissions.TEARDOWN + permissions.HANDOFF, opts, "source")
         _access(dst, permissions.RESTORE, opts, "destination")
         with one_run([(src, False), (dst, True)], opts, run_id, reporter, dry_run=dry_run):
             if dry_run:
                 return verb.plan(opts, src, dst, DryRunBucket(Bucket(opts.bucket)), reporter)
-            return verb.migrate(dataclasses.replace(opts, run_id=run_id), src, dst, Bucket(opts.bucket), reporter)
+            records = records_for(opts.cloud)
+            return verb.migrate(
+                dataclasses.replace(opts, run_id=run_id), src, dst, Bucket(opts.bucket), reporter, records
+            )
 
     return run(Out(output, "MigrateResult"), body)
+
+
+def _check_records_moved(cloud: CloudTarget, t: Any) -> None:
+    """The teardown guard's DNS half: the HC's hostnames are the destination's ExternalDNS's now."""
+    from kubectl_hcmigrate.adapters.cloud import records_for
+    from kubectl_hcmigrate.core.report import PreflightError
+    from kubectl_hcmigrate.verbs.handoff import destination_problem
+
+    problem = destination_problem(records_for(cloud), t.hc, t.dst) if t.hc is not None and t.dst is not None else None
+    if problem:
+        raise PreflightError(f"{problem}; nothing was changed (--force skips this check)")

@@ -41,3 +41,15 @@ class BucketTarget:
     # (SSE-S3) or "aws:kms" (SSE-KMS, with `sse_kms_key_id` or the account's aws/s3 key).
     sse: Literal["AES256", "aws:kms"] | None = None
     sse_kms_key_id: str | None = None
+
+
+@dataclass(frozen=True)
+class CloudTarget:
+    """Where the tool looks at the HC's DNS records and OIDC identity (Route53, IAM, the OIDC bucket)."""
+
+    # Read the records from this Route53 hosted zone (owner TXT records included); None: resolve them.
+    hosted_zone_id: str | None = None
+    region: str | None = None
+    # None: AWS itself (or AWS_ENDPOINT_URL); an AWS-compatible endpoint for Route53, IAM and S3.
+    endpoint_url: str | None = None
+    aws_creds_file: str | None = None

@@ -13,7 +13,7 @@ from kubectl_hcmigrate.core.report import PreflightError
 
 Where = Literal["hc", "hcp", "cluster"]  # the HC's namespace, the control plane's, cluster-scoped
 HS, CAPI, CAPA, APPS = "hypershift.openshift.io", "cluster.x-k8s.io", "infrastructure.cluster.x-k8s.io", "apps"
-COORD, CRDS = "coordination.k8s.io", "apiextensions.k8s.io"
+COORD, CRDS, ROUTES = "coordination.k8s.io", "apiextensions.k8s.io", "route.openshift.io"
 MACHINES = ("clusters", "machinedeployments", "machinesets", "machines")
 AWS_MACHINES = ("awsclusters", "awsmachinetemplates", "awsmachines")
 READ = ("get", "list")
@@ -81,6 +81,23 @@ TEARDOWN = (
     Need(("list",), "*", ("*",), "hcp", "refuse to delete a namespace holding anything else"),
 )  # fmt: skip
 
+# The DNS handoff (T16): the source's Routes and LoadBalancer Services of the HC's hostnames are
+# recorded on the HC, deleted, and recreated by a rollback.
+HANDOFF = (
+    LEASE, SCHEMA,
+    Need((*READ, "patch"), HS, ("hostedclusters",), "hc", "read the HC; record the Routes and Services it deletes"),
+    Need((*READ, "create", "delete"), ROUTES, ("routes",), "hcp",
+         "hand the hostnames over: delete the Routes (a rollback recreates them)"),
+    Need((*READ, "create", "delete"), "", ("services",), "hcp",
+         "hand the hostnames over: delete the LoadBalancer Services (a rollback recreates them)"),
+)  # fmt: skip
+
+# The OIDC check and fix (T17) read the HC and the control plane's sa-signing-key.
+OIDC = (
+    Need(("get",), HS, ("hostedclusters",), "hc", "oidc: read the HC's issuer URL"),
+    Need(("get",), "", ("secrets",), "hcp", "oidc: read the sa-signing-key the documents are made from"),
+)
+
 # Teardown checks on the destination that the HC runs there: reads only.
 TEARDOWN_DESTINATION = (
     Need(("get",), HS, ("hostedclusters",), "hc", "teardown: check that the destination runs the HC"),
@@ -89,7 +106,7 @@ TEARDOWN_DESTINATION = (
 
 # What each cluster's role in deploy/rbac/ grants: the source backs up and is torn down, the
 # destination is restored into and read by teardown.
-ROLES = {"source": BACKUP + TEARDOWN, "destination": RESTORE + TEARDOWN_DESTINATION}
+ROLES = {"source": BACKUP + TEARDOWN + HANDOFF, "destination": RESTORE + TEARDOWN_DESTINATION + OIDC}
 ROLE_NAMES = {"source": "hcmigrate-source", "destination": "hcmigrate-destination"}
 
 Check = tuple[str, str, str, str | None]  # verb, group, resource (maybe "x/sub"), namespace

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from kubectl_hcmigrate.core.handoff import describe, rule_of
 from kubectl_hcmigrate.core.kinds import rule_for
 from kubectl_hcmigrate.core.marks import SOURCE_STATE, dump_record, load_record
 from kubectl_hcmigrate.core.objects import hcp_namespace_of, name_of
@@ -45,11 +46,15 @@ class SourceState:
     # Set once the run that recorded this state handed the source over to a migration: then
     # nothing puts it back (a later plain backup keeps it held); teardown ends it.
     held: Hold | None = None
+    # The Routes and LoadBalancer Services the DNS handoff deleted (T16), as they were: put back
+    # with the rest, so that the source's ExternalDNS publishes the hostnames again.
+    removed: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> str:
         fields = asdict(self)
-        if self.held is None:
-            del fields["held"]
+        for optional in ("held", "removed"):  # older versions of the record have neither
+            if not fields[optional]:
+                del fields[optional]
         return dump_record(fields)
 
     @classmethod
@@ -65,7 +70,10 @@ class SourceState:
             ]:
                 raise ValueError(f"wrong value for {', '.join(map(str, bad))}")
             held = Hold(**d["held"]) if d.get("held") else None  # version 1 has no hand-off
-            return cls(paused, dict(pools), dict(replicas), held)
+            removed = d.get("removed") or []
+            if not (isinstance(removed, list) and all(isinstance(o, dict) and "metadata" in o for o in removed)):
+                raise ValueError("removed is not a list of objects")
+            return cls(paused, dict(pools), dict(replicas), held, list(removed))
         except (KeyError, TypeError, ValueError, AttributeError) as e:
             raise PreflightError(
                 f"the source state record ({SOURCE_STATE}) on the HostedCluster is malformed ({type(e).__name__}: {e}): "
@@ -140,6 +148,9 @@ class SourceControl:
         for d, n in self.state.replicas.items():
             if d in replicas and replicas[d] != n:
                 out.append(f"Deployment {d} has {replicas[d]} replicas, not {n}")
+        for obj in self.state.removed:
+            if self.kube.get(rule_of(obj), self.hcp_ns, name_of(obj)) is None:
+                out.append(f"{describe(obj)} is missing")
         return out
 
     def pause(self) -> None:
@@ -160,12 +171,18 @@ class SourceControl:
             changed(f"scale Deployment {self.hcp_ns}/{d} to 0")
             self.kube.scale("deployments", self.hcp_ns, d, 0)
 
+    def recreate_removed(self) -> None:
+        """Creates again what the DNS handoff deleted; one that is there already stays as it is."""
+        for obj in self.state.removed:
+            self.kube.create(rule_of(obj), obj)
+
     def unquiesce(self) -> None:
         for d, n in self.state.replicas.items():
             self.kube.scale("deployments", self.hcp_ns, d, n)
 
     def put_back(self) -> None:
         changed(f"put back HostedCluster {self.ns}/{self.name} as recorded")
+        self.recreate_removed()
         self.unquiesce()
         self.unpause()
         self.forget()

@@ -12,20 +12,24 @@ paused and the message says how to go on.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from kubectl_hcmigrate.core import restore_url
+from kubectl_hcmigrate.core.handoff import Records
 from kubectl_hcmigrate.core.layout import BackupLayout, new_backup_id
 from kubectl_hcmigrate.core.lease import new_run_id
-from kubectl_hcmigrate.core.options import BucketTarget
+from kubectl_hcmigrate.core.options import BucketTarget, CloudTarget
 from kubectl_hcmigrate.core.pipeline import RunFailed, run_verb
 from kubectl_hcmigrate.core.ports import BucketPort, KubePort, Reporter
 from kubectl_hcmigrate.core.report import HcmigrateError, Outcome, PreflightError, nothing_changed
 from kubectl_hcmigrate.core.source_state import HC, SourceControl, recorded
 from kubectl_hcmigrate.etcd.members import EtcdNotOneCluster
-from kubectl_hcmigrate.verbs import backup, restore, restore_checks, teardown
+from kubectl_hcmigrate.verbs import backup, handoff, restore, restore_checks, teardown
 from kubectl_hcmigrate.verbs.migrate_checks import check_move, check_still_held, restored_backup_id
 
 _HELD = "The destination has the HC, so the source stays paused (one control plane at a time): run migrate again"
@@ -42,11 +46,22 @@ class MigrateOptions:
     timeout: int = 30 * 60
     run_id: str = ""
     trust_ha_etcd: bool = False  # restore_checks.TRUST_HA_ETCD
+    handoff_timeout: int = 10 * 60  # the DNS handoff's waits (T16)
+    cloud: CloudTarget | None = None  # where they are read (commands.migrate's Records)
+    hosted_kubeconfig: str | None = None  # T18: the OVN pods are restarted through it
 
 
 def migrate(
-    opts: MigrateOptions, source: KubePort, destination: KubePort, bucket: BucketPort, reporter: Reporter
+    opts: MigrateOptions,
+    source: KubePort,
+    destination: KubePort,
+    bucket: BucketPort,
+    reporter: Reporter,
+    records: Records | None = None,
+    hosted: KubePort | None = None,
 ) -> dict[str, Any]:
+    """`records`: how the DNS handoff sees the HC's records (none: no handoff, as before T16);
+    `hosted`: the hosted cluster itself, whose OVN pods then restart (else the command is printed)."""
     ns, name = opts.namespace, opts.name
     backup_id = check_first(opts, source, destination, bucket, reporter)
     stages: dict[str, Any] = {}
@@ -56,10 +71,19 @@ def migrate(
         backup_id = stages["backup"]["backup_id"]
     else:
         reporter.line(f"stage 1/3: done before (the destination has {ns}/{name} from backup {backup_id})")
-    stages["restore"] = _restore(opts, backup_id, source, destination, bucket, reporter)
+    hand = partial(_handoff, opts, source, records, reporter) if records and "backup" in stages else None
+    stages["restore"] = _restore(opts, backup_id, source, destination, bucket, reporter, hand)
+    if hand is not None:
+        stages["handoff"] = stages["restore"].pop("handoff")
+    if records is not None and records.shows_owners:  # the teardown guard's DNS half, waited for here
+        with _held_on_failure("the destination's ExternalDNS does not hold the hostnames"):
+            hc = destination.get(HC, ns, name) or {}
+            handoff.wait_destination_owns(records, hc, destination, opts.handoff_timeout, reporter)
     stages["teardown"] = _teardown_stage(opts, source, destination, reporter)
     outcome, warnings = overall(stages)
+    nxt = handoff.restart_ovn(destination.get(HC, ns, name) or {}, destination.context, hosted, reporter)
     return {
+        "next_steps": nxt,
         "outcome": outcome,
         "warnings": warnings,
         "hostedcluster": f"{ns}/{name}",
@@ -90,6 +114,7 @@ def plan(
         found = backup.preflight(_backup_options(opts, destination), source, bucket, reporter)
         changes += [f"backup: {c}" for c in run_verb(backup, found, reporter, dry_run=True)["changes"]]
         later = [
+            "handoff: delete the source's Routes/Services of the HC's hostnames and wait for their records to go",
             f"restore: create every object of the new backup on context '{destination.context}' and wait for it",
             f"teardown: remove {ns}/{name} from context '{source.context}' once the destination runs it",
         ]
@@ -198,12 +223,15 @@ def _restore(
     destination: KubePort,
     bucket: BucketPort,
     reporter: Reporter,
+    hand: Callable[[], dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """Restore and wait; on failure, the source goes back only while the destination has no HC."""
+    """Restore and wait, after the DNS handoff when `hand` is given; on failure, the source goes
+    back (the handoff's deletions too) only while the destination has no HC."""
     try:
         reporter.line(f"stage 2/3: restore backup {backup_id} on context '{destination.context}' and wait")
+        handed = hand() if hand is not None else None
         r = restore.preflight(_restore_options(opts, backup_id), destination, bucket, reporter)
-        return run_verb(restore, r, reporter)
+        return run_verb(restore, r, reporter) | ({"handoff": handed} if hand is not None else {})
     except (HcmigrateError, RunFailed, KeyboardInterrupt) as e:
         outcome, message = _failure(e)
         try:
@@ -231,6 +259,21 @@ def _restore(
         undo_errors = _put_back(source, opts.namespace, opts.name, reporter)
         final = after_failed_restore(outcome, hc_on_destination=False, undo_failed=bool(undo_errors))
         raise RunFailed(final, f"restore failed: {message}", undo_errors) from e
+
+
+def _handoff(opts: MigrateOptions, source: KubePort, records: Records, reporter: Reporter) -> dict[str, Any]:
+    """T16, between the backup and the restore: the source's records go before the HC is created."""
+    h = handoff.preflight(handoff.HandoffOptions(opts.name, opts.namespace, opts.handoff_timeout), source, records,
+                          reporter)  # fmt: skip
+    return run_verb(handoff, h, reporter) if h is not None else {"outcome": "SUCCEEDED", "skipped": True}
+
+
+@contextmanager
+def _held_on_failure(what: str) -> Iterator[None]:
+    try:
+        yield
+    except HcmigrateError as e:
+        raise RunFailed(Outcome.FAILED_NEEDS_ATTENTION, f"{what}: {e}. {_HELD} to carry on", []) from e
 
 
 def after_failed_restore(outcome: Outcome, *, hc_on_destination: bool, undo_failed: bool) -> Outcome:

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.helpers import HC_KIND, HC_NAME, HC_NS, HCP_NS, NP_KIND, bystander, cloud_state, hcm
+from tests.e2e.test_handoff import wait_owned, zone_flags
 from tests.e2e.test_teardown import TEARDOWN, Migrated, assert_torn_down
 from tests.e2e.test_teardown import doomed as doomed  # the fixtures this module uses, by name
 from tests.e2e.test_teardown import migrated as migrated
@@ -81,6 +82,11 @@ def destination(m: Migrated) -> dict[str, Any]:
 
 def test_teardown_under_a_finalizer_storm_starts_no_delete_path(private_link: None, doomed: Migrated) -> None:
     sb, others = doomed.sb, bystander(doomed.sb)
+    # The hostnames handed over first (T16), as a migration does: else the source's ExternalDNS drops
+    # its records once the teardown deletes their Routes, and the destination's takes them after.
+    handed = hcm(sb, "handoff", "--hc", HC_NAME, "-n", HC_NS, "--context", "source", *zone_flags(sb))
+    assert handed.returncode == 0, handed.stderr
+    wait_owned(sb, "destination")
     cloud, dest = cloud_state(sb), destination(doomed)
     assert cloud["endpoints"] and cloud["instances"] and cloud["oidc"] and cloud["records"], cloud
     t0 = time.monotonic()

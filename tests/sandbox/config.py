@@ -13,6 +13,7 @@ SHARED = REPO.parent / "shared"
 HYPERSHIFT = Path(os.environ.get("HCMIGRATE_HYPERSHIFT_DIR") or SHARED / "hypershift")
 CRDS = HYPERSHIFT / "crds"
 FIXTURES = HYPERSHIFT / "fixtures"
+OPENSHIFT_CRDS = HYPERSHIFT.parent / "openshift" / "crds"
 
 
 def _int_env(name: str, default: int) -> int:

@@ -107,7 +107,9 @@ def up(cfg: SandboxConfig) -> Sandbox:
         _seed_source(clusters["source"], cfg, mark)
         # HyperShift's install on the destination: its operator and ExternalDNS (what restore and
         # migrate check first), and the priority classes the control plane's pods need.
-        clusters["destination"].kubectl().apply([*seed.priority_classes(), *install.operator(_owner("destination"))])
+        clusters["destination"].kubectl().apply(
+            [*seed.priority_classes(), *install.operator(seed.dns_owner("destination"))]
+        )
         mark("source seeded")
         procs.wait_for("cloud twin", lambda: launch.cloud_ready(cfg), 30, cfg.logs / "cloud-twin.log")
         for c in clusters.values():  # the HyperShift twin of each management cluster
@@ -205,7 +207,7 @@ def _seed_source(src: Cluster, cfg: SandboxConfig, mark: Callable[[str], None]) 
     ns, name = cfg.hc_namespace, cfg.hc_name
     hcp_ns = f"{ns}-{name}"
     k.apply([seed.namespace(ns), seed.namespace(hcp_ns), seed.namespace(f"{ns}-bystander"),
-             *seed.priority_classes(), *install.operator(_owner("source")), *seed.service_accounts(hcp_ns)])  # fmt: skip
+             *seed.priority_classes(), *install.operator(seed.dns_owner("source")), *seed.service_accounts(hcp_ns)])  # fmt: skip
 
     hc, hc_objs = seed.hosted_cluster(name, ns, cfg, with_refs=True)
     pools = [seed.nodepool(hc, f"{name}-us-east-2{chr(ord('a') + i)}", "machineconfig-extra" if i == 0 else None)
@@ -227,11 +229,6 @@ def _seed_source(src: Cluster, cfg: SandboxConfig, mark: Callable[[str], None]) 
     mark("etcd pods bound")
     k.run("wait", "--for=condition=Ready", "pod", "--all", "-n", hcp_ns, "--timeout=90s")
     k.run("wait", "--for=condition=Available", "deployment", "--all", "-n", "hypershift", "--timeout=60s")
-
-
-def _owner(cluster: str) -> str:
-    """Each install's ExternalDNS owner id (upstream: a random UUID per install, T16)."""
-    return f"hcmigrate-sandbox-{cluster}"
 
 
 def _bind_etcd_pods(src: Cluster, hcp_ns: str, cfg: SandboxConfig) -> None:

@@ -26,7 +26,15 @@ class Kubectl:
             return
         payload = json.dumps({"apiVersion": "v1", "kind": "List", "items": docs})
         extra = ["--server-side", "--field-manager=sandbox-seed", "--force-conflicts"]
-        self.run("apply", *(extra if server_side else []), "-f", "-", input=payload)
+        for attempt in range(3):
+            try:
+                self.run("apply", *(extra if server_side else []), "-f", "-", input=payload)
+                return
+            except RuntimeError as e:
+                # kubectl fetches the OpenAPI document to validate; on a loaded machine, right after
+                # the CRDs were installed, building it can outlast kubectl's 32 s: try again.
+                if "error validating data" not in str(e) or attempt == 2:
+                    raise
 
     def get(self, *args: str) -> dict[str, Any]:
         return json.loads(self.run("get", *args, "-o", "json"))

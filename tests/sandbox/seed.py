@@ -158,6 +158,8 @@ def hcp_namespace_objects(hc: Obj, pools: list[Obj], cfg: SandboxConfig) -> list
                annotations={"kubernetes.io/service-account.name": "default",
                             "openshift.io/token-secret.name": "default-token-" + _h(ns, "tok", n=5)}),
         configmap("etcd-ca", ns, {"ca.crt": "ca"}),
+        # T17, T20: signs the service-account tokens; the OIDC documents publish its public half.
+        secret("sa-signing-key", ns, dict(zip(("key", "pub"), sa_signing_key(), strict=True))),
     ]  # fmt: skip
     for np in pools:
         objs += _machine_objects(np["metadata"]["name"], ns, infra)
@@ -246,6 +248,23 @@ def workloads(ns: str, hcp_uid: str, cfg: SandboxConfig) -> list[Obj]:
     sts["spec"]["persistentVolumeClaimRetentionPolicy"] = {"whenDeleted": "Retain", "whenScaled": "Delete"}
     out.append(sts)
     return out
+
+
+def dns_owner(cluster: str) -> str:
+    """Each management cluster's ExternalDNS `--txt-owner-id`: random per install upstream (T16)."""
+    return f"{cluster}-{_h(cluster, 'txt-owner')}"
+
+
+def sa_signing_key() -> tuple[bytes, bytes]:
+    """The service-account signing key pair of a hosted cluster (PEM private key, PEM public key)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+                                serialization.NoEncryption())  # fmt: skip
+    public = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return private, public
 
 
 def priority_classes() -> list[Obj]:

@@ -22,6 +22,8 @@ from tests.sandbox.twin.api import (
     MS,
     NODEPOOL,
     POD,
+    ROUTE,
+    SERVICE,
     STS,
     Api,
     Obj,
@@ -44,6 +46,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--logs", type=Path)
     p.add_argument("--prefix", default="hosted-etcd")
     p.add_argument("--resync", type=float, default=5.0)
+    p.add_argument("--dns-owner", help="play this cluster's ExternalDNS with this --txt-owner-id (T16)")
+    p.add_argument("--dns-log", type=Path, help="append each record ExternalDNS creates or deletes here")
     return p.parse_args(argv)
 
 
@@ -70,6 +74,14 @@ def build(args: argparse.Namespace) -> Manager:
     owners = {res: Controller(f"capi-{res.plural}", lambda k, r=res: capi.reconcile_owner(api, r, *k),
                               lambda r=res: keys(r)) for res in (MD, MS, CLUSTER)}  # fmt: skip
     mgr.controllers = [hc, cp, np, machine, *owners.values()]
+    if cloud is not None and args.dns_owner:
+        from tests.sandbox.twin.externaldns import ExternalDns
+
+        edns = ExternalDns(api, cloud, args.dns_owner, args.dns_log)
+        dns = Controller("external-dns", lambda k: edns.reconcile(), lambda: [("", "external-dns")])
+        mgr.controllers.append(dns)
+        for res in (ROUTE, SERVICE):
+            mgr.watch(res, lambda o: [(dns, ("", "external-dns"))])
 
     hcp_of: dict[str, Key] = {}  # HCP namespace -> the HC's key
 

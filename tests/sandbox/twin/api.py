@@ -46,6 +46,9 @@ STS = Res("apps", "v1", "statefulsets")
 POD = Res("", "v1", "pods")
 NAMESPACE = Res("", "v1", "namespaces", namespaced=False)
 SERVICEACCOUNT = Res("", "v1", "serviceaccounts")
+SERVICE = Res("", "v1", "services")
+SECRET = Res("", "v1", "secrets")
+ROUTE = Res("route.openshift.io", "v1", "routes")
 
 
 class ApiError(RuntimeError):

@@ -10,6 +10,8 @@ from urllib.parse import urlparse
 
 REGION = "us-east-1"
 PRIVATE_ZONE = "hypershift.local"
+# ExternalDNS's TXT registry, new format: the owner record of a CNAME sits at `cname-<host>`.
+TXT_PREFIX = "cname-"
 
 
 def owned_tag(infra: str) -> str:
@@ -28,7 +30,7 @@ class Cloud:
 
         kw = {"endpoint_url": endpoint, "region_name": REGION,
               "aws_access_key_id": "twin", "aws_secret_access_key": "twin"}  # fmt: skip
-        self.ec2, self.s3, self.r53 = (boto3.client(s, **kw) for s in ("ec2", "s3", "route53"))
+        self.ec2, self.s3, self.r53, self.iam = (boto3.client(s, **kw) for s in ("ec2", "s3", "route53", "iam"))
 
     # -- EC2: one instance per Machine ------------------------------------------------
 
@@ -67,6 +69,14 @@ class Cloud:
                 self.s3.head_object(Bucket=bucket, Key=key)
             except Exception:
                 self.s3.put_object(Bucket=bucket, Key=key, Body=json.dumps({"issuer": issuer_url}).encode())
+
+    def ensure_oidc_provider(self, issuer_url: str) -> None:
+        """The IAM OIDC provider that the cluster's roles trust, created with the HC (`hypershift create iam`)."""
+        url = issuer_url.removeprefix("https://")
+        arns = [p["Arn"] for p in self.iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]]
+        if not any(a.endswith(f"oidc-provider/{url}") for a in arns):
+            self.iam.create_open_id_connect_provider(Url=issuer_url, ClientIDList=["openshift", "sts.amazonaws.com"],
+                                                     ThumbprintList=["a" * 40])  # fmt: skip
 
     def delete_oidc(self, issuer_url: str, infra: str) -> None:
         bucket, keys = oidc_location(issuer_url, infra)
@@ -109,6 +119,46 @@ class Cloud:
     def delete_records(self, zone: str, names: list[str]) -> None:
         have = self.records(zone)
         self._change(zone, "DELETE", {n: have[n] for n in names if n in have})
+
+    # -- Route53: ExternalDNS's TXT registry -------------------------------------------
+
+    def owners(self, zone: str) -> dict[str, str]:
+        """host -> the owner id of the TXT record ExternalDNS writes beside each record it made."""
+        zid = self.zone_id(zone, create=False)
+        if zid is None:
+            return {}
+        out = {}
+        for s in self.r53.list_resource_record_sets(HostedZoneId=zid)["ResourceRecordSets"]:
+            if s["Type"] == "TXT" and s["Name"].startswith(TXT_PREFIX):
+                owner = dict(
+                    kv.split("=", 1) for kv in s["ResourceRecords"][0]["Value"].strip('"').split(",") if "=" in kv
+                )
+                out[s["Name"].rstrip(".").removeprefix(TXT_PREFIX)] = owner.get("external-dns/owner", "")
+        return out
+
+    def _txt(self, zone: str, host: str, owner: str, resource: str) -> None:
+        value = f'"heritage=external-dns,external-dns/owner={owner},external-dns/resource={resource}"'
+        zid = self.zone_id(zone)
+        change = {"Action": "UPSERT", "ResourceRecordSet": {"Name": TXT_PREFIX + host, "Type": "TXT", "TTL": 30,
+                                                          "ResourceRecords": [{"Value": value}]}}  # fmt: skip
+        self.r53.change_resource_record_sets(HostedZoneId=zid, ChangeBatch={"Changes": [change]})
+
+    def claim(self, zone: str, host: str, target: str, owner: str, resource: str) -> None:
+        """The record and its owner TXT record, written together as ExternalDNS does."""
+        self.ensure_records(zone, {host: target})
+        self._txt(zone, host, owner, resource)
+
+    def release(self, zone: str, host: str) -> None:
+        self.delete_records(zone, [host])
+        zid = self.zone_id(zone, create=False)
+        sets = self.r53.list_resource_record_sets(HostedZoneId=zid)["ResourceRecordSets"] if zid else []
+        for s in sets:
+            if s["Type"] == "TXT" and s["Name"].rstrip(".") == TXT_PREFIX + host:
+                self.r53.change_resource_record_sets(HostedZoneId=zid, ChangeBatch={"Changes": [
+                    {"Action": "DELETE", "ResourceRecordSet": s}]})  # fmt: skip
+
+    def zones(self) -> list[str]:
+        return [z["Name"].rstrip(".") for z in self.r53.list_hosted_zones()["HostedZones"]]
 
     # -- EC2: a VPC endpoint per AWSEndpointService -------------------------------------
 

@@ -16,6 +16,7 @@ from tests.sandbox.twin.api import AWSEPS, DEPLOY, HCP, POD, SERVICEACCOUNT, STS
 from tests.sandbox.twin.hostedcluster import deployment
 from tests.sandbox.twin.meta import add_finalizer, deleting, is_true, remove_finalizer, set_condition
 from tests.sandbox.twin.pause import is_paused
+from tests.sandbox.twin.publishing import reconcile_publishing
 
 log = logging.getLogger("twin.cpo")
 APISERVERS = ("kube-apiserver", "openshift-apiserver", "openshift-oauth-apiserver")
@@ -46,6 +47,7 @@ def reconcile(api: Api, cloud: Any, members: etcd_init.Members | None, ns: str, 
     if deleting(hcp) or is_paused(hcp["spec"].get("pausedUntil")):
         return None
     again = reconcile_etcd(api, members, ns, hcp)  # T10, T11
+    reconcile_publishing(api, ns, hcp)  # T21
     etcd_up = restore_url(hcp) is None or is_true(api.get(HCP, ns, name), RESTORED)
     for dep in APISERVERS:  # T12: back to the desired replicas
         d = api.get(DEPLOY, ns, dep)

@@ -35,13 +35,9 @@ def delete(api: Api, cloud: Any, hc: Obj) -> float | None:
         waiting = True
     if waiting:
         return 1.0
-    if cloud is not None:
-        from tests.sandbox.twin.hostedcluster import service_hostnames, zone_of
-
-        if hc["spec"].get("issuerURL"):
-            cloud.delete_oidc(hc["spec"]["issuerURL"], infra)
-        for host in service_hostnames(hc):
-            cloud.delete_records(zone_of(host), [host])
+    if cloud is not None and hc["spec"].get("issuerURL"):
+        # The service records go with the Routes and Services, through ExternalDNS.
+        cloud.delete_oidc(hc["spec"]["issuerURL"], infra)
     for dep in ("cluster-api", "capi-provider"):  # its own delete path drops the component finalizers (T2)
         d = api.get(DEPLOY, hcp_ns, dep)
         if d is not None:

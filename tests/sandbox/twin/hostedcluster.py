@@ -140,13 +140,9 @@ def service_hostnames(hc: Obj) -> list[str]:
 
 
 def publish(cloud: Any, hc: Obj) -> None:
-    """What the operator and ExternalDNS put in the cloud for a running HC: OIDC documents, records."""
-    infra = hc["spec"]["infraID"]
+    """What the operator puts in the cloud for a running HC: the OIDC documents, and the IAM OIDC
+    provider that `hypershift create iam` makes with it. The service records are ExternalDNS's,
+    from the Routes and Services the control-plane operator makes (externaldns.py)."""
     if hc["spec"].get("issuerURL"):
-        cloud.ensure_oidc(hc["spec"]["issuerURL"], infra)
-    for host in service_hostnames(hc):
-        cloud.ensure_records(zone_of(host), {host: f"router-{infra}.elb.amazonaws.com"})
-
-
-def zone_of(host: str) -> str:
-    return host.partition(".")[2]
+        cloud.ensure_oidc(hc["spec"]["issuerURL"], hc["spec"]["infraID"])
+        cloud.ensure_oidc_provider(hc["spec"]["issuerURL"])

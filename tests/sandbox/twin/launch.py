@@ -7,7 +7,7 @@ import sys
 import urllib.request
 from pathlib import Path
 
-from tests.sandbox import procs
+from tests.sandbox import procs, seed
 from tests.sandbox.config import REPO, SandboxConfig
 
 
@@ -32,6 +32,7 @@ def start_twin(cfg: SandboxConfig, cluster, bin_: Path, s3_ca: Path | None, etcd
     argv = [
         sys.executable, "-m", "tests.sandbox.twin", f"--server={cluster.server}", f"--pki={cluster.dir / 'pki'}",
         f"--aws-endpoint={aws_endpoint(cfg)}", f"--pids={cfg.pids}", f"--logs={cfg.logs}", f"--bin={bin_}",
+        f"--dns-owner={seed.dns_owner(cluster.name)}", f"--dns-log={cfg.logs / 'dns.jsonl'}",
     ]  # fmt: skip
     if cluster.name == "destination":
         ips = ",".join(cfg.member_ip(i, "destination") for i in range(3))
