@@ -11,6 +11,7 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
+from kubectl_hcmigrate.adapters.kube_errors import kube_error as _kube_error
 from kubectl_hcmigrate.adapters.kube_rbac import forbidden
 from kubectl_hcmigrate.core.options import KubeTarget
 from kubectl_hcmigrate.core.ports import ExecStream, KubeError, Obj
@@ -290,13 +291,3 @@ class Kube:
     def crd(self, name: str) -> Obj | None:
         """A CustomResourceDefinition, to read the rules its schema sets; None if not installed."""
         return self.request_or_none("GET", f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}")
-
-
-def _kube_error(e: Any) -> KubeError:
-    reason, message = "", str(e.reason)
-    try:
-        status = json.loads(e.body)
-        reason, message = status.get("reason", ""), status.get("message", message)
-    except (TypeError, ValueError):
-        pass
-    return KubeError(int(e.status or 0), reason, message)

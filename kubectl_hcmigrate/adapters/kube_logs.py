@@ -15,7 +15,7 @@ def pod_log(kube: Kube, namespace: str, pod: str, container: str, *, previous: b
     from kubernetes.client.exceptions import ApiException
     from urllib3.exceptions import HTTPError
 
-    from kubectl_hcmigrate.adapters.kube import _kube_error
+    from kubectl_hcmigrate.adapters.kube_errors import kube_error
 
     timeout = kube.target.request_timeout
     try:
@@ -24,7 +24,7 @@ def pod_log(kube: Kube, namespace: str, pod: str, container: str, *, previous: b
             _request_timeout=(timeout, timeout),
         )  # fmt: skip
     except ApiException as e:
-        raise _kube_error(e) from None
+        raise kube_error(e) from None
     except (HTTPError, OSError) as e:
         raise kube._unreachable("GET", f"/api/v1/namespaces/{namespace}/pods/{pod}/log", e) from None
     return text if isinstance(text, str) else str(text or "")
