@@ -6,7 +6,7 @@ from __future__ import annotations
 import socket
 from typing import Any
 
-from kubectl_hcmigrate.adapters.s3store import _credentials
+from kubectl_hcmigrate.adapters.s3session import credentials
 from kubectl_hcmigrate.core.options import CloudTarget
 from kubectl_hcmigrate.core.report import HcmigrateError, PreflightError
 
@@ -18,7 +18,7 @@ TXT_PREFIXES = ("cname-", "a-", "aaaa-", "")
 def _client(target: CloudTarget, service: str) -> Any:
     import boto3
 
-    sess = boto3.Session(**_credentials(target.aws_creds_file))
+    sess = boto3.Session(**credentials(target.aws_creds_file))
     return sess.client(service, region_name=target.region or "us-east-1", endpoint_url=target.endpoint_url)
 
 

@@ -15,7 +15,7 @@ def make_client(target: BucketTarget, endpoint: str | None, region: str | None, 
     import boto3
     from botocore.config import Config
 
-    sess = boto3.Session(**_credentials(target.aws_creds_file))
+    sess = boto3.Session(**credentials(target.aws_creds_file))
     config = Config(
         signature_version="s3v4",
         s3={"addressing_style": "path" if endpoint else "auto"},
@@ -30,7 +30,7 @@ def make_client(target: BucketTarget, endpoint: str | None, region: str | None, 
     return sess.client("s3", region_name=region, endpoint_url=endpoint, config=config)
 
 
-def _credentials(path: str | None) -> dict[str, str]:
+def credentials(path: str | None) -> dict[str, str]:
     """Session arguments from the runbook's credentials file; none means boto3's chain."""
     if path is None:
         return {}

@@ -19,18 +19,15 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from kubectl_hcmigrate.core import restore_url
 from kubectl_hcmigrate.core.handoff import Records
-from kubectl_hcmigrate.core.layout import BackupLayout, new_backup_id
-from kubectl_hcmigrate.core.lease import new_run_id
 from kubectl_hcmigrate.core.options import BucketTarget, CloudTarget
 from kubectl_hcmigrate.core.pipeline import RunFailed, run_verb
 from kubectl_hcmigrate.core.ports import BucketPort, KubePort, Reporter
-from kubectl_hcmigrate.core.report import HcmigrateError, Outcome, PreflightError, nothing_changed
+from kubectl_hcmigrate.core.report import HcmigrateError, Outcome, PreflightError
 from kubectl_hcmigrate.core.source_state import HC, SourceControl, recorded
 from kubectl_hcmigrate.etcd.members import EtcdNotOneCluster
-from kubectl_hcmigrate.verbs import backup, handoff, restore, restore_checks, teardown
-from kubectl_hcmigrate.verbs.migrate_checks import check_move, check_still_held, restored_backup_id
+from kubectl_hcmigrate.verbs import backup, handoff, restore, teardown
+from kubectl_hcmigrate.verbs.migrate_checks import check_first
 
 _HELD = "The destination has the HC, so the source stays paused (one control plane at a time): run migrate again"
 
@@ -130,41 +127,6 @@ def plan(
         return {"outcome": "SUCCEEDED", "dry_run": True, "changes": [*changes, f"teardown: once the guard passes: {e}"]}
     changes += [f"teardown: {c}" for c in run_verb(teardown, t, reporter, dry_run=True)["changes"]]
     return {"outcome": "SUCCEEDED", "dry_run": True, "changes": changes}
-
-
-def check_first(
-    opts: MigrateOptions,
-    source: KubePort,
-    destination: KubePort,
-    bucket: BucketPort,
-    reporter: Reporter,
-    *,
-    show: bool = False,
-) -> str | None:
-    """Every stage's options, checked before the first change of the first stage (a refusal, exit 3,
-    for the run and its dry run alike): restore's own, then, for a new backup, whether the move can
-    work at all (its preconditions: `show` lists their verdicts), the destination's CRDs for them,
-    whether the HC's release restores its etcd as one cluster, and the restore URL a new backup's
-    snapshot would get. The backup a destination HC came from, if any."""
-    restore_checks.check_options(opts.url_expiry, opts.timeout, wait=True)  # it waits before the teardown
-    backup_id = restored_backup_id(source, destination, opts.namespace, opts.name)
-    if backup_id is None:  # first, as they read only the HC's spec and the destination
-        check_move(source, destination, opts.namespace, opts.name, opts.with_nodes, reporter, show=show)
-    if backup_id is not None:
-        check_still_held(source, destination, bucket, opts.namespace, opts.name, backup_id)
-    else:  # what the backup would take is what the destination restores
-        with nothing_changed():
-            hc = source.get(HC, opts.namespace, opts.name) or {}
-            restore_checks.check_ha_etcd_release(hc, opts.trust_ha_etcd, reporter)
-    with restore_checks.refusing(destination):
-        restore_checks.check_crds(destination, opts.with_nodes)
-        if backup_id is None:  # a resumed run's restore preflight checks the URL it already has
-            key = BackupLayout(
-                "", opts.namespace, opts.name, new_backup_id(run_id=opts.run_id or new_run_id())
-            ).snapshot_key
-            limit = restore_url.max_length(destination.crd(HC.qualified), destination.version_of(HC.group))
-            restore_url.check(bucket.presign_get(key, opts.url_expiry), limit)
-    return backup_id
 
 
 def _backup_options(opts: MigrateOptions, destination: KubePort) -> backup.BackupOptions:

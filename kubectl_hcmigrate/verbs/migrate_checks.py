@@ -4,7 +4,11 @@ would tear down what changed)."""
 
 from __future__ import annotations
 
-from kubectl_hcmigrate.core.layout import BackupLayout, Manifest
+from typing import Protocol
+
+from kubectl_hcmigrate.core import restore_url
+from kubectl_hcmigrate.core.layout import BackupLayout, Manifest, new_backup_id
+from kubectl_hcmigrate.core.lease import new_run_id
 from kubectl_hcmigrate.core.marks import SOURCE_UID, annotations_of, restored_from
 from kubectl_hcmigrate.core.objects import hcp_namespace_of
 from kubectl_hcmigrate.core.ports import BucketPort, KubePort, Reporter
@@ -13,7 +17,61 @@ from kubectl_hcmigrate.core.source_state import HC, recorded
 from kubectl_hcmigrate.core.staleness import stale_reasons, versions_of
 from kubectl_hcmigrate.verbs import preconditions
 from kubectl_hcmigrate.verbs.collect import hc_namespace_objects
-from kubectl_hcmigrate.verbs.restore_checks import check_crds, refusing
+from kubectl_hcmigrate.verbs.restore_checks import check_crds, check_ha_etcd_release, check_options, refusing
+
+
+class MoveOptions(Protocol):
+    """What check_first reads of migrate's options (a frozen dataclass: read-only here too)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def namespace(self) -> str: ...
+    @property
+    def with_nodes(self) -> bool: ...
+    @property
+    def trust_ha_etcd(self) -> bool: ...
+    @property
+    def url_expiry(self) -> int: ...
+    @property
+    def timeout(self) -> int: ...
+    @property
+    def run_id(self) -> str | None: ...
+
+
+def check_first(
+    opts: MoveOptions,
+    source: KubePort,
+    destination: KubePort,
+    bucket: BucketPort,
+    reporter: Reporter,
+    *,
+    show: bool = False,
+) -> str | None:
+    """Every stage's options, checked before the first change of the first stage (a refusal, exit 3,
+    for the run and its dry run alike): restore's own, then, for a new backup, whether the move can
+    work at all (its preconditions: `show` lists their verdicts), the destination's CRDs for them,
+    whether the HC's release restores its etcd as one cluster, and the restore URL a new backup's
+    snapshot would get. The backup a destination HC came from, if any."""
+    check_options(opts.url_expiry, opts.timeout, wait=True)  # it waits before the teardown
+    backup_id = restored_backup_id(source, destination, opts.namespace, opts.name)
+    if backup_id is None:  # first, as they read only the HC's spec and the destination
+        check_move(source, destination, opts.namespace, opts.name, opts.with_nodes, reporter, show=show)
+    if backup_id is not None:
+        check_still_held(source, destination, bucket, opts.namespace, opts.name, backup_id)
+    else:  # what the backup would take is what the destination restores
+        with nothing_changed():
+            hc = source.get(HC, opts.namespace, opts.name) or {}
+            check_ha_etcd_release(hc, opts.trust_ha_etcd, reporter)
+    with refusing(destination):
+        check_crds(destination, opts.with_nodes)
+        if backup_id is None:  # a resumed run's restore preflight checks the URL it already has
+            key = BackupLayout(
+                "", opts.namespace, opts.name, new_backup_id(run_id=opts.run_id or new_run_id())
+            ).snapshot_key
+            limit = restore_url.max_length(destination.crd(HC.qualified), destination.version_of(HC.group))
+            restore_url.check(bucket.presign_get(key, opts.url_expiry), limit)
+    return backup_id
 
 
 def restored_backup_id(source: KubePort, destination: KubePort, ns: str, name: str) -> str | None:
