@@ -35,9 +35,12 @@ OPERATOR = ("deployment", "operator", "-n", install.NAMESPACE)
 
 
 def _one_line(stderr: str) -> str:
+    """The refusal: one error line, after the lines that say which clusters the verb reached."""
     lines = [line for line in stderr.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error: "), stderr
-    return lines[0]
+    errors = [line for line in lines if line.startswith("error: ")]
+    assert len(errors) == 1 and lines[-1] == errors[0], stderr
+    assert all(" context " in line for line in lines[:-1]), stderr
+    return errors[0]
 
 
 def everything(sb: Sandbox, ns: str = HC_NS, name: str = HC_NAME) -> dict[str, Any]:
