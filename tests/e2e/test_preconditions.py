@@ -25,6 +25,7 @@ from tests.e2e.helpers import (
     incomplete_uploads,
     keys,
     operator_stopped,
+    said,
     source_state,
 )
 from tests.sandbox import install, seed
@@ -131,6 +132,6 @@ def test_a_destination_without_an_operator_or_set_up_for_another_region_is_refus
     assert _one_line(err) == f"error: {error}"
     # The dry run lists each check with its verdict before the same refusal.
     _, err = refused(sandbox, tmp_path, "--dry-run")
-    said = [line.split(": ")[:2] for line in err.splitlines() if line.startswith("precondition ")]
-    assert said == [["precondition fixed hostnames", "ok"], ["precondition destination operator", "refused"],
+    verdicts = [line.split(": ")[:2] for line in said(err) if line.startswith("precondition ")]
+    assert verdicts == [["precondition fixed hostnames", "ok"], ["precondition destination operator", "refused"],
                     ["precondition destination ExternalDNS", "ok"], ["precondition destination CRDs", "ok"]], err  # fmt: skip
