@@ -16,7 +16,7 @@ from typing import Any
 
 from kubectl_hcmigrate.core import kinds
 from kubectl_hcmigrate.core.marks import BACKUP_ID, SOURCE_STATE
-from tests.e2e.helpers import HC_KIND, HC_NAME, HC_NS, HCP_NS, hcm_popen, incomplete_uploads, keys
+from tests.e2e.helpers import HC_KIND, HC_NAME, HC_NS, HCP_NS, STAMP, hcm_popen, incomplete_uploads, keys
 from tests.sandbox.harness import Sandbox
 
 
@@ -35,6 +35,7 @@ class Cut:
         return f"{signal.Signals(self.sig).name}-{step}+{self.delay:g}s"
 
     def marks(self, line: str) -> bool:
+        line = STAMP.sub("", line)  # a log's lines carry a timestamp
         if self.step.startswith("stage "):
             return line.startswith(self.step)
         return line.strip() == f"==> {self.step}"

@@ -28,7 +28,10 @@ CONDITIONS = {HCP_KIND: ("EtcdSnapshotRestored", HCP_NS), HC_KIND: ("Available",
 
 # The first line of a verb that reaches a cluster: which one (`restoring clusters/example onto
 # context destination (https://...)`); a refusal is the one line after it.
-WHERE = re.compile(r"^(backing up|restoring|tearing down|migrating|planning the \w+ of|to) .*context \S+ \(\S+\)$")
+WHERE = re.compile(
+    r"^(backing up|restoring|tearing down|migrating|handing off|checking the OIDC identity of|planning the \w+ of|to) "
+    r".*context \S+ \(\S+\)$"
+)
 
 
 STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ ")

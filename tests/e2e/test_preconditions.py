@@ -25,6 +25,7 @@ from tests.e2e.helpers import (
     incomplete_uploads,
     keys,
     operator_stopped,
+    said,
     source_state,
 )
 from tests.sandbox import install, seed
@@ -35,9 +36,12 @@ OPERATOR = ("deployment", "operator", "-n", install.NAMESPACE)
 
 
 def _one_line(stderr: str) -> str:
+    """The refusal: one error line, after the lines that say which clusters the verb reached."""
     lines = [line for line in stderr.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error: "), stderr
-    return lines[0]
+    errors = [line for line in lines if line.startswith("error: ")]
+    assert len(errors) == 1 and lines[-1] == errors[0], stderr
+    assert all(" context " in line for line in lines[:-1]), stderr
+    return errors[0]
 
 
 def everything(sb: Sandbox, ns: str = HC_NS, name: str = HC_NAME) -> dict[str, Any]:
@@ -128,6 +132,6 @@ def test_a_destination_without_an_operator_or_set_up_for_another_region_is_refus
     assert _one_line(err) == f"error: {error}"
     # The dry run lists each check with its verdict before the same refusal.
     _, err = refused(sandbox, tmp_path, "--dry-run")
-    said = [line.split(": ")[:2] for line in err.splitlines() if line.startswith("precondition ")]
-    assert said == [["precondition fixed hostnames", "ok"], ["precondition destination operator", "refused"],
+    verdicts = [line.split(": ")[:2] for line in said(err) if line.startswith("precondition ")]
+    assert verdicts == [["precondition fixed hostnames", "ok"], ["precondition destination operator", "refused"],
                     ["precondition destination ExternalDNS", "ok"], ["precondition destination CRDs", "ok"]], err  # fmt: skip

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.e2e.helpers import HC_KIND, HC_NAME, HC_NS, HCP_NS, hcm, s3
+from tests.e2e.helpers import HC_KIND, HC_NAME, HC_NS, HCP_NS, hcm, s3, said
 from tests.sandbox.harness import Sandbox
 
 
@@ -20,7 +20,7 @@ def _backup(sb: Sandbox, prefix: str, folder: Path) -> dict:
 def _refused(proc: object, message: str) -> None:
     code, err = proc.returncode, proc.stderr  # type: ignore[attr-defined]
     assert code == 3, err
-    lines = [line for line in err.splitlines() if line.strip() and not line.startswith("hash snapshot: ")]
+    lines = [line for line in said(err) if not line.startswith("hash snapshot: ")]
     assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], err
 
 
