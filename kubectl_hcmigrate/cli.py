@@ -90,6 +90,7 @@ def backup(
     prefix: flags.PrefixOpt = "",
     dir: flags.DirOpt = None,
     keep_paused: Annotated[bool, typer.Option("--keep-paused", help="Leave the source paused (to migrate).")] = False,
+    online: flags.OnlineOpt = False,
     region: flags.RegionOpt = None,
     endpoint_url: flags.EndpointOpt = None,
     aws_creds: flags.CredsOpt = None,
@@ -104,20 +105,11 @@ def backup(
     opts = BackupOptions(
         name=hc, namespace=namespace,
         bucket=flags.bucket_target(bucket, prefix, region, endpoint_url, aws_creds),
-        dir=dir, keep_paused=keep_paused, part_size=part_size_mib << 20,
+        dir=dir, keep_paused=keep_paused, part_size=part_size_mib << 20, online=online,
     )  # fmt: skip
     raise typer.Exit(
         commands.backup(flags.source(ctx, context), opts, dry_run=dry_run, output=flags.output(ctx, output))
     )
-
-
-def _seconds(value: str, flag: str) -> int:
-    from kubectl_hcmigrate.core.units import parse_duration
-
-    try:
-        return parse_duration(value)
-    except ValueError as e:
-        raise typer.BadParameter(str(e), param_hint=flag) from None
 
 
 @app.command()
@@ -150,7 +142,7 @@ def restore(
         name=hc, namespace=namespace,
         bucket=flags.bucket_target(bucket, prefix, region, endpoint_url, aws_creds),
         source_dir=source_dir, backup_id=backup_id, with_nodes=with_nodes, trust_ha_etcd=trust_ha_etcd,
-        url_expiry=_seconds(url_expiry, "--url-expiry"), timeout=_seconds(timeout, "--timeout"), wait=not no_wait,
+        url_expiry=flags.seconds(url_expiry, "--url-expiry"), timeout=flags.seconds(timeout, "--timeout"), wait=not no_wait,
     )  # fmt: skip
     destination = flags.destination(ctx, to_kubeconfig, to_context)
     raise typer.Exit(commands.restore(destination, opts, dry_run=dry_run, output=flags.output(ctx, output)))
@@ -178,7 +170,7 @@ def teardown(
     from kubectl_hcmigrate import commands
     from kubectl_hcmigrate.verbs.teardown import TeardownOptions
 
-    opts = TeardownOptions(name=hc, namespace=namespace, force=force, timeout=_seconds(timeout, "--timeout"))
+    opts = TeardownOptions(name=hc, namespace=namespace, force=force, timeout=flags.seconds(timeout, "--timeout"))
     source, destination = flags.source(ctx, context), flags.destination(ctx, to_kubeconfig, to_context)
     raise typer.Exit(
         commands.teardown(source, destination, opts, yes=yes, dry_run=dry_run, output=flags.output(ctx, output))
@@ -212,8 +204,8 @@ def migrate(
 
     opts = MigrateOptions(
         name=hc, namespace=namespace, bucket=flags.bucket_target(bucket, prefix, region, endpoint_url, aws_creds),
-        dir=dir, with_nodes=with_nodes, url_expiry=_seconds(url_expiry, "--url-expiry"),
-        timeout=_seconds(timeout, "--timeout"), trust_ha_etcd=trust_ha_etcd,
+        dir=dir, with_nodes=with_nodes, url_expiry=flags.seconds(url_expiry, "--url-expiry"),
+        timeout=flags.seconds(timeout, "--timeout"), trust_ha_etcd=trust_ha_etcd,
     )  # fmt: skip
     source, destination = flags.source(ctx, context), flags.destination(ctx, to_kubeconfig, to_context)
     raise typer.Exit(commands.migrate(source, destination, opts, dry_run=dry_run, output=flags.output(ctx, output)))

@@ -101,6 +101,14 @@ TrustHaEtcdOpt = Annotated[
         "e.g. a patched control-plane operator; its members are still checked after the wait.",
     ),
 ]
+OnlineOpt = Annotated[
+    bool,
+    typer.Option(
+        "--online",
+        help="Pause and scale down nothing (a scheduled DR backup): etcd's snapshot is consistent at one "
+        "revision, which the manifest records; not with --keep-paused.",
+    ),
+]
 UrlExpiryOpt = Annotated[
     str, typer.Option("--url-expiry", metavar="DURATION", help="Presigned snapshot URL lifetime (at most 7d).")
 ]
@@ -122,6 +130,15 @@ def source(ctx: typer.Context, context: str | None) -> KubeTarget:
 def destination(ctx: typer.Context, kubeconfig: str | None, context: str | None) -> KubeTarget:
     g = ctx.obj.kube
     return KubeTarget(kubeconfig=kubeconfig or g.kubeconfig, context=context, request_timeout=g.request_timeout)
+
+
+def seconds(value: str, flag: str) -> int:
+    from kubectl_hcmigrate.core.units import parse_duration
+
+    try:
+        return parse_duration(value)
+    except ValueError as e:
+        raise typer.BadParameter(str(e), param_hint=flag) from None
 
 
 def request_timeout(value: str) -> float:

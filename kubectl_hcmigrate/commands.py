@@ -96,6 +96,7 @@ def backup(kube_target: KubeTarget, opts: Any, *, dry_run: bool, output: OutputF
         from kubectl_hcmigrate.core.lease import new_run_id
         from kubectl_hcmigrate.verbs import backup as verb
 
+        verb.check_options(opts)  # before the lease: a refusal changes nothing at all
         # A dry run's bucket reads but never writes (restic's dry backend), so no step checks.
         bucket = DryRunBucket(Bucket(opts.bucket)) if dry_run else Bucket(opts.bucket)
         run_id, kube = new_run_id(), Kube(kube_target, "source")
