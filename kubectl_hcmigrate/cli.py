@@ -83,8 +83,8 @@ def completion(
 @app.command()
 def backup(
     ctx: typer.Context,
-    hc: flags.HcOpt,
     bucket: flags.BucketOpt,
+    hc: flags.FleetHcOpt = None,
     namespace: flags.NsOpt = "clusters",
     context: flags.ContextOpt = None,
     prefix: flags.PrefixOpt = "",
@@ -97,16 +97,21 @@ def backup(
     part_size_mib: Annotated[int, typer.Option("--part-size-mib", min=5, max=5120, help="S3 multipart part size.")] = 8,
     dry_run: flags.DryRunOpt = False,
     output: flags.OutputOpt = None,
+    every: flags.AllOpt = False,
+    selector: flags.SelectorOpt = None,
+    parallel: flags.ParallelOpt = 2,
 ) -> None:
     """Pause the HC, stream its etcd snapshot into S3 and write its object bundle."""
     from kubectl_hcmigrate import commands
     from kubectl_hcmigrate.verbs.backup import BackupOptions
 
     opts = BackupOptions(
-        name=hc, namespace=namespace,
+        name=hc or "", namespace=namespace,
         bucket=flags.bucket_target(bucket, prefix, region, endpoint_url, aws_creds),
         dir=dir, keep_paused=keep_paused, part_size=part_size_mib << 20, online=online,
     )  # fmt: skip
+    if hc is None or every or selector:  # several HCs, each its own backup: cli_fleet.py
+        raise typer.Exit(cli_fleet.backup_many(ctx, opts, every, selector, parallel, context, dry_run, output))
     raise typer.Exit(
         commands.backup(flags.source(ctx, context), opts, dry_run=dry_run, output=flags.output(ctx, output))
     )
@@ -278,6 +283,9 @@ def verify(
         source_dir=source_dir, backup_id=backup_id, deep=deep,
     )  # fmt: skip
     raise typer.Exit(commands.verify(opts, output=flags.output(ctx, output)))
+
+
+from kubectl_hcmigrate import cli_fleet  # noqa: E402 - registers prune on app; needs app above
 
 
 def run() -> None:

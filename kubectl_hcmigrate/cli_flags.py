@@ -38,6 +38,20 @@ def k8s_name(value: str | None) -> str | None:
 
 
 HcOpt = Annotated[str, typer.Option("--hc", envvar="HC_CLUSTER_NAME", callback=k8s_name, help="HostedCluster name.")]
+FleetHcOpt = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(
+        "--hc", envvar="HC_CLUSTER_NAME", callback=k8s_name, help="HostedCluster name (or --all, -l, -n alone)."
+    ),
+]
+AllOpt = Annotated[bool, typer.Option("--all", help="Every HostedCluster on the context (-n: of that namespace).")]
+SelectorOpt = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option("-l", "--selector", help="The HostedClusters matching this label selector (-n: in that namespace)."),
+]
+ParallelOpt = Annotated[
+    int, typer.Option("--parallel", min=1, max=16, help="With several HCs: how many are backed up at a time.")
+]
 NsOpt = Annotated[
     str,
     typer.Option("-n", "--namespace", envvar="HC_CLUSTER_NS", callback=k8s_name, help="HostedCluster namespace."),

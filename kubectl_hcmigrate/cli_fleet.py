@@ -1,0 +1,76 @@
+"""The command line for many HCs at once: `backup --all | -l SELECTOR | -n NS` (the backup command
+in cli.py hands over here) and `prune`, registered on the same app."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from kubectl_hcmigrate import cli_flags as flags
+from kubectl_hcmigrate.core.options import KubeTarget, OutputFormat
+
+
+def _usage(message: str) -> int:
+    """A usage error as the parser gives one (exit 2)."""
+    raise typer.BadParameter(message, param_hint="'--hc'")
+
+
+def _given(ctx: typer.Context, name: str) -> bool:
+    source = ctx.get_parameter_source(name)
+    return source is not None and source.name == "COMMANDLINE"
+
+
+def backup_many(
+    ctx: typer.Context, opts: Any, every: bool, selector: str | None, parallel: int,
+    context: str | None, dry_run: bool, output: OutputFormat | None,
+) -> int:  # fmt: skip
+    """Backs up every HC picked by --all, -l or -n (given on the command line), each in its own run."""
+    from kubectl_hcmigrate import commands, fleet
+
+    namespace = opts.namespace if _given(ctx, "namespace") else None
+    if opts.name and (every or selector):
+        return _usage("--hc names one HostedCluster: not with --all or -l")
+    if not (opts.name or every or selector or namespace):
+        return _usage("Missing option '--hc' (or --all, -l SELECTOR, or -n NAMESPACE for every HC there)")
+    target = flags.source(ctx, context)
+
+    def body(reporter: Any) -> dict[str, Any]:
+        from kubectl_hcmigrate.adapters.kube import Kube
+        from kubectl_hcmigrate.core.report import PreflightError
+        from kubectl_hcmigrate.core.source_state import HC
+
+        if opts.keep_paused:
+            raise PreflightError("--keep-paused hands one HC to a migration: not with several HCs; nothing was changed")
+        picked = fleet.members_of(Kube(target, "source").list_objects(HC, namespace, selector))
+        if not picked:
+            where = f"namespace {namespace}" if namespace else "any namespace"
+            match = f" matching {selector!r}" if selector else ""
+            raise PreflightError(f"no HostedCluster{match} in {where} on context '{target.context or 'current'}'")
+        reporter.line(f"backing up {len(picked)} hosted clusters, {parallel} at a time")
+        folder = opts.dir.resolve() if opts.dir is not None else None  # each HC's bundle in its own folder there
+        args = fleet.Args(_before(target), _backup_args(opts, dry_run), folder)
+        return fleet.back_up(picked, args, parallel)
+
+    return commands.run(flags.output(ctx, output), body, show=fleet.show)
+
+
+def _before(target: KubeTarget) -> list[str]:
+    args = ["--request-timeout", f"{int(target.request_timeout)}s"]
+    if target.kubeconfig:  # absolute: each run works in the bundle folder
+        args += ["--kubeconfig", os.pathsep.join(str(Path(p).resolve()) for p in target.kubeconfig.split(os.pathsep))]
+    if target.context:
+        args += ["--context", target.context]
+    return args
+
+
+def _backup_args(opts: Any, dry_run: bool) -> list[str]:
+    b = opts.bucket
+    args = ["--bucket", b.bucket, "--prefix", b.prefix, "--part-size-mib", str(opts.part_size >> 20)]
+    creds = str(Path(b.aws_creds_file).resolve()) if b.aws_creds_file else None
+    for flag, value in (("--region", b.region), ("--endpoint-url", b.endpoint_url), ("--aws-creds", creds)):
+        if value:
+            args += [flag, value]
+    return args + (["--online"] if opts.online else []) + (["--dry-run"] if dry_run else [])
