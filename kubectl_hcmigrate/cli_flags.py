@@ -52,6 +52,33 @@ SelectorOpt = Annotated[
 ParallelOpt = Annotated[
     int, typer.Option("--parallel", min=1, max=16, help="With several HCs: how many are backed up at a time.")
 ]
+ScopeHcOpt = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(
+        "--hc", envvar="HC_CLUSTER_NAME", callback=k8s_name, help="Only this HostedCluster (-n: its namespace)."
+    ),
+]
+ScopeNsOpt = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option("-n", "--namespace", envvar="HC_CLUSTER_NS", callback=k8s_name, help="Only this namespace."),
+]
+KeepLastOpt = Annotated[
+    Optional[int],  # noqa: UP045
+    typer.Option("--keep-last", min=1, metavar="N", help="Keep the N newest complete backups of each HC."),
+]
+KeepWithinOpt = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option("--keep-within", metavar="DURATION", help="Keep each HC's complete backups younger than this (7d)."),
+]
+GraceOpt = Annotated[
+    str,
+    typer.Option(
+        "--incomplete-grace",
+        metavar="DURATION",
+        help="An unfinished backup younger than this may still be uploading: kept.",
+    ),
+]
+YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Delete without asking (needed off a terminal).")]
 NsOpt = Annotated[
     str,
     typer.Option("-n", "--namespace", envvar="HC_CLUSTER_NS", callback=k8s_name, help="HostedCluster namespace."),

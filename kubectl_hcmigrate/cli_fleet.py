@@ -10,6 +10,7 @@ from typing import Any
 import typer
 
 from kubectl_hcmigrate import cli_flags as flags
+from kubectl_hcmigrate.cli import app
 from kubectl_hcmigrate.core.options import KubeTarget, OutputFormat
 
 
@@ -74,3 +75,65 @@ def _backup_args(opts: Any, dry_run: bool) -> list[str]:
         if value:
             args += [flag, value]
     return args + (["--online"] if opts.online else []) + (["--dry-run"] if dry_run else [])
+
+
+@app.command()
+def prune(
+    ctx: typer.Context,
+    bucket: flags.BucketOpt,
+    keep_last: flags.KeepLastOpt = None,
+    keep_within: flags.KeepWithinOpt = None,
+    incomplete_grace: flags.GraceOpt = "24h",
+    hc: flags.ScopeHcOpt = None,
+    namespace: flags.ScopeNsOpt = None,
+    prefix: flags.PrefixOpt = "",
+    yes: flags.YesOpt = False,
+    dry_run: flags.DryRunOpt = False,
+    region: flags.RegionOpt = None,
+    endpoint_url: flags.EndpointOpt = None,
+    aws_creds: flags.CredsOpt = None,
+    output: flags.OutputOpt = None,
+) -> None:
+    """Delete the backups a retention policy lets go, per HC; never an HC's newest complete one."""
+    from kubectl_hcmigrate.core.retention import Policy
+
+    policy = Policy(
+        keep_last, None if keep_within is None else flags.seconds(keep_within, "--keep-within"),
+        flags.seconds(incomplete_grace, "--incomplete-grace"),
+    )  # fmt: skip
+    try:
+        policy.check()
+    except ValueError as e:
+        raise typer.BadParameter(str(e), param_hint="'--keep-last' / '--keep-within'") from None
+    from kubectl_hcmigrate import commands
+    from kubectl_hcmigrate.verbs.prune import PruneOptions, show
+
+    opts = PruneOptions(
+        flags.bucket_target(bucket, prefix, region, endpoint_url, aws_creds), policy,
+        namespace or ("clusters" if hc else None), hc,
+    )  # fmt: skip
+
+    def body(reporter: Any) -> dict[str, Any]:
+        from kubectl_hcmigrate.adapters.s3store import Bucket
+        from kubectl_hcmigrate.verbs.prune import prune as run_prune
+
+        return run_prune(opts, Bucket(opts.bucket), reporter, dry_run=dry_run, confirm=lambda n: _confirm(n, yes))
+
+    raise typer.Exit(commands.run(flags.output(ctx, output), body, show=show))
+
+
+def _confirm(count: int, yes: bool) -> bool:
+    """On a terminal, the user says yes; off one, --yes must have said it."""
+    import sys
+
+    from kubectl_hcmigrate.core.report import PreflightError
+
+    if yes:
+        return True
+    if not sys.stdin.isatty():
+        raise PreflightError(
+            "prune deletes backups: pass --yes when there is no terminal to confirm on; nothing was deleted"
+        )
+    sys.stderr.write(f"delete {count} backup{'s' if count != 1 else ''} (listed above)? [y/N] ")
+    sys.stderr.flush()
+    return sys.stdin.readline().strip().lower() in ("y", "yes")

@@ -25,7 +25,7 @@ ALLOWED: dict[str, set[str]] = {
 COMPOSER = "verbs/migrate.py"  # the one verb allowed to import other verbs
 # verbs/ modules that are not verbs: reading a backup back, an HC's objects, what killed runs left,
 # the destination checks restore and migrate share.
-SHARED_BY_VERBS = {"readback", "collect", "leftovers", "restore_checks", "backup_found", "backup_data"}
+SHARED_BY_VERBS = {"readback", "collect", "leftovers", "restore_checks", "backup_found", "backup_data", "list"}
 
 
 def imports_of(path: Path) -> list[str]:
