@@ -36,6 +36,7 @@ class SnapshotResult:
     seconds: float
     etag: str | None = None  # what S3 computed for the object (and its version, if versioned)
     version_id: str | None = None
+    revision: int | None = None  # etcd's revision the snapshot is consistent at, when known
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,6 @@ class Saved:
     pod: str
     path: str
     size: int
-    revision: int | None  # etcd's revision the snapshot is consistent at, when known
     seconds: float
 
 
@@ -137,7 +137,7 @@ class EtcdSnapshotter:
             if code != 0:
                 raise StepFailed(f"etcdctl snapshot save failed in {self.ns}/{pod} (exit {code}): {said(err)}")
             size = self._file_size(pod, scratch)
-            return Saved(pod, scratch, size, self._revision(pod, scratch), time.monotonic() - t0)
+            return Saved(pod, scratch, size, time.monotonic() - t0)
         except BaseException:  # failure or interrupt: etcdctl's .part too, if it got no further
             self._remove(pod, scratch)
             raise
@@ -148,6 +148,9 @@ class EtcdSnapshotter:
         pod, scratch, total = saved.pod, saved.path, saved.size
         t0 = time.monotonic()
         try:
+            # Read here, not at the save: backup puts the source back in between, and this
+            # exec is one less while the control plane is down.
+            revision = self._revision(pod, scratch)
             verifier = SnapshotVerifier()
             label = f"upload {pod} snapshot"
             self.reporter.progress(label, 0, total)  # starts the clock for rate and ETA
@@ -171,7 +174,9 @@ class EtcdSnapshotter:
             seconds = time.monotonic() - t0
             self.reporter.progress_done(label, digest.size, seconds)
             etag, version = getattr(uploaded, "etag", None) or None, getattr(uploaded, "version_id", None)
-            return SnapshotResult(pod, key, digest.size, digest.sha256, seconds + saved.seconds, etag, version)
+            return SnapshotResult(
+                pod, key, digest.size, digest.sha256, seconds + saved.seconds, etag, version, revision
+            )
         finally:
             self.remove(saved)
 

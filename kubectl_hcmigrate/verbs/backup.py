@@ -201,7 +201,7 @@ def result(b: Backup, timings: dict[str, float]) -> dict[str, Any]:
         "bundle_dir": str(b.dir),
         "source": _source_result(b),
         "online": b.opts.online,
-        "etcd_revision": b.saved.revision if b.saved else None,
+        "etcd_revision": b.snapshot.revision if b.snapshot else None,
         "api_down_seconds": _downtime(b),
         "timings_seconds": {k: round(v, 2) for k, v in timings.items()},
         "timeline": b.timeline.entries,

@@ -104,7 +104,7 @@ def bundle(b: Backup) -> Manifest:
             b.opts.bucket.bucket, b.bucket.full_key(snap.key), snap.size, snap.sha256, snap.pod,
             etag=snap.etag, version_id=snap.version_id,
         ),
-        online=b.opts.online, etcd_revision=b.saved.revision if b.saved else None,
+        online=b.opts.online, etcd_revision=b.snapshot.revision if b.snapshot else None,
     )  # fmt: skip
     meta = replace(meta, versions=versions_of(b.found[b.opts.namespace]))  # what migrate compares later
     b.manifest = write_and_upload(b.dir, b.found, meta, b.bucket, b.layout, b.uploaded)
