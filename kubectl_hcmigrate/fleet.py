@@ -66,7 +66,9 @@ def _tool() -> tuple[list[str], dict[str, str]]:
     """This tool's own command line and environment, from a checkout or the zipapp alike."""
     home = str(Path(kubectl_hcmigrate.__file__).resolve().parents[1])
     path = os.pathsep.join(p for p in (home, os.environ.get("PYTHONPATH", "")) if p)
-    return [sys.executable, "-m", "kubectl_hcmigrate"], {**os.environ, "PYTHONPATH": path}
+    # The runbook's variables are flag defaults: each run gets its HC and folder from its flags.
+    env = {k: v for k, v in os.environ.items() if k not in ("HC_CLUSTER_NAME", "HC_CLUSTER_NS", "BACKUP_DIR")}
+    return [sys.executable, "-m", "kubectl_hcmigrate"], {**env, "PYTHONPATH": path}
 
 
 class Runs:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
+
+_TRANSIENT = ("Client.Timeout", "context deadline exceeded", "Please retry", "TLS handshake timeout")
 
 
 class Kubectl:
@@ -26,7 +29,16 @@ class Kubectl:
             return
         payload = json.dumps({"apiVersion": "v1", "kind": "List", "items": docs})
         extra = ["--server-side", "--field-manager=sandbox-seed", "--force-conflicts"]
-        self.run("apply", *(extra if server_side else []), "-f", "-", input=payload)
+        # An apply is idempotent: on a loaded machine kubectl's fetch of the OpenAPI schema (to
+        # validate) can time out on a healthy apiserver, which failed whole sandbox starts.
+        for attempt in range(3):
+            try:
+                self.run("apply", *(extra if server_side else []), "-f", "-", input=payload)
+                return
+            except RuntimeError as e:
+                if attempt == 2 or not any(t in str(e) for t in _TRANSIENT):
+                    raise
+                time.sleep(2)
 
     def get(self, *args: str) -> dict[str, Any]:
         return json.loads(self.run("get", *args, "-o", "json"))
