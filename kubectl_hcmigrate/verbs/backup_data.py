@@ -32,10 +32,9 @@ def write_and_upload(
     """Writes the bundle to `folder` and uploads it, the manifest last: without it the backup is
     incomplete to every reader. Each key is in `uploaded` before its request (the reply may be lost)."""
     manifest = write_bundle(folder, found, meta)
-    keys = [layout.bundle_key(relpath) for relpath in manifest.files]
-    uploaded.extend(keys)
 
     def put(relpath: str) -> None:
+        uploaded.append(layout.bundle_key(relpath))  # list.append is atomic: safe from the pool
         bucket.put_bytes(layout.bundle_key(relpath), (folder / relpath).read_bytes())
 
     pool = ThreadPoolExecutor(UPLOADS_IN_FLIGHT, thread_name_prefix="bundle-upload")
