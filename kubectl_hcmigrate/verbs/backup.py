@@ -119,6 +119,9 @@ def build_plan(b: Backup) -> Plan:
                 changes=ctl.quiesce_changes,
             )
         )
+    # The objects first: a cluster that stops answering here leaves no scratch file to remove
+    # through it. Both are read while the source is quiesced.
+    plan.add(Step("read objects", lambda: data.read(b)))
     plan.add(
         Step(
             "etcd snapshot",
@@ -127,7 +130,6 @@ def build_plan(b: Backup) -> Plan:
             changes=lambda: [f"save an etcd snapshot in {b.hcp_ns}/{b.etcd_pods[0]} (a scratch file, removed after)"],
         )
     )
-    plan.add(Step("read objects", lambda: data.read(b)))
     resume = Step(
         "resume source",
         ctl.put_back,

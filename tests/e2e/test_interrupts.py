@@ -17,7 +17,7 @@ from tests.sandbox.harness import Sandbox
 
 BACKUP_STEPS = (
     "abort interrupted uploads", "remove leftover snapshot files", "record source state", "pause",
-    "quiesce control plane", "etcd snapshot", "read objects", "resume source", "upload snapshot", "write bundle",
+    "quiesce control plane", "read objects", "etcd snapshot", "resume source", "upload snapshot", "write bundle",
 )  # fmt: skip
 CUTS = [
     *(Cut(step) for step in BACKUP_STEPS),

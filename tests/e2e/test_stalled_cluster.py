@@ -50,7 +50,7 @@ def test_a_source_that_stops_answering_mid_backup_keeps_its_record_until_a_rerun
         str(tmp_path / "a"),
     ]
     with frozen(sandbox, "source") as freeze:
-        # While the source is quiesced (the bundle is written after it is back, without the source).
+        # While the source is quiesced, before the snapshot (the bundle is written after it is back).
         run = run_and_do(sandbox, args, "read objects", 0.0, freeze, timeout=120)
     assert run.fired
     # The undo needs the frozen source too: it cannot put it back, and says so.

@@ -58,7 +58,7 @@ def test_a_plain_backup_records_pauses_and_puts_back() -> None:
     # The source is back once the snapshot file and the objects are in hand: the stream and the
     # uploads run while the hosted cluster does.
     assert list(got) == ["abort interrupted uploads", "remove leftover snapshot files", "record source state",
-                         "pause", "quiesce control plane", "etcd snapshot", "read objects", "resume source",
+                         "pause", "quiesce control plane", "read objects", "etcd snapshot", "resume source",
                          "upload snapshot", "write bundle"]  # fmt: skip
     assert got["pause"] and got["quiesce control plane"] and got["etcd snapshot"] and got["upload snapshot"]
 
@@ -66,8 +66,8 @@ def test_a_plain_backup_records_pauses_and_puts_back() -> None:
 def test_an_online_backup_changes_nothing_on_the_source() -> None:
     b = found(SourceState(None, {"np1": None}, {"kube-apiserver": 2}))
     b.opts = dataclasses.replace(b.opts, online=True)
-    assert list(steps(b)) == ["abort interrupted uploads", "remove leftover snapshot files", "etcd snapshot",
-                              "read objects", "upload snapshot", "write bundle"]  # fmt: skip
+    assert list(steps(b)) == ["abort interrupted uploads", "remove leftover snapshot files", "read objects",
+                              "etcd snapshot", "upload snapshot", "write bundle"]  # fmt: skip
     res = backup.result(b, {})
     assert res["online"] is True and res["api_down_seconds"] == 0.0 and res["source"] == "untouched (--online)"
 
