@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from kubectl_hcmigrate import cli_bucket, cli_cluster, cli_handoff  # noqa: F401 - they register their verbs on app
+from kubectl_hcmigrate import cli_bucket, cli_cluster, cli_fleet, cli_handoff  # noqa: F401 - they register their verbs on app
 from kubectl_hcmigrate.cli_app import app
 from kubectl_hcmigrate.cli_help import _completion_var, prog_name
 

@@ -15,12 +15,13 @@ from kubectl_hcmigrate.cli_app import app
 @app.command()
 def backup(
     ctx: typer.Context,
-    hc: flags.HcOpt,
     bucket: flags.BucketOpt,
+    hc: flags.FleetHcOpt = None,
     namespace: flags.NsOpt = "clusters",
     prefix: flags.PrefixOpt = "",
     dir: flags.DirOpt = None,
     keep_paused: Annotated[bool, typer.Option("--keep-paused", help="Leave the source paused (to migrate).")] = False,
+    online: flags.OnlineOpt = False,
     region: flags.RegionOpt = None,
     endpoint_url: flags.EndpointOpt = None,
     aws_creds: flags.CredsOpt = None,
@@ -32,18 +33,25 @@ def backup(
     context: flags.SourceContextOpt = None,
     request_timeout: flags.RequestTimeoutOpt = None,
     output: flags.OutputOpt = None,
+    every: flags.AllOpt = False,
+    selector: flags.SelectorOpt = None,
+    parallel: flags.ParallelOpt = 2,
 ) -> None:
     """Pause the HC, stream its etcd snapshot into S3 and write its object bundle."""
     from kubectl_hcmigrate import commands
     from kubectl_hcmigrate.verbs.backup import BackupOptions
 
     opts = BackupOptions(
-        name=hc, namespace=namespace,
+        name=hc or "", namespace=namespace,
         bucket=flags.bucket_target(bucket, prefix, region, endpoint_url, aws_creds, sse, sse_kms_key_id),
-        dir=dir, keep_paused=keep_paused, part_size=part_size_mib << 20,
+        dir=dir, keep_paused=keep_paused, part_size=part_size_mib << 20, online=online,
     )  # fmt: skip
-    source = g.source(ctx, kubeconfig, context, request_timeout)
-    raise typer.Exit(commands.backup(source, opts, dry_run=dry_run, output=g.output(ctx, output)))
+    source, fmt = g.source(ctx, kubeconfig, context, request_timeout), g.output(ctx, output)
+    if hc is None or every or selector:  # several HCs, each its own backup: cli_fleet.py
+        from kubectl_hcmigrate import cli_fleet
+
+        raise typer.Exit(cli_fleet.backup_many(ctx, opts, every, selector, parallel, source, dry_run, fmt))
+    raise typer.Exit(commands.backup(source, opts, dry_run=dry_run, output=fmt))
 
 
 @app.command()

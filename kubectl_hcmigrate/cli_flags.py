@@ -64,6 +64,21 @@ HcOpt = Annotated[
         autocompletion=complete("hostedclusters"),
     ),
 ]  # fmt: skip
+FleetHcOpt = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(
+        "--hc", envvar="HC_CLUSTER_NAME", callback=k8s_name, help="HostedCluster name (or --all, -l, -n alone).",
+        autocompletion=complete("hostedclusters"),
+    ),
+]  # fmt: skip
+AllOpt = Annotated[bool, typer.Option("--all", help="Every HostedCluster on the context (-n: of that namespace).")]
+SelectorOpt = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option("-l", "--selector", help="The HostedClusters matching this label selector (-n: in that namespace)."),
+]
+ParallelOpt = Annotated[
+    int, typer.Option("--parallel", min=1, max=16, help="With several HCs: how many are backed up at a time.")
+]
 NsOpt = Annotated[
     str,
     typer.Option("-n", "--namespace", envvar="HC_CLUSTER_NS", callback=k8s_name, help="HostedCluster namespace."),
@@ -127,6 +142,14 @@ TrustHaEtcdOpt = Annotated[
         "--trust-ha-etcd-restore",
         help="Restore an HA etcd on a release not known to carry the one-cluster fix (OCPBUGS-99534), "
         "e.g. a patched control-plane operator; its members are still checked after the wait.",
+    ),
+]
+OnlineOpt = Annotated[
+    bool,
+    typer.Option(
+        "--online",
+        help="Pause and scale down nothing (a scheduled DR backup): etcd's snapshot is consistent at one "
+        "revision, which the manifest records; not with --keep-paused.",
     ),
 ]
 UrlExpiryOpt = Annotated[
@@ -204,6 +227,15 @@ ToKubeconfigOpt = Annotated[
 ]
 
 
+def seconds(value: str, flag: str) -> int:
+    from kubectl_hcmigrate.core.units import parse_duration
+
+    try:
+        return parse_duration(value)
+    except ValueError as e:
+        raise typer.BadParameter(str(e), param_hint=flag) from None
+
+
 def request_timeout(value: str) -> float:
     from kubectl_hcmigrate.core.units import parse_duration
 
@@ -214,15 +246,6 @@ def request_timeout(value: str) -> float:
     if seconds <= 0:
         raise typer.BadParameter("--request-timeout must be at least 1s: a request with no limit can wait forever")
     return float(seconds)
-
-
-def seconds(value: str, flag: str) -> int:
-    from kubectl_hcmigrate.core.units import parse_duration
-
-    try:
-        return parse_duration(value)
-    except ValueError as e:
-        raise typer.BadParameter(str(e), param_hint=flag) from None
 
 
 # Where the HC's DNS records and OIDC identity are read (the DNS handoff, T16; the OIDC check, T17).

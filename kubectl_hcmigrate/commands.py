@@ -63,8 +63,11 @@ class Out:
     started: datetime = field(default_factory=now)
 
 
-def run(out: Out, body: Callable[[TextReporter], dict[str, Any]]) -> int:
-    """Runs a verb body and turns its result or failure into output and an exit code."""
+def run(
+    out: Out, body: Callable[[TextReporter], dict[str, Any]], text: Callable[[dict[str, Any]], None] | None = None
+) -> int:
+    """Runs a verb body and turns its result or failure into output and an exit code (`text`: a
+    result's own text form, such as a table with a row per HC)."""
     # A runbook's timeout or `kill` sends SIGTERM: unwind like Ctrl-C, so the undos run.
     signal.signal(signal.SIGTERM, _raise_interrupt)
     reporter = TextReporter(sys.stderr)
@@ -82,7 +85,10 @@ def run(out: Out, body: Callable[[TextReporter], dict[str, Any]]) -> int:
         reporter.end()
         return _fail(out, Outcome.INTERRUPTED, "interrupted")
     doc = document(out.kind, result, out.started)
-    show(doc, out.fmt, next_step=next_step(doc, prog_name()))
+    if text is not None and out.fmt is OutputFormat.text:
+        text(result)
+    else:
+        show(doc, out.fmt, next_step=next_step(doc, prog_name()))
     return EXIT_CODES[Outcome(result.get("outcome", "SUCCEEDED"))]
 
 
@@ -127,6 +133,7 @@ def backup(kube_target: KubeTarget, opts: Any, *, dry_run: bool, output: OutputF
         from kubectl_hcmigrate.core.lease import new_run_id
         from kubectl_hcmigrate.verbs import backup as verb
 
+        verb.check_options(opts)  # before the lease: a refusal changes nothing at all
         # A dry run's bucket reads but never writes (restic's dry backend), so no step checks.
         bucket = DryRunBucket(Bucket(opts.bucket)) if dry_run else Bucket(opts.bucket)
         run_id, kube = new_run_id(), Kube(kube_target, "source")

@@ -126,10 +126,29 @@ def naive(sb: Sandbox, tmp: Path, n: int) -> Naive:
     return Naive(copy=t1 - t0, upload=t2 - t1)
 
 
+def pipe(sb: Sandbox, n: int) -> float:
+    """The streaming pipe a careful SRE writes by hand, `kubectl exec ... cat snapshot | aws s3 cp -`:
+    boto3's upload_fileobj on the pipe (the transfer manager `aws s3 cp -` uses). Seconds."""
+    key, client, bucket = f"bench-pipe-{n}/etcd-snapshot.db", s3(sb), sb.env["HCMIGRATE_BUCKET"]
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(_exec_argv(sb, "cat", SNAPSHOT), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert proc.stdout is not None
+        client.upload_fileobj(proc.stdout, bucket, key)
+        if proc.wait() != 0:
+            raise BenchError(f"pipe: kubectl exec cat exited {proc.returncode}")
+        return time.perf_counter() - t0
+    finally:
+        proc.kill()
+        client.delete_object(Bucket=bucket, Key=key)
+
+
 @dataclass(frozen=True)
 class ToolRun:
     wall: float  # the whole CLI process, interpreter start-up included
-    step: float  # its "etcd snapshot" step: in-pod save + stream to S3 + small execs
+    step: float  # its "etcd snapshot" (the in-pod save) and "upload snapshot" (the stream) steps
+    down: float  # the hosted API's downtime: from the scale-down's start to the scale-back's end
+    after: float  # what the tool does once the source is back (stream, bundle): the runbook's order has it inside the downtime
     size: int  # bytes of the snapshot it uploaded
     peak_rss: int  # bytes, the child's VmHWM as the kernel reports it on exit
     cpu: float  # user + system seconds of the CLI process
@@ -175,9 +194,11 @@ def tool(sb: Sandbox, tmp: Path, n: int) -> ToolRun:
         s3_cpu = s3_server_cpu(sb) - s3_cpu
     finally:
         delete_prefix(sb, prefix)
-    step, size = next(s["seconds"] for s in res["steps"] if s["id"] == "etcd-snapshot"), res["snapshot_size"]
+    t, size = {s["name"]: s["seconds"] for s in res["steps"]}, res["snapshot_size"]
+    step, after = t["etcd snapshot"] + t["upload snapshot"], t["upload snapshot"] + t["write bundle"]
     cpu = usage.ru_utime + usage.ru_stime
-    return ToolRun(wall, step, size, peak_rss=usage.ru_maxrss * 1024, cpu=cpu, s3_cpu=s3_cpu)
+    return ToolRun(wall, step, res["api_down_seconds"], after, size, peak_rss=usage.ru_maxrss * 1024, cpu=cpu,
+                   s3_cpu=s3_cpu)  # fmt: skip
 
 
 def baseline_rss(sb: Sandbox, tmp: Path) -> int:

@@ -94,6 +94,13 @@ def ha_sandbox(sandbox_manager: SandboxManager) -> Sandbox:
 
 
 @pytest.fixture
+def fleet_sandbox(sandbox_manager: SandboxManager) -> Sandbox:
+    """`example` and two more HCs with control planes of their own (fleet1, fleet2), each with
+    its own etcd pod and hosted etcd: for backups of many HCs at once."""
+    return sandbox_manager.get(dataclasses.replace(_base_config(), hcs=3))
+
+
+@pytest.fixture
 def destroys_source(sandbox_manager: SandboxManager) -> Iterator[None]:
     """For a test that tears the source's `example` down: the sandbox is started anew after it.
     These tests run after the others of their topology, so that costs one start fewer."""
@@ -102,7 +109,7 @@ def destroys_source(sandbox_manager: SandboxManager) -> Iterator[None]:
 
 
 def _needs_sandbox(it: pytest.Item) -> bool:
-    return bool({"sandbox", "ha_sandbox", "sandbox_manager"} & set(getattr(it, "fixturenames", ())))
+    return bool({"sandbox", "ha_sandbox", "fleet_sandbox", "sandbox_manager"} & set(getattr(it, "fixturenames", ())))
 
 
 @pytest.hookimpl(trylast=True)  # after -k and -m deselected what will not run
@@ -112,13 +119,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         key=lambda it: (
             it.get_closest_marker("last") is not None,
             _needs_sandbox(it),
+            "fleet_sandbox" in getattr(it, "fixturenames", ()),
             "ha_sandbox" in getattr(it, "fixturenames", ()),
             "destroys_source" in getattr(it, "fixturenames", ()),
         )
     )
     global _early
     first = next((it for it in items if _needs_sandbox(it)), None)
-    if first is None or "ha_sandbox" in getattr(first, "fixturenames", ()) or _early is not None:
+    if first is None or {"ha_sandbox", "fleet_sandbox"} & set(getattr(first, "fixturenames", ())) or _early is not None:
         return
     if os.environ.get("HCMIGRATE_SANDBOX_REUSE") == "1":
         return
@@ -153,6 +161,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
     if report.failed:
         _failed = True
         names = getattr(item, "fixturenames", ())
-        if "sandbox" in names or "ha_sandbox" in names:
+        if {"sandbox", "ha_sandbox", "fleet_sandbox"} & set(names):
             logs = SandboxConfig.from_env().logs
             report.sections.append(("sandbox", f"sandbox logs are kept in {logs}"))

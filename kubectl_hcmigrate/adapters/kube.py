@@ -10,6 +10,7 @@ import json
 import logging
 import time
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 from kubectl_hcmigrate.adapters.kube_errors import kube_error as _kube_error
 from kubectl_hcmigrate.adapters.kube_rbac import forbidden
@@ -149,8 +150,10 @@ class Kube:
     def get(self, rule: KindRule, namespace: str, name: str) -> Obj | None:
         return self.request_or_none("GET", self.path(rule, namespace, name))
 
-    def list_objects(self, rule: KindRule, namespace: str) -> list[Obj]:
-        items = self.request("GET", self.path(rule, namespace)).get("items", [])
+    def list_objects(self, rule: KindRule, namespace: str | None, selector: str | None = None) -> list[Obj]:
+        """Every object of a kind in `namespace` (None: all), matching a label selector if given."""
+        query = f"?{urlencode({'labelSelector': selector})}" if selector else ""
+        items = self.request("GET", self.path(rule, namespace) + query).get("items", [])
         version = rule.api_version if not rule.group else f"{rule.group}/{self.version_of(rule.group)}"
         for item in items:  # list items come without apiVersion/kind
             item.setdefault("apiVersion", version)

@@ -184,6 +184,16 @@ class Manifest:
     schema: str = SCHEMA
     # What each backed-up object was at backup time (core/staleness.py); none in older manifests.
     versions: Mapping[str, str] = field(default_factory=dict)
+    # Taken without pausing or quiescing (backup --online), and the etcd revision the snapshot
+    # holds; older manifests have neither (quiesced, revision unknown).
+    online: bool = False
+    etcd_revision: int | None = None
+
+    def taken(self) -> str:
+        """How the backup was taken, for the line restore and verify say about it."""
+        at = f" at etcd revision {self.etcd_revision}" if self.etcd_revision is not None else ""
+        how = "online (the control plane kept running)" if self.online else "quiesced"
+        return f"taken {self.created}, {how}{at}"
 
     def with_files(self, files: Mapping[str, str]) -> Manifest:
         return replace(self, files=dict(sorted(files.items())))
@@ -199,6 +209,8 @@ class Manifest:
             "snapshot": {k: v for k, v in asdict(self.snapshot).items() if v is not None},
             "files": dict(sorted(self.files.items())),
             **({"versions": dict(sorted(self.versions.items()))} if self.versions else {}),
+            **({"online": True} if self.online else {}),
+            **({"etcd_revision": self.etcd_revision} if self.etcd_revision is not None else {}),
         }
 
     def to_json(self) -> str:
@@ -264,4 +276,14 @@ def _parse_manifest(data: Any) -> Manifest:
         ),
         files=dict(files),
         versions={str(k): str(v) for k, v in dict(data.get("versions") or {}).items()},
+        online=data.get("online") is True,
+        etcd_revision=_revision(data.get("etcd_revision")),
     )
+
+
+def _revision(value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError("etcd_revision must be a non-negative integer")
+    return value

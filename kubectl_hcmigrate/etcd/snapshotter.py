@@ -36,6 +36,17 @@ class SnapshotResult:
     seconds: float
     etag: str | None = None  # what S3 computed for the object (and its version, if versioned)
     version_id: str | None = None
+    revision: int | None = None  # etcd's revision the snapshot is consistent at, when known
+
+
+@dataclass(frozen=True)
+class Saved:
+    """A snapshot saved in an etcd pod's scratch file, not yet streamed out."""
+
+    pod: str
+    path: str
+    size: int
+    seconds: float
 
 
 def ready_etcd_pods(kube: KubePort, hcp_ns: str) -> list[str]:
@@ -99,17 +110,24 @@ class EtcdSnapshotter:
     def snapshot_to_bucket(
         self, pods: list[str], bucket: BucketPort, key: str, part_size: int, tag: str
     ) -> SnapshotResult:
+        """Save and stream in one go (the scratch file is removed whatever happens)."""
+        saved = self.save(pods, tag)
+        return self.upload(saved, bucket, key, part_size)
+
+    def save(self, pods: list[str], tag: str) -> Saved:
+        """`etcdctl snapshot save` into a scratch file of the first member that can: the snapshot
+        exists, at one revision, once this returns. A member that fails leaves no file of ours."""
         errors = []
         for pod in pods:  # HA: one member's snapshot serves every member on restore
             try:
-                return self._snapshot_from(pod, bucket, key, part_size, tag)
+                return self._save_in(pod, tag)
             except StepFailed as e:
                 errors.append(str(e))
                 if pod != pods[-1]:
                     self.reporter.line(f"warning: {e}; trying the next etcd member")
         raise StepFailed(errors[-1] if errors else f"no Ready etcd pod in {self.ns}")
 
-    def _snapshot_from(self, pod: str, bucket: BucketPort, key: str, part_size: int, tag: str) -> SnapshotResult:
+    def _save_in(self, pod: str, tag: str) -> Saved:
         ca = self.detect_ca(pod)
         scratch = f"{self.scratch_dir(pod, self.db_size(pod, ca))}/{scratch_name(tag)}"
         t0 = time.monotonic()
@@ -118,7 +136,21 @@ class EtcdSnapshotter:
             code, _, err = self._run(pod, [*self.etcdctl(ca), "snapshot", "save", scratch])
             if code != 0:
                 raise StepFailed(f"etcdctl snapshot save failed in {self.ns}/{pod} (exit {code}): {said(err)}")
-            total = self._file_size(pod, scratch)
+            size = self._file_size(pod, scratch)
+            return Saved(pod, scratch, size, time.monotonic() - t0)
+        except BaseException:  # failure or interrupt: etcdctl's .part too, if it got no further
+            self._remove(pod, scratch)
+            raise
+
+    def upload(self, saved: Saved, bucket: BucketPort, key: str, part_size: int) -> SnapshotResult:
+        """Streams the saved file into `key`, verified as it goes; the scratch file is removed on
+        every path."""
+        pod, scratch, total = saved.pod, saved.path, saved.size
+        t0 = time.monotonic()
+        try:
+            # Read here, not at the save: backup puts the source back in between, and this
+            # exec is one less while the control plane is down.
+            revision = self._revision(pod, scratch)
             verifier = SnapshotVerifier()
             label = f"upload {pod} snapshot"
             self.reporter.progress(label, 0, total)  # starts the clock for rate and ETA
@@ -142,9 +174,27 @@ class EtcdSnapshotter:
             seconds = time.monotonic() - t0
             self.reporter.progress_done(label, digest.size, seconds)
             etag, version = getattr(uploaded, "etag", None) or None, getattr(uploaded, "version_id", None)
-            return SnapshotResult(pod, key, digest.size, digest.sha256, seconds, etag, version)
-        finally:  # success, failure or interrupt: etcdctl's .part too, if it got no further
-            self._remove(pod, scratch)
+            return SnapshotResult(
+                pod, key, digest.size, digest.sha256, seconds + saved.seconds, etag, version, revision
+            )
+        finally:
+            self.remove(saved)
+
+    def remove(self, saved: Saved) -> None:
+        """Removes a saved snapshot's scratch file (and etcdctl's .part); safe to repeat."""
+        self._remove(saved.pod, saved.path)
+
+    def _revision(self, pod: str, path: str) -> int | None:
+        """The revision the snapshot holds, from the file itself (etcdutl since etcd 3.5, etcdctl's
+        deprecated twin before 3.6); None when neither tool can say."""
+        for tool in ("etcdutl", "etcdctl"):
+            try:
+                code, out, _ = self._run(pod, [tool, "snapshot", "status", path, "-w", "json"])
+                if code == 0:
+                    return int(json.loads(out)["revision"])
+            except Exception:  # no such tool in this image, or an answer of another form
+                continue
+        return None
 
     def _file_size(self, pod: str, path: str) -> int:
         """The snapshot file's size, which the upload is checked against: unknown is a failure."""

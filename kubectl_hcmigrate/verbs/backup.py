@@ -1,81 +1,44 @@
-"""backup: pause the HC, quiesce its control plane, stream an etcd snapshot into S3, write the
-kustomize-ready bundle next to it, then put the source back (or keep it paused to migrate).
+"""backup: pause the HC, quiesce its control plane, save an etcd snapshot in the pod and read the
+objects, put the source back (or keep it paused to migrate), then stream the snapshot into S3 and
+write the kustomize-ready bundle next to it while the hosted cluster runs again.
+
+The hosted API is down only from the scale-down to the scale-back: the snapshot file and the
+objects read are all the backup needs of the quiesced source, so neither the stream nor the
+uploads add to the downtime. `--online` pauses nothing at all (upstream's HCPEtcdBackup): the
+snapshot is still consistent at one etcd revision, which the manifest records.
 
 Preflight only reads. Every step that changes the source has an undo, and the original state
-is recorded on the HC before the first change, so a re-run after a crash still knows it.
+is recorded on the HC before the first change, so a re-run after a crash still knows it. The
+manifest is written last: a failure after the source is back leaves no complete-looking backup.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from kubectl_hcmigrate import __version__
 from kubectl_hcmigrate.core import objects
-from kubectl_hcmigrate.core.bundle import check_bundle_dir, write_bundle
-from kubectl_hcmigrate.core.layout import (
-    BackupLayout,
-    HostedClusterRef,
-    Manifest,
-    SnapshotRef,
-    hc_prefix,
-    new_backup_id,
-    utc_timestamp,
-)
-from kubectl_hcmigrate.core.options import BucketTarget
-from kubectl_hcmigrate.core.pipeline import Plan, Step, changed, warn
+from kubectl_hcmigrate.core.bundle import check_bundle_dir
+from kubectl_hcmigrate.core.layout import BackupLayout, hc_prefix, new_backup_id, utc_timestamp
+from kubectl_hcmigrate.core.pipeline import Plan, Step, warn
 from kubectl_hcmigrate.core.ports import BucketPort, KubePort, Reporter
 from kubectl_hcmigrate.core.report import PreflightError
 from kubectl_hcmigrate.core.source_state import HC, NODEPOOL, Hold, SourceControl, SourceState, recorded
-from kubectl_hcmigrate.core.staleness import versions_of
 from kubectl_hcmigrate.core.wait import poll_until
-from kubectl_hcmigrate.etcd.snapshotter import EtcdSnapshotter, SnapshotResult, ready_etcd_pods
+from kubectl_hcmigrate.etcd.snapshotter import ready_etcd_pods
+from kubectl_hcmigrate.verbs import backup_data as data
 from kubectl_hcmigrate.verbs import preconditions
-from kubectl_hcmigrate.verbs.collect import SECRET, collect_objects
+from kubectl_hcmigrate.verbs.backup_found import Backup, BackupOptions, check_options
+from kubectl_hcmigrate.verbs.collect import SECRET
 from kubectl_hcmigrate.verbs.leftovers import abort_ended_uploads, remove_scratch_leftovers
+
+__all__ = ["Backup", "BackupOptions", "build_plan", "check_options", "preflight", "result"]
 
 QUIESCE_WAIT_SECONDS = 60
 
 
-@dataclass(frozen=True)
-class BackupOptions:
-    name: str
-    namespace: str
-    bucket: BucketTarget
-    dir: Path | None = None
-    keep_paused: bool = False
-    part_size: int = 8 << 20
-    run_id: str = ""  # this run's (core/lease.py): part of the backup id and of its upload's key
-    destination: str | None = None  # the context a migration hands the source to, when known
-    dry_run: bool = False  # preflight then lists every precondition's verdict
-
-
-@dataclass
-class Backup:
-    """What preflight found; the steps act on it."""
-
-    opts: BackupOptions
-    kube: KubePort
-    bucket: BucketPort
-    reporter: Reporter
-    hc: dict[str, Any]
-    state: SourceState
-    etcd_pods: list[str]
-    backup_id: str
-    layout: BackupLayout
-    dir: Path
-    snapshot: SnapshotResult | None = None
-    manifest: Manifest | None = None
-    uploaded: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-
-    @property
-    def hcp_ns(self) -> str:
-        return objects.hcp_namespace(self.hc)
-
-
 def preflight(opts: BackupOptions, kube: KubePort, bucket: BucketPort, reporter: Reporter) -> Backup:
+    check_options(opts)
     ns, name = opts.namespace, opts.name
     hc = kube.get(HC, ns, name)
     if hc is None:
@@ -104,6 +67,11 @@ def preflight(opts: BackupOptions, kube: KubePort, bucket: BucketPort, reporter:
     # A record left by an interrupted run is the truth about what was there before; a pool
     # added since that run keeps its current setting.
     state = recorded(hc) or observed
+    if opts.online and recorded(hc) is not None and state.held is None:
+        raise PreflightError(
+            f"HostedCluster {ns}/{name} still carries the record of an interrupted backup: run backup "
+            "without --online once to put the source back, then take online backups"
+        )
     state.nodepools = {**observed.nodepools, **state.nodepools}
     backup_id = new_backup_id(run_id=opts.run_id or None)
     # Keys relative to --prefix: the bucket adapter adds it, full_key() shows it.
@@ -133,8 +101,8 @@ def build_plan(b: Backup) -> Plan:
             ],
         )
     )
-    held = b.state.held
-    if held is None:
+    held, online = b.state.held, b.opts.online
+    if held is None and not online:
         plan.add(
             Step(
                 "record source state",
@@ -144,31 +112,51 @@ def build_plan(b: Backup) -> Plan:
                 changes=lambda: [f"annotate HostedCluster {b.opts.namespace}/{b.opts.name} with the state to put back"],
             )
         )
-    # A source held for a migration stays paused and quiesced whatever happens: no undo.
-    plan.add(Step("pause", ctl.pause, undo=None if held else ctl.unpause, changes=ctl.pause_changes))
-    plan.add(
-        Step(
-            "quiesce control plane",
-            lambda: _quiesce(b, ctl),
-            undo=None if held else ctl.unquiesce,
-            changes=ctl.quiesce_changes,
+    if not online:
+        # A source held for a migration stays paused and quiesced whatever happens: no undo.
+        plan.add(Step("pause", ctl.pause, undo=None if held else ctl.unpause, changes=ctl.pause_changes))
+        plan.add(
+            Step(
+                "quiesce control plane",
+                lambda: _quiesce(b, ctl),
+                undo=None if held else ctl.unquiesce,
+                changes=ctl.quiesce_changes,
+            )
         )
-    )
+    # The objects first: a cluster that stops answering here leaves no scratch file to remove
+    # through it. Both are read while the source is quiesced.
+    plan.add(Step("read objects", lambda: data.read(b)))
     plan.add(
         Step(
             "etcd snapshot",
-            lambda: _snapshot(b),
-            undo=lambda: _drop_orphan_snapshot(b),
+            lambda: data.save(b),
+            undo=lambda: data.drop_scratch(b),
+            changes=lambda: [f"save an etcd snapshot in {b.hcp_ns}/{b.etcd_pods[0]} (a scratch file, removed after)"],
+        )
+    )
+    resume = Step(
+        "resume source",
+        ctl.put_back,
+        undo=ctl.put_back,  # a put-back cut short is finished by the undo
+        changes=lambda: ["put back pausedUntil and replicas as recorded, remove the annotation"],
+    )
+    if held is None and not online and not b.opts.keep_paused:
+        plan.add(resume)  # all the backup needs of the quiesced source is in hand
+    plan.add(
+        Step(
+            "upload snapshot",
+            lambda: data.upload(b),
+            undo=lambda: data.drop_orphan_snapshot(b),
             changes=lambda: [
-                f"stream an etcd snapshot from {b.hcp_ns}/{b.etcd_pods[0]} to s3://{b.opts.bucket.bucket}/{b.layout.snapshot_key}"
+                f"stream the etcd snapshot from {b.hcp_ns}/{b.etcd_pods[0]} to s3://{b.opts.bucket.bucket}/{b.layout.snapshot_key}"
             ],
         )
     )
     plan.add(
         Step(
             "write bundle",
-            lambda: _bundle(b),
-            undo=lambda: _drop_partial_bundle(b),
+            lambda: data.bundle(b),
+            undo=lambda: data.drop_partial_bundle(b),
             changes=lambda: [
                 f"write the bundle to {b.dir} and s3://{b.opts.bucket.bucket}/{b.bucket.full_key(b.layout.bundle_prefix)}"
             ],
@@ -184,15 +172,7 @@ def build_plan(b: Backup) -> Plan:
                 changes=lambda: [f"mark the source held for a migration by backup {b.backup_id}, keep it paused"],
             )
         )
-    else:
-        plan.add(
-            Step(
-                "resume source",
-                ctl.put_back,
-                undo=ctl.put_back,  # a put-back cut short is finished by the undo
-                changes=lambda: ["put back pausedUntil and replicas as recorded, remove the annotation"],
-            )
-        )
+    b.timeline.track(plan)
     return plan  # fmt: skip
 
 
@@ -212,66 +192,6 @@ def _quiesce(b: Backup, ctl: SourceControl) -> None:
         )
 
 
-def _snapshot(b: Backup) -> SnapshotResult:
-    snap = EtcdSnapshotter(b.kube, b.hcp_ns, b.reporter)
-    changed(f"upload an etcd snapshot to {b.bucket.full_key(b.layout.snapshot_key)}")
-    try:
-        b.snapshot = snap.snapshot_to_bucket(
-            b.etcd_pods, b.bucket, b.layout.snapshot_key, b.opts.part_size, b.backup_id
-        )
-    except BaseException:
-        # An interrupt can land while S3 creates or completes the upload, where its reply is
-        # lost: clear whatever exists of this backup's own key, finished or not.
-        _forget(b, [b.layout.snapshot_key])
-        raise
-    return b.snapshot
-
-
-def _bundle(b: Backup) -> Manifest:
-    assert b.snapshot is not None
-    hc = b.kube.get(HC, b.opts.namespace, b.opts.name) or b.hc
-    meta = Manifest(
-        tool_version=__version__, backup_id=b.backup_id, created=utc_timestamp(),
-        source_context=b.kube.context,
-        hostedcluster=HostedClusterRef(b.opts.name, b.opts.namespace, hc["metadata"]["uid"], objects.infra_id(hc)),
-        snapshot=SnapshotRef(
-            b.opts.bucket.bucket, b.bucket.full_key(b.snapshot.key), b.snapshot.size, b.snapshot.sha256, b.snapshot.pod,
-            etag=b.snapshot.etag, version_id=b.snapshot.version_id,
-        ),
-    )  # fmt: skip
-    found = collect_objects(b.kube, hc)
-    meta = replace(meta, versions=versions_of(found[b.opts.namespace]))  # what migrate compares later
-    manifest = write_bundle(b.dir, found, meta)
-    # Upload every file, the manifest last: without it the backup is incomplete to every reader.
-    for relpath in [*manifest.files, "manifest.json"]:
-        b.uploaded.append(b.layout.bundle_key(relpath))  # before the call: its reply may be lost
-        b.bucket.put_bytes(b.layout.bundle_key(relpath), (b.dir / relpath).read_bytes())
-    b.manifest = manifest
-    return manifest
-
-
-def _drop_partial_bundle(b: Backup) -> None:
-    """Bundle files whose manifest never made it are no backup: remove them."""
-    if b.manifest is None:
-        _forget(b, b.uploaded)
-
-
-def _drop_orphan_snapshot(b: Backup) -> None:
-    """A snapshot whose backup never got its manifest is of no use to anyone: remove it. One
-    with a manifest is a good backup, whatever failed after it: keep it."""
-    if b.snapshot is not None and b.manifest is None:
-        _forget(b, [b.snapshot.key])
-
-
-def _forget(b: Backup, keys: list[str]) -> None:
-    for key in reversed(keys):
-        try:
-            b.bucket.abort_incomplete_uploads(key)
-            b.bucket.delete(key)
-        except Exception as e:  # a warning: the cause of the failure matters more
-            b.reporter.line(f"warning: could not remove s3://{b.opts.bucket.bucket}/{b.bucket.full_key(key)}: {e}")
-
-
 def result(b: Backup, timings: dict[str, float]) -> dict[str, Any]:
     snap = b.snapshot
     return {
@@ -286,12 +206,26 @@ def result(b: Backup, timings: dict[str, float]) -> dict[str, Any]:
         "manifest_key": b.bucket.full_key(b.layout.manifest_key),
         "bundle_dir": str(b.dir),
         "source": _source_result(b),
+        "online": b.opts.online,
+        "etcd_revision": b.snapshot.revision if b.snapshot else None,
+        "api_down_seconds": _downtime(b),
         "timings_seconds": {k: round(v, 2) for k, v in timings.items()},
         **({"warnings": b.warnings} if b.warnings else {}),
+        "timeline": b.timeline.entries,
     }
+
+
+def _downtime(b: Backup) -> float | None:
+    """From the scale-down's start to the scale-back's end: how long the hosted API was down
+    (0 online; None while the source stays paused)."""
+    if b.opts.online:
+        return 0.0
+    return b.timeline.between("quiesce control plane", "resume source")
 
 
 def _source_result(b: Backup) -> str:
     if b.state.held is not None and b.state.held.backup_id != b.backup_id:  # held before this run
         return f"kept paused: {b.state.held.describe()}"
+    if b.opts.online:
+        return "untouched (--online)"
     return "paused (--keep-paused)" if b.opts.keep_paused else "resumed"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from kubectl_hcmigrate.core.bundle import Bundle, read_bundle
@@ -20,6 +21,7 @@ from kubectl_hcmigrate.core.ports import BucketPort, Reporter
 from kubectl_hcmigrate.core.report import ObjectMissing, PreflightError
 from kubectl_hcmigrate.etcd.verifier import SnapshotInvalid, SnapshotVerifier
 
+FETCHES_IN_FLIGHT = 8
 _HASH_LABEL = "hash snapshot"
 _HASH_CHUNK = 8 << 20
 
@@ -42,14 +44,16 @@ def read_from_bucket(bucket: BucketPort, namespace: str, name: str, backup_id: s
             "pick a complete one from `list`"
         )
     layout = BackupLayout("", namespace, name, backup_id)
-    files: dict[str, bytes] = {}
+    wanted: dict[str, str] = {}
     for key in keys:
         if key.startswith(layout.bundle_prefix):
             try:
-                relpath = layout.relpath_of(key)
+                wanted[layout.relpath_of(key)] = key
             except ValueError:
                 raise PreflightError(f"s3://{bucket.name}/{bucket.full_key(key)} cannot be a bundle file") from None
-            files[relpath] = bucket.get_bytes(key)
+    # Small files, one request each: a few in flight hide the round trips (backup uploads them so).
+    with ThreadPoolExecutor(FETCHES_IN_FLIGHT, thread_name_prefix="bundle-fetch") as pool:
+        files = dict(zip(wanted, pool.map(bucket.get_bytes, wanted.values()), strict=True))
     return _the_one_asked_for(read_bundle(files), namespace, name, backup_id)
 
 

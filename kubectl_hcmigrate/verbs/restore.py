@@ -110,7 +110,7 @@ def preflight(opts: RestoreOptions, kube: KubePort, bucket: BucketPort, reporter
             limit = restore_url.max_length(kube.crd(HC.qualified), kube.version_of(HC.group))
             restore_url.check(bucket.presign_get(key, opts.url_expiry, version_id=m.snapshot.version_id), limit)
     how = "carrying on with the HC it restored before" if resumed else "the HC is not there yet"
-    reporter.line(f"backup {m.backup_id} of {ns}/{name} taken {m.created} on context '{m.source_context}'; {how}")
+    reporter.line(f"backup {m.backup_id} of {ns}/{name} {m.taken()} on context '{m.source_context}'; {how}")
     objs = restore_sequence(found, opts.with_nodes)
     replicas = releases.etcd_replicas(checks.bundle_hc(found, m))
     r = Restore(opts, kube, bucket, reporter, bundle, objs, key, resumed, url, replicas, warnings=early)

@@ -18,6 +18,7 @@ import pytest
 import yaml
 
 from tests.e2e.etcd_check import digest, hosted_digest, restored_etcd, trailer_ok
+from tests.e2e.faults import scratch_files
 from tests.e2e.helpers import (
     HCP_NS,
     assert_no_secrets,
@@ -210,21 +211,59 @@ def test_sigterm_mid_stream_puts_the_source_back(sandbox: Sandbox, tmp_path: Pat
     assert source_state(sandbox) == before
 
 
-def test_rerun_after_a_killed_backup_puts_the_source_back(sandbox: Sandbox, tmp_path: Path) -> None:
+def test_the_control_plane_is_back_before_the_snapshot_upload_ends(sandbox: Sandbox, tmp_path: Path) -> None:
+    """The downtime does not grow with the snapshot: with the stream frozen half-way, the source is
+    already as it was (kube-apiserver at its replicas, nothing paused, no record); the timeline
+    says the same. Then an --online backup changes nothing at all and its manifest says so."""
+    before, prefix = source_state(sandbox), f"early-{uuid.uuid4().hex[:8]}"
+    proc = hcm_popen(sandbox, "-o", "json", "backup", "--hc", "example", "--prefix", prefix, "--part-size-mib", "5",
+                     "--dir", str(tmp_path / "b"))  # fmt: skip
+    cat = stop_mid_stream(sandbox, proc)
+    assert cat is not None, "the snapshot stream was never caught mid-file"
+    try:
+        mid_upload = source_state(sandbox)
+    finally:
+        os.kill(cat, signal.SIGCONT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    assert mid_upload == before
+    res = json.loads(out)
+    at = {e["step"]: e for e in res["timeline"]}
+    assert at["resume source"]["finished"] <= at["upload snapshot"]["started"] <= at["upload snapshot"]["finished"]
+    assert at["quiesce control plane"]["started"] <= at["etcd snapshot"]["started"]
+    assert res["api_down_seconds"] is not None and res["source"] == "resumed"
+    print(f"\nplain backup: API down {res['api_down_seconds']}s of {sum(res['timings_seconds'].values()):.1f}s, "
+          f"steps {res['timings_seconds']}")  # fmt: skip
+    assert source_state(sandbox) == before
+
+    online = _backup(sandbox, tmp_path / "online", "--online", prefix=prefix)
+    assert online["source"] == "untouched (--online)" and online["api_down_seconds"] == 0.0
+    steps = [e["step"] for e in online["timeline"]]
+    assert not {"record source state", "pause", "quiesce control plane", "resume source"} & set(steps), steps
+    manifest = json.loads(s3(sandbox).get_object(Bucket=sandbox.env["HCMIGRATE_BUCKET"],
+                                                 Key=online["manifest_key"])["Body"].read())  # fmt: skip
+    assert manifest["online"] is True and manifest["etcd_revision"] == online["etcd_revision"] > 0
+    assert source_state(sandbox) == before
+    refused = hcm(sandbox, "backup", "--hc", "example", "--prefix", prefix, "--online", "--keep-paused")
+    assert refused.returncode == 3 and len(refused.stderr.strip().splitlines()) == 1, refused.stderr
+    assert "--online cannot be combined with --keep-paused" in refused.stderr
+
+
+def test_rerun_after_a_killed_backup_cleans_up(sandbox: Sandbox, tmp_path: Path) -> None:
+    """Killed mid-stream: the source is back already (the stream runs after the resume); the
+    next run aborts the killed run's upload and removes its scratch file."""
     before, prefix = source_state(sandbox), f"killed-{uuid.uuid4().hex[:8]}"
     proc = hcm_popen(sandbox, "backup", "--hc", "example", "--prefix", prefix, "--part-size-mib", "5",
                      "--dir", str(tmp_path / "b1"))  # fmt: skip
     _kill_when_streaming(sandbox, proc, signal.SIGKILL)
     proc.communicate(timeout=60)
-    stranded = source_state(sandbox)
-    assert stranded["hc_paused"] == "true" and stranded["replicas"]["kube-apiserver"] == 0
-    # The record on the HC is what lets the next run know what was there before.
-    assert "hcmigrate.openshift.io/source-state" in stranded["hc_annotations"]
+    assert source_state(sandbox) == before
     res = _backup(sandbox, tmp_path, prefix=prefix)
     assert source_state(sandbox) == before
     assert incomplete_uploads(sandbox, f"{prefix}/") == []
     complete = [k for k in keys(sandbox, f"{prefix}/") if k.endswith("manifest.json")]
     assert complete == [res["manifest_key"]]
+    assert scratch_files(sandbox) == []
 
 
 def test_ha_two_nodepools(ha_sandbox: Sandbox, tmp_path: Path) -> None:

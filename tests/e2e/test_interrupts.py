@@ -17,19 +17,21 @@ from tests.sandbox.harness import Sandbox
 
 BACKUP_STEPS = (
     "abort interrupted uploads", "remove leftover snapshot files", "record source state", "pause",
-    "quiesce control plane",
-    "etcd snapshot", "write bundle", "resume source",
+    "quiesce control plane", "read objects", "etcd snapshot", "resume source", "upload snapshot", "write bundle",
 )  # fmt: skip
 CUTS = [
     *(Cut(step) for step in BACKUP_STEPS),
-    # Inside the long steps: the scale-down and its wait, `etcdctl snapshot save`, the stream, the uploads.
+    # Inside the long steps: the scale-down and its wait, `etcdctl snapshot save`, the put-back, the
+    # stream (after the source is back), the uploads.
     Cut("quiesce control plane", 0.1),
     Cut("quiesce control plane", 0.6),
     Cut("etcd snapshot", 0.05),
     Cut("etcd snapshot", 0.4),
+    Cut("resume source", 0.05),
+    Cut("upload snapshot", 0.2),
     Cut("write bundle", 0.05),
     Cut("pause", 0.02, signal.SIGTERM),
-    Cut("etcd snapshot", 0.2, signal.SIGTERM),
+    Cut("upload snapshot", 0.2, signal.SIGTERM),
 ]
 
 
@@ -54,7 +56,7 @@ def test_an_interrupted_backup_leaves_the_source_as_it_was(sandbox: Sandbox, tmp
 
 
 @pytest.mark.parametrize(
-    "cut", [Cut("quiesce control plane", 0.1, signal.SIGKILL), Cut("etcd snapshot", 0.3, signal.SIGKILL),
+    "cut", [Cut("quiesce control plane", 0.1, signal.SIGKILL), Cut("etcd snapshot", 0.1, signal.SIGKILL),
             Cut("write bundle", 0.05, signal.SIGKILL)], ids=lambda c: c.id)  # fmt: skip
 def test_a_killed_backup_is_put_right_by_the_next_run(sandbox: Sandbox, tmp_path: Path, cut: Cut) -> None:
     before = source_state(sandbox)

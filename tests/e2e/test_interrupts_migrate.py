@@ -34,7 +34,7 @@ PREFIX = "cut-migrate"
 # In the order migrate runs them; a run that was put back starts again with a new backup.
 CHAIN = [
     Cut("pause"),
-    Cut("etcd snapshot", 0.3, signal.SIGTERM),  # the snapshot streaming to the bucket
+    Cut("upload snapshot", 0.3, signal.SIGTERM),  # the snapshot streaming to the bucket
     Cut("stage 2/3"),  # the restore's preflight: the backup holds the source
     Cut(f"create Secret in {HCP_NS}", sig=signal.SIGTERM),
     Cut(f"create HostedCluster in {HC_NS}", 0.05),

@@ -50,7 +50,8 @@ def test_a_source_that_stops_answering_mid_backup_keeps_its_record_until_a_rerun
         str(tmp_path / "a"),
     ]
     with frozen(sandbox, "source") as freeze:
-        run = run_and_do(sandbox, args, "write bundle", 0.0, freeze, timeout=120)
+        # While the source is quiesced, before the snapshot (the bundle is written after it is back).
+        run = run_and_do(sandbox, args, "read objects", 0.0, freeze, timeout=120)
     assert run.fired
     # The undo needs the frozen source too: it cannot put it back, and says so.
     assert run.returncode == 1, run.stderr

@@ -39,6 +39,9 @@ class SandboxConfig:
     bucket: str = "hcmigrate-sandbox"
     hc_name: str = "example"
     hc_namespace: str = "clusters"
+    # Hosted clusters with a control plane of their own (etcd pods, hosted etcd): `example`, then
+    # `fleet1`, `fleet2`, ... (names that share no prefix with `example`'s secrets).
+    hcs: int = 1
 
     @classmethod
     def from_env(cls) -> SandboxConfig:
@@ -47,7 +50,13 @@ class SandboxConfig:
             nodepools=max(1, _int_env("SANDBOX_NODEPOOLS", 1)),
             etcd_mb=max(0, _int_env("SANDBOX_ETCD_MB", 64)),
             slot=max(0, min(9, _int_env("SANDBOX_SLOT", 0))),
+            hcs=max(1, min(9, _int_env("SANDBOX_HCS", 1))),
         )
+
+    @property
+    def fleet(self) -> list[str]:
+        """The HCs seeded beside `example`, each with its own control plane."""
+        return [f"fleet{k}" for k in range(1, self.hcs)]
 
     @property
     def state(self) -> Path:
@@ -70,9 +79,12 @@ class SandboxConfig:
         """The cloud twin (moto in server mode)."""
         return 14566 + 100 * self.slot
 
-    def member_ip(self, i: int, cluster: str = "source") -> str:
+    def member_ip(self, i: int, cluster: str = "source", hc: int = 0) -> str:
         """Each hosted etcd member listens on its own loopback address, port 2379; the
-        destination's members (run by the twin after a restore) on others."""
+        destination's members (run by the twin after a restore) on others, and the members of
+        the source's other HCs (`hc` >= 1) on others again."""
+        if hc:
+            return f"127.0.{1 + self.slot}.{20 + 10 * hc + i}"
         return f"127.0.{1 + self.slot}.{i + (1 if cluster == 'source' else 11)}"
 
     @property

@@ -7,7 +7,7 @@ import shutil
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -26,6 +26,7 @@ class Sandbox:
     clusters: dict[str, Cluster]
     etcd: HostedEtcd
     env: dict[str, str]
+    fleet: list[HostedEtcd] = field(default_factory=list)  # the hosted etcd of fleet1, fleet2, ...
 
     @property
     def kubeconfig(self) -> Path:
@@ -63,6 +64,7 @@ def up(cfg: SandboxConfig) -> Sandbox:
     mark = _timeline(cfg.logs / "startup.log", t0)
     clusters = {name: Cluster(name, ports, cfg.state / name, cfg, bin_) for name, ports in cfg.clusters.items()}
     etcd = HostedEtcd(cfg, bin_)
+    fleet = _fleet_etcd(cfg, bin_)
     crds = crd_snapshot(bin_)
     cached = crds.exists()
     try:
@@ -71,7 +73,8 @@ def up(cfg: SandboxConfig) -> Sandbox:
             c.start_etcd(seed=crds if cached else None)
         launch.start_cloud(cfg)
         etcd.make_pki()
-        etcd.start()
+        for e in (etcd, *fleet):
+            e.start()
         s3 = _start_s3(cfg)
         for c in clusters.values():
             c.start_apiserver()
@@ -80,6 +83,9 @@ def up(cfg: SandboxConfig) -> Sandbox:
         def seed_hosted_etcd() -> None:
             procs.wait_for("hosted etcd", etcd.healthy, 60, cfg.logs / "hosted-etcd-0.log")
             etcd.seed_data(cfg.etcd_mb)
+            for e in fleet:  # a few keys each: they are there to be backed up side by side
+                procs.wait_for(f"{e.proc}", e.healthy, 60, cfg.logs / f"{e.proc}-0.log")
+                e.seed_data(1)
             mark("hosted etcd seeded")
 
         def prepare(c: Cluster) -> None:
@@ -93,7 +99,7 @@ def up(cfg: SandboxConfig) -> Sandbox:
                     c.save_etcd(crds)
             mark(f"{c.name}: CRDs established")
             c.start_controller_manager()
-            nodes = _start_nodes(c, etcd, cfg)
+            nodes = _start_nodes(c, etcd, cfg, fleet)
             for node in nodes:
                 procs.wait_for(f"{c.name} node {node}", lambda n=node: c.node_ready(n), 60, c.log(f"kwok-{node}"))
             mark(f"{c.name}: nodes ready")
@@ -105,6 +111,10 @@ def up(cfg: SandboxConfig) -> Sandbox:
                 t.result()
         _write_kubeconfig(cfg, clusters)
         _seed_source(clusters["source"], cfg, mark)
+        for name in cfg.fleet:
+            _seed_fleet_hc(clusters["source"], cfg, name)
+        if cfg.fleet:
+            mark(f"{len(cfg.fleet)} more hosted clusters seeded")
         # HyperShift's install on the destination: its operator and ExternalDNS (what restore and
         # migrate check first), and the priority classes the control plane's pods need.
         clusters["destination"].kubectl().apply(
@@ -131,7 +141,11 @@ def up(cfg: SandboxConfig) -> Sandbox:
         raise
     (cfg.state / "config").write_text(_topology(cfg))
     (cfg.state / "ready").write_text(f"{time.monotonic() - t0:.1f}\n")
-    return Sandbox(cfg, bin_, clusters, etcd, env)
+    return Sandbox(cfg, bin_, clusters, etcd, env, fleet)
+
+
+def _fleet_etcd(cfg: SandboxConfig, bin_: Path) -> list[HostedEtcd]:
+    return [HostedEtcd(cfg, bin_, k) for k in range(1, cfg.hcs)]
 
 
 def _timeline(log: Path, t0: float) -> Callable[[str], None]:
@@ -146,7 +160,7 @@ def _timeline(log: Path, t0: float) -> Callable[[str], None]:
 
 def _settled(source: Cluster) -> bool:
     """Every seeded HC's control-plane namespace holds the twin's CAPI managers, finalizer and all."""
-    for ns in ("clusters-example", "clusters-bystander"):
+    for ns in ("clusters-example", "clusters-bystander", *(f"clusters-{n}" for n in source.cfg.fleet)):
         out = source.kubectl().run(
             "get", "deployments", "cluster-api", "capi-provider", "-n", ns, "-o", "json", check=False
         )
@@ -171,7 +185,7 @@ def _start_s3(cfg: SandboxConfig):
     return start_s3(cfg.state, port=cfg.s3_port, bucket=cfg.bucket, https=True)
 
 
-def _start_nodes(c: Cluster, etcd: HostedEtcd, cfg: SandboxConfig) -> list[str]:
+def _start_nodes(c: Cluster, etcd: HostedEtcd, cfg: SandboxConfig, fleet: list[HostedEtcd]) -> list[str]:
     """Each node of `c` with its kwok; returns their names."""
     c.create_node(seed.GENERAL_NODE)
     c.start_kwok(seed.GENERAL_NODE, c.ports.kwok_base)
@@ -185,6 +199,13 @@ def _start_nodes(c: Cluster, etcd: HostedEtcd, cfg: SandboxConfig) -> list[str]:
             c.start_kwok(node, c.ports.kwok_base + 1 + i, wrap=etcd.pod_wrapper(i, "destination"),
                          init_log=etcd.dest_dir(i) / "etcd-init.log")  # fmt: skip
         nodes.append(node)
+    if c.name == "source":  # the other HCs' etcd members, each on a node of its own
+        for e in fleet:
+            for i in range(cfg.etcd_members):
+                node = seed.etcd_node(i, f"fleet{e.hc}")
+                c.create_node(node)
+                c.start_kwok(node, c.ports.kwok_base + 10 * e.hc + 1 + i, wrap=e.pod_wrapper(i))
+                nodes.append(node)
     return nodes
 
 
@@ -231,7 +252,22 @@ def _seed_source(src: Cluster, cfg: SandboxConfig, mark: Callable[[str], None]) 
     k.run("wait", "--for=condition=Available", "deployment", "--all", "-n", "hypershift", "--timeout=60s")
 
 
-def _bind_etcd_pods(src: Cluster, hcp_ns: str, cfg: SandboxConfig) -> None:
+def _seed_fleet_hc(src: Cluster, cfg: SandboxConfig, name: str) -> None:
+    """One more HC with a control plane of its own, as `example` but without the extras."""
+    k8s, ns = src.kubectl(), cfg.hc_namespace
+    hcp_ns = f"{ns}-{name}"
+    k8s.apply([seed.namespace(hcp_ns), *seed.service_accounts(hcp_ns)])
+    hc, hc_objs = seed.hosted_cluster(name, ns, cfg, with_refs=False)
+    pools = [seed.nodepool(hc, f"{name}-pool", None)]
+    k8s.apply([*hc_objs, hc, *pools])
+    k8s.apply(seed.hcp_namespace_objects(hc, pools, cfg))
+    hcp_uid = k8s.get("hostedcontrolplane.hypershift.openshift.io", name, "-n", hcp_ns)["metadata"]["uid"]
+    k8s.apply(seed.workloads(hcp_ns, hcp_uid, cfg))
+    _bind_etcd_pods(src, hcp_ns, cfg, name)
+    k8s.run("wait", "--for=condition=Ready", "pod", "--all", "-n", hcp_ns, "--timeout=90s")
+
+
+def _bind_etcd_pods(src: Cluster, hcp_ns: str, cfg: SandboxConfig, hc: str = "") -> None:
     """No scheduler runs: put each etcd pod on the node whose kwok maps its paths."""
     k = src.kubectl()
     for i in range(cfg.etcd_members):
@@ -239,7 +275,7 @@ def _bind_etcd_pods(src: Cluster, hcp_ns: str, cfg: SandboxConfig) -> None:
         procs.wait_for(f"pod {pod}", lambda p=pod: bool(k.get("pod", p, "-n", hcp_ns)), 60,
                        src.log("controller-manager"))  # fmt: skip
         k.run("create", "--raw", f"/api/v1/namespaces/{hcp_ns}/pods/{pod}/binding", "-f", "-",
-              input=seed.binding(pod, seed.etcd_node(i)))  # fmt: skip
+              input=seed.binding(pod, seed.etcd_node(i, hc)))  # fmt: skip
 
 
 def _write_env(cfg: SandboxConfig, bin_: Path, s3) -> dict[str, str]:
@@ -273,8 +309,8 @@ def attach(cfg: SandboxConfig) -> Sandbox | None:
         env[key] = value.strip("'")
     bin_ = Path(env["HCMIGRATE_SANDBOX_BIN"])
     clusters = {name: Cluster(name, ports, cfg.state / name, cfg, bin_) for name, ports in cfg.clusters.items()}
-    return Sandbox(cfg, bin_, clusters, HostedEtcd(cfg, bin_), env)
+    return Sandbox(cfg, bin_, clusters, HostedEtcd(cfg, bin_), env, _fleet_etcd(cfg, bin_))
 
 
 def _topology(cfg: SandboxConfig) -> str:
-    return f"ha={cfg.ha} nodepools={cfg.nodepools} etcd_mb={cfg.etcd_mb}\n"
+    return f"ha={cfg.ha} nodepools={cfg.nodepools} etcd_mb={cfg.etcd_mb} hcs={cfg.hcs}\n"

@@ -27,14 +27,23 @@ SEED_KEY = "/registry/hcmigrate-sandbox/seed"
 class HostedEtcd:
     cfg: SandboxConfig
     bin: Path
+    hc: int = 0  # 0: example's; k: the etcd of the source's HC fleet<k> (SANDBOX_HCS)
 
     @property
     def dir(self) -> Path:
-        return self.cfg.state / "hosted-etcd"
+        return self.cfg.state / ("hosted-etcd" if not self.hc else f"hosted-etcd-fleet{self.hc}")
 
     @property
-    def tls(self) -> Path:
-        return self.dir / "tls"
+    def tls(self) -> Path:  # one PKI for every hosted etcd: its server certificate names them all
+        return self.cfg.state / "hosted-etcd" / "tls"
+
+    def ip(self, i: int, cluster: str = "source") -> str:
+        return self.cfg.member_ip(i, cluster, self.hc if cluster == "source" else 0)
+
+    @property
+    def proc(self) -> str:
+        """The name its members' pid and log files start with."""
+        return "hosted-etcd" if not self.hc else f"hosted-etcd-fleet{self.hc}"
 
     def data_dir(self, i: int) -> Path:
         return self.dir / f"etcd-{i}" / "data"
@@ -51,7 +60,9 @@ class HostedEtcd:
     def make_pki(self) -> None:
         ca_dir = self.tls / "etcd-ca"
         ca = pki.make_ca(ca_dir, "ca")
-        ips = (*tuple(self.cfg.member_ip(i, c) for c in ("source", "destination") for i in range(3)), "127.0.0.1")
+        ips = (*tuple(self.cfg.member_ip(i, c) for c in ("source", "destination") for i in range(3)),
+               *tuple(self.cfg.member_ip(i, "source", k) for k in range(1, self.cfg.hcs) for i in range(3)),
+               "127.0.0.1")  # fmt: skip
         pki.make_cert(self.tls / "server", "server", ca, cn="etcd-server", dns=("localhost",), ips=ips)
         pki.make_cert(self.tls / "client", "etcd-client", ca, cn="etcd-client")
         # A real container never sees the CA key.
@@ -63,13 +74,13 @@ class HostedEtcd:
 
     def start(self) -> None:
         n = self.cfg.etcd_members
-        cluster = ",".join(f"etcd-{i}=http://{self.cfg.member_ip(i)}:2380" for i in range(n))
+        cluster = ",".join(f"etcd-{i}=http://{self.ip(i)}:2380" for i in range(n))
         srv = self.tls / "server"
         for i in range(n):
-            ip = self.cfg.member_ip(i)
+            ip = self.ip(i)
             self.data_dir(i).mkdir(parents=True, exist_ok=True)
             self.data_dir(i).chmod(0o700)
-            procs.start(f"hosted-etcd-{i}", [
+            procs.start(f"{self.proc}-{i}", [
                 str(self.bin / "etcd"), f"--name=etcd-{i}", f"--data-dir={self.data_dir(i)}",
                 f"--listen-client-urls=https://{ip}:2379", f"--advertise-client-urls=https://{ip}:2379",
                 f"--listen-peer-urls=http://{ip}:2380", f"--initial-advertise-peer-urls=http://{ip}:2380",
@@ -83,7 +94,7 @@ class HostedEtcd:
     def _conn(self, i: int = 0) -> http.client.HTTPSConnection:
         ctx = ssl.create_default_context(cafile=str(self.ca_cert))
         ctx.load_cert_chain(*map(str, self.client_cert))
-        return http.client.HTTPSConnection(self.cfg.member_ip(i), 2379, context=ctx, timeout=30)
+        return http.client.HTTPSConnection(self.ip(i), 2379, context=ctx, timeout=30)
 
     def call(self, path: str, body: dict, conn: http.client.HTTPSConnection | None = None) -> dict:
         """etcd's JSON gateway: good enough to seed and read keys without a Go client."""
@@ -156,7 +167,7 @@ class HostedEtcd:
         data.mkdir(parents=True, exist_ok=True)
         data.chmod(0o700)
         hosts = base / "hosts"
-        hosts.write_text(f"{self.cfg.member_ip(i, cluster)} localhost\n::1 ip6-localhost\n")
+        hosts.write_text(f"{self.ip(i, cluster)} localhost\n::1 ip6-localhost\n")
         scratch = base / "mnt"
         scratch.mkdir(exist_ok=True)
         # /etc and /var/lib get a private overlay first, so the mount points exist in this

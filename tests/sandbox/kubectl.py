@@ -4,8 +4,19 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
+
+# kubectl fetches the OpenAPI document to validate; on a loaded machine, right after the CRDs were
+# installed, building it can outlast kubectl's 32 s ("error validating data"): try again.
+_TRANSIENT = (
+    "Client.Timeout",
+    "context deadline exceeded",
+    "Please retry",
+    "TLS handshake timeout",
+    "error validating data",
+)
 
 
 class Kubectl:
@@ -26,15 +37,16 @@ class Kubectl:
             return
         payload = json.dumps({"apiVersion": "v1", "kind": "List", "items": docs})
         extra = ["--server-side", "--field-manager=sandbox-seed", "--force-conflicts"]
+        # An apply is idempotent: on a loaded machine kubectl's fetch of the OpenAPI schema (to
+        # validate) can time out on a healthy apiserver, which failed whole sandbox starts.
         for attempt in range(3):
             try:
                 self.run("apply", *(extra if server_side else []), "-f", "-", input=payload)
                 return
             except RuntimeError as e:
-                # kubectl fetches the OpenAPI document to validate; on a loaded machine, right after
-                # the CRDs were installed, building it can outlast kubectl's 32 s: try again.
-                if "error validating data" not in str(e) or attempt == 2:
+                if attempt == 2 or not any(t in str(e) for t in _TRANSIENT):
                     raise
+                time.sleep(2)
 
     def get(self, *args: str) -> dict[str, Any]:
         return json.loads(self.run("get", *args, "-o", "json"))

@@ -29,8 +29,9 @@ CONTROL_PLANE_DEPLOYMENTS = (
 Obj = dict[str, Any]
 
 
-def etcd_node(i: int) -> str:
-    return f"kwok-etcd-{i}"
+def etcd_node(i: int, hc: str = "") -> str:
+    """The node of etcd member i: example's, or (`hc`) another seeded HC's."""
+    return f"kwok-{hc}-etcd-{i}" if hc else f"kwok-etcd-{i}"
 
 
 def _h(*parts: str, n: int = 8) -> str:

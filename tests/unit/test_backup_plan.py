@@ -3,11 +3,15 @@ migration), and which unfinished uploads its first step may abort."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from kubectl_hcmigrate.core.layout import BackupLayout
 from kubectl_hcmigrate.core.options import BucketTarget
+from kubectl_hcmigrate.core.report import PreflightError
 from kubectl_hcmigrate.core.source_state import Hold, SourceState
 from kubectl_hcmigrate.verbs import backup
 from kubectl_hcmigrate.verbs.leftovers import abort_ended_uploads
@@ -51,9 +55,27 @@ def steps(b: backup.Backup) -> dict[str, bool]:
 
 def test_a_plain_backup_records_pauses_and_puts_back() -> None:
     got = steps(found(SourceState(None, {"np1": None}, {"kube-apiserver": 2})))
+    # The source is back once the snapshot file and the objects are in hand: the stream and the
+    # uploads run while the hosted cluster does.
     assert list(got) == ["abort interrupted uploads", "remove leftover snapshot files", "record source state",
-                         "pause", "quiesce control plane", "etcd snapshot", "write bundle", "resume source"]  # fmt: skip
-    assert got["pause"] and got["quiesce control plane"]
+                         "pause", "quiesce control plane", "read objects", "etcd snapshot", "resume source",
+                         "upload snapshot", "write bundle"]  # fmt: skip
+    assert got["pause"] and got["quiesce control plane"] and got["etcd snapshot"] and got["upload snapshot"]
+
+
+def test_an_online_backup_changes_nothing_on_the_source() -> None:
+    b = found(SourceState(None, {"np1": None}, {"kube-apiserver": 2}))
+    b.opts = dataclasses.replace(b.opts, online=True)
+    assert list(steps(b)) == ["abort interrupted uploads", "remove leftover snapshot files", "read objects",
+                              "etcd snapshot", "upload snapshot", "write bundle"]  # fmt: skip
+    res = backup.result(b, {})
+    assert res["online"] is True and res["api_down_seconds"] == 0.0 and res["source"] == "untouched (--online)"
+
+
+def test_online_with_keep_paused_is_refused_before_anything() -> None:
+    opts = backup.BackupOptions("example", "clusters", BucketTarget("bkt"), keep_paused=True, online=True)
+    with pytest.raises(PreflightError, match="--online cannot be combined with --keep-paused"):
+        backup.check_options(opts)
 
 
 def test_keep_paused_ends_with_the_hand_off_not_a_resume() -> None:

@@ -24,8 +24,18 @@ ALLOWED: dict[str, set[str]] = {
 }
 COMPOSER = "verbs/migrate.py"  # the one verb allowed to import other verbs
 # verbs/ modules that are not verbs: reading a backup back, an HC's objects, what killed runs left,
-# the destination checks restore and migrate share, the preconditions of a move (backup, restore, migrate).
-SHARED_BY_VERBS = {"readback", "collect", "leftovers", "restore_checks", "preconditions"}
+# the destination checks restore and migrate share, the preconditions of a move (backup, restore, migrate),
+# what a backup found and does with its data (backup and its fleet runs), and list.
+SHARED_BY_VERBS = {
+    "readback",
+    "collect",
+    "leftovers",
+    "restore_checks",
+    "preconditions",
+    "backup_found",
+    "backup_data",
+    "list",
+}
 
 
 def imports_of(path: Path) -> list[str]:

@@ -245,3 +245,16 @@ def test_manifest_versions_round_trip_and_an_older_manifest_has_none() -> None:
     assert Manifest.from_json(m.to_json()) == m
     old = json.loads(manifest().to_json())
     assert "versions" not in old and Manifest.from_json(json.dumps(old)).versions == {}
+
+
+def test_an_online_backup_says_so_and_its_revision_round_trips() -> None:
+    import dataclasses
+
+    m = dataclasses.replace(manifest(), online=True, etcd_revision=4711)
+    assert Manifest.from_json(m.to_json()) == m
+    assert m.taken().endswith("online (the control plane kept running) at etcd revision 4711")
+    old = json.loads(manifest().to_json())  # an older manifest: quiesced, revision unknown
+    assert "online" not in old and "etcd_revision" not in old
+    assert Manifest.from_json(json.dumps(old)).taken() == f"taken {old['created']}, quiesced"
+    with pytest.raises(PreflightError, match="etcd_revision"):
+        Manifest.from_json(json.dumps({**old, "etcd_revision": -1}))
