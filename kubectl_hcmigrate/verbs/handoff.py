@@ -132,11 +132,10 @@ def wait_gone(h: Handoff) -> None:
                 f"the source's ExternalDNS still holds {', '.join(left)} after {h.opts.timeout}s "
                 f"({h.records.describe()}): check the source's external-dns logs"
             )
+        # One line, redrawn on a terminal; a log hears of it when the hostnames left change.
         now = f"waiting for the source's records to go: {', '.join(left)}"
-        if now != last:
-            h.reporter.line(f"handoff: {now}")
-            last = now
-        h.reporter.progress("records left", len(left), len(h.hosts))
+        h.reporter.status(f"handoff: {now} ({waited:.0f}s of {h.opts.timeout}s)", new=now != last)
+        last = now
         time.sleep(POLL)
 
 
