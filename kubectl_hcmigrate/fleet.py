@@ -15,14 +15,15 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
 import kubectl_hcmigrate
+from kubectl_hcmigrate.core.pipeline import interrupts_to
 from kubectl_hcmigrate.core.report import EXIT_CODES, Outcome
 
 # Worst first: what a user must look at before anything else.
@@ -88,18 +89,8 @@ class Runs:
                 for proc in self.procs:
                     proc.send_signal(signal.SIGTERM)
 
-    @contextmanager
-    def handling_signals(self) -> Iterator[None]:
-        try:
-            previous = {s: signal.signal(s, self.stop) for s in (signal.SIGINT, signal.SIGTERM)}
-        except ValueError:  # not the main thread (tests): nothing to hand on
-            yield
-            return
-        try:
-            yield
-        finally:
-            for s, h in previous.items():
-                signal.signal(s, h)
+    def handling_signals(self) -> AbstractContextManager[None]:
+        return interrupts_to(self.stop)
 
 
 def _run_one(member: Member, args: Args, err: TextIO, runs: Runs) -> dict[str, Any]:

@@ -203,9 +203,16 @@ def _interrupts_deferred(reporter: Reporter) -> Iterator[None]:
             reporter.line("interrupt received: finishing putting the source back first")
         held.append(signum)
 
+    with interrupts_to(hold):
+        yield
+
+
+@contextmanager
+def interrupts_to(handler: Callable[[int, object], None]) -> Iterator[None]:
+    """Ctrl-C and SIGTERM go to `handler` meanwhile; off the main thread they are not ours to take."""
     try:
-        previous = {s: signal.signal(s, hold) for s in (signal.SIGINT, signal.SIGTERM)}
-    except ValueError:  # not the main thread: signals are not ours to hold
+        previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    except ValueError:
         yield
         return
     try:
