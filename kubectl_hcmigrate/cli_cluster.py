@@ -104,6 +104,7 @@ def teardown(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Confirm --force without a prompt.")] = False,
     timeout: flags.DeletionTimeoutOpt = "5m",
     hosted_zone_id: flags.HostedZoneOpt = None,
+    resolver: flags.ResolverOpt = None,
     cloud_endpoint_url: flags.CloudEndpointOpt = None,
     dry_run: flags.DryRunOpt = False,
     kubeconfig: flags.KubeconfigOpt = None,
@@ -118,7 +119,7 @@ def teardown(
     opts = TeardownOptions(name=hc, namespace=namespace, force=force, timeout=flags.seconds(timeout, "--timeout"))
     source = g.source(ctx, kubeconfig, context, request_timeout)
     destination = g.destination(ctx, source, to_kubeconfig, to_context)
-    cloud = flags.cloud_target(hosted_zone_id, cloud_endpoint_url, None, None)
+    cloud = flags.cloud_target(hosted_zone_id, cloud_endpoint_url, None, None, resolver)
     raise typer.Exit(commands.teardown(source, destination, opts, yes=yes, dry_run=dry_run,
                                        output=g.output(ctx, output), cloud=cloud))  # fmt: skip
 
@@ -143,6 +144,7 @@ def migrate(
     sse: flags.SseOpt = None,
     sse_kms_key_id: flags.SseKeyOpt = None,
     hosted_zone_id: flags.HostedZoneOpt = None,
+    resolver: flags.ResolverOpt = None,
     cloud_endpoint_url: flags.CloudEndpointOpt = None,
     handoff_timeout: flags.HandoffTimeoutOpt = "10m",
     hosted_kubeconfig: flags.HostedKubeconfigOpt = None,
@@ -162,7 +164,7 @@ def migrate(
         dir=dir, with_nodes=with_nodes, url_expiry=flags.seconds(url_expiry, "--url-expiry"),
         timeout=flags.seconds(timeout, "--timeout"), trust_ha_etcd=trust_ha_etcd,
         handoff_timeout=flags.seconds(handoff_timeout, "--handoff-timeout"), hosted_kubeconfig=hosted_kubeconfig,
-        cloud=flags.cloud_target(hosted_zone_id, cloud_endpoint_url, region, aws_creds),
+        cloud=flags.cloud_target(hosted_zone_id, cloud_endpoint_url, region, aws_creds, resolver),
     )  # fmt: skip
     source = g.source(ctx, kubeconfig, context, request_timeout)
     destination = g.destination(ctx, source, to_kubeconfig, to_context)

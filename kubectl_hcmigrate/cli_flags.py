@@ -266,8 +266,28 @@ HandoffTimeoutOpt = Annotated[
 ]
 
 
-def cloud_target(zone: str | None, endpoint_url: str | None, region: str | None, aws_creds: str | None) -> CloudTarget:
-    return CloudTarget(hosted_zone_id=zone, region=region, endpoint_url=endpoint_url, aws_creds_file=aws_creds)
+ResolverOpt = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option("--resolver", metavar="ADDR[:PORT]", help="Ask this DNS server (UDP, port 53 by default) "
+                 "whether the HC's hostnames resolve, instead of the system resolver (not with --hosted-zone-id)."),
+]  # fmt: skip
+
+
+def cloud_target(
+    zone: str | None, endpoint_url: str | None, region: str | None, aws_creds: str | None, resolver: str | None = None
+) -> CloudTarget:
+    from kubectl_hcmigrate.adapters.dns_query import parse_address
+
+    if resolver is not None:
+        if zone:  # one source of the records: the zone's would silently win over the resolver
+            raise typer.BadParameter("give --hosted-zone-id or --resolver, not both", param_hint="--resolver")
+        try:
+            parse_address(resolver)
+        except ValueError as e:
+            raise typer.BadParameter(str(e), param_hint="--resolver") from None
+    return CloudTarget(
+        hosted_zone_id=zone, region=region, endpoint_url=endpoint_url, aws_creds_file=aws_creds, resolver=resolver
+    )
 
 
 HostedKubeconfigOpt = Annotated[

@@ -17,6 +17,7 @@ def handoff(
     hc: flags.HcOpt,
     namespace: flags.NsOpt = "clusters",
     hosted_zone_id: flags.HostedZoneOpt = None,
+    resolver: flags.ResolverOpt = None,
     cloud_endpoint_url: flags.CloudEndpointOpt = None,
     region: flags.RegionOpt = None,
     aws_creds: flags.CredsOpt = None,
@@ -33,7 +34,7 @@ def handoff(
     from kubectl_hcmigrate.verbs.handoff import HandoffOptions
 
     opts = HandoffOptions(name=hc, namespace=namespace, timeout=flags.seconds(timeout, "--timeout"))
-    cloud = flags.cloud_target(hosted_zone_id, cloud_endpoint_url, region, aws_creds)
+    cloud = flags.cloud_target(hosted_zone_id, cloud_endpoint_url, region, aws_creds, resolver)
     source = g.source(ctx, kubeconfig, context, request_timeout)
     code = commands_handoff.handoff(source, cloud, opts, dry_run=dry_run, output=g.output(ctx, output))
     raise typer.Exit(code)

@@ -1,11 +1,12 @@
 """The HC's AWS around the move, as the tool reads and repairs it: the service records (Route53,
-or the resolver), the OIDC documents (S3) and the IAM OIDC provider. boto3 only here and in s3store."""
+or a resolver), the OIDC documents (S3) and the IAM OIDC provider. boto3 only here and in s3store."""
 
 from __future__ import annotations
 
 import socket
 from typing import Any
 
+from kubectl_hcmigrate.adapters import dns_query
 from kubectl_hcmigrate.adapters.s3session import credentials
 from kubectl_hcmigrate.core.options import CloudTarget
 from kubectl_hcmigrate.core.report import HcmigrateError, PreflightError
@@ -61,28 +62,34 @@ class HostedZoneRecords:
 
 
 class ResolvedRecords:
-    """The records as the system resolver answers: whether a name resolves, not who owns it."""
+    """The records as a resolver answers: whether a name resolves, not who owns it. The system
+    resolver, or the DNS server `--resolver` names (asked directly, past any local cache)."""
 
     shows_owners = False
 
+    def __init__(self, resolver: str | None = None) -> None:
+        self.resolver = resolver
+
     def describe(self) -> str:
-        return "the system resolver"
+        return f"the resolver {self.resolver}" if self.resolver else "the system resolver"
+
+    def _resolves(self, host: str) -> bool:
+        if self.resolver:
+            return dns_query.resolves(self.resolver, host)
+        try:
+            socket.getaddrinfo(host, None)
+        except socket.gaierror:
+            return False
+        return True
 
     def owners(self, hosts: list[str]) -> dict[str, str | None]:
-        out: dict[str, str | None] = {}
-        for host in hosts:
-            try:
-                socket.getaddrinfo(host, None)
-            except socket.gaierror:
-                continue
-            out[host] = None
-        return out
+        return {host: None for host in hosts if self._resolves(host)}
 
 
 def records_for(target: CloudTarget | None) -> HostedZoneRecords | ResolvedRecords:
     if target is not None and target.hosted_zone_id:
         return HostedZoneRecords(target)
-    return ResolvedRecords()
+    return ResolvedRecords(target.resolver if target is not None else None)
 
 
 def require_zone(target: CloudTarget | None, why: str) -> CloudTarget:

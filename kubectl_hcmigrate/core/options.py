@@ -35,6 +35,8 @@ class BucketTarget:
     # The runbook's credentials file (INI, aws_access_key_id / aws_secret_access_key);
     # None: boto3's usual chain (environment, profile, instance role).
     aws_creds_file: str | None = None
+    # Without a hosted zone: ask this DNS server ("ADDR[:PORT]", UDP) instead of the system resolver.
+    resolver: str | None = None
     # "when_required": botocore's default CRC checksums break many S3-compatible stores.
     checksum_mode: Literal["when_required", "when_supported"] = "when_required"
     # Server-side encryption of every object written: None (the bucket's default), "AES256"
@@ -53,3 +55,5 @@ class CloudTarget:
     # None: AWS itself (or AWS_ENDPOINT_URL); an AWS-compatible endpoint for Route53, IAM and S3.
     endpoint_url: str | None = None
     aws_creds_file: str | None = None
+    # Without a hosted zone: ask this DNS server ("ADDR[:PORT]", UDP) instead of the system resolver.
+    resolver: str | None = None
