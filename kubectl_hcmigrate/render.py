@@ -23,7 +23,8 @@ API_VERSION = "hcmigrate.openshift.io/v1"
 # Per-object lists show this many examples of each kind, and this many kinds.
 EXAMPLES, KINDS, LINES = 2, 8, 5
 # Fields the header or the footer already say, or only a program needs.
-HIDDEN = {"apiVersion", "kind", "startTime", "completionTime", "dry_run", "where"}
+# `timeline` (each step's start and end) is for programs: Steps says the durations already.
+HIDDEN = {"apiVersion", "kind", "startTime", "completionTime", "dry_run", "where", "timeline"}
 WORDS = {
     "hostedcluster": "HostedCluster",
     "id": "ID",
@@ -130,7 +131,8 @@ def per_kind(items: list[str]) -> list[str]:
 
 
 def _list(items: list[Any]) -> list[str]:
-    texts = [str(i) for i in items]
+    # A record in a list is its values side by side, never a Python repr.
+    texts = ["  ".join(str(v) for v in i.values()) if isinstance(i, dict) else str(i) for i in items]
     return per_kind(texts) if len(texts) > LINES else texts
 
 

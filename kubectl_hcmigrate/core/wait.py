@@ -70,6 +70,9 @@ def wait_for(
         states = {w: _read(kube, w) for w in wanted}
         now = clock()
         if all(s == "True" for s in states.values()):
+            # A line of its own takes the live wait line's place: left there, the result printed
+            # next would run on after its last drawn state.
+            reporter.line(f"waited {format_duration(now - start)}: " + ", ".join(f"{w.condition}=True" for w in wanted))
             return now - start
         # One line, redrawn in place with the time waited on a terminal; a log line on a change
         # and now and then when nothing changes.

@@ -149,10 +149,15 @@ def run(
     return done
 
 
+def build_zipapp(out: Path, *, umask: int = -1) -> Path:
+    """`make dist` into `out` instead of the repo's dist/: the zipapp under both names."""
+    run([sys.executable, "-m", "tests.build_dist", "dist", "--out", out], cwd=ROOT, umask=umask)
+    return out
+
+
 def build(out: Path, *, umask: int = -1) -> Path:
     """`make dist` and `make krew`, into `out` instead of the repo's dist/ and krew/."""
-    manifest = out / "hcmigrate.yaml"
-    for what in (["dist"], ["krew", "--manifest-out", str(manifest)]):
-        cmd = [sys.executable, "-m", "tests.build_dist", *what, "--out", out]
-        run(cmd, cwd=ROOT, umask=umask)
+    build_zipapp(out, umask=umask)
+    krew = ["krew", "--manifest-out", out / "hcmigrate.yaml", "--out", out]
+    run([sys.executable, "-m", "tests.build_dist", *krew], cwd=ROOT, umask=umask)
     return out

@@ -117,3 +117,11 @@ def test_version_and_usage_errors_are_documents_too() -> None:
     with pytest.raises(SystemExit) as exit_:
         invoke(app, "kubectl hcmigrate", "_X_COMPLETE", ["-o", "json", "backup", "--nope"])
     assert exit_.value.code == 2
+
+
+def test_records_in_a_list_read_as_their_values_and_the_timeline_is_left_to_json() -> None:
+    from kubectl_hcmigrate.render import describe
+
+    step = {"step": "pause", "started": "2026-03-01T10:15:00.100Z", "finished": "2026-03-01T10:15:00.200Z"}
+    text = describe({"outcome": "SUCCEEDED", "timeline": [step], "retries": [{"at": "upload", "why": "503"}]})
+    assert text == "Outcome: SUCCEEDED\nRetries: 1\n  upload  503\n"

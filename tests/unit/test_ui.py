@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import io
 import re
+from typing import Any
 
 import pytest
 
+from kubectl_hcmigrate.core.kinds import KindRule, rule_for
+from kubectl_hcmigrate.core.wait import Wanted, wait_for
 from kubectl_hcmigrate.ui import CLEAR, TextReporter, human_bytes
 
 STAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ "
@@ -85,3 +88,25 @@ def test_counts_show_n_of_n_for_long_batches_only(monkeypatch: pytest.MonkeyPatc
 
 def test_sizes_read_in_binary_units() -> None:
     assert human_bytes(3 * 1024**3) == "3.0 GiB"
+
+
+def test_a_wait_that_ends_leaves_a_line_of_its_own_not_its_last_live_state() -> None:
+    """Else the result printed next runs on after the wait's last drawn state, on the same row."""
+    out, now, states = io.StringIO(), [0.0], iter(["False", "False", "True"])
+
+    class Kube:
+        def get(self, rule: KindRule, namespace: str, name: str) -> dict[str, Any]:
+            return {"status": {"conditions": [{"type": "Available", "status": next(states)}]}}
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    wanted = [Wanted(rule_for("HostedCluster", "hc"), "clusters", "example", "Available")]
+    r = TextReporter(out, tty=True, columns=70)
+    assert wait_for(Kube(), wanted, 60, r, clock=lambda: now[0], sleep=sleep) == 4
+    drawn = out.getvalue().split(CLEAR)[1:]
+    assert drawn[:2] == [
+        "waiting 0s (1m left): HostedCluster clusters/example Available=False",
+        "waiting 2s (58s left): HostedCluster clusters/example Available=False",
+    ]
+    assert drawn[2:] == ["waited 4s: Available=True\n"]
