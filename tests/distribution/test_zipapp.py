@@ -87,7 +87,7 @@ def test_help_version_and_errors_name_the_way_it_was_started(dist: Path, zipapp_
     doc = json.loads(as_json)
     assert (doc["apiVersion"], doc["kind"], doc["version"]) == ("hcmigrate.openshift.io/v1", "Version", __version__)
     wrong = run([dist / name, "no-such-verb"], env=env, expect=2)
-    assert f"Try '{prog} --help' for help" in wrong.stderr
+    assert f"Try '{prog} -h' for help" in wrong.stderr
 
 
 def _imported_packages(importtime_log: str) -> set[str]:

@@ -23,7 +23,7 @@ def ago(days: float) -> str:
 def statuses(target: BucketTarget) -> dict[tuple[str, str], str]:
     proc = hcm(target, "-o", "json", "list")
     assert proc.returncode == 0, proc.stderr
-    return {(r["name"], r["backup_id"]): r["status"] for r in json.loads(proc.stdout)}
+    return {(r["name"], r["backup_id"]): r["status"] for r in json.loads(proc.stdout)["items"]}
 
 
 def test_prune_keeps_what_the_policy_says_and_never_a_running_upload(bucket: Bucket, target: BucketTarget) -> None:
