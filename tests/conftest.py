@@ -113,7 +113,7 @@ def _needs_sandbox(it: pytest.Item) -> bool:
 
 
 @pytest.hookimpl(trylast=True)  # after -k and -m deselected what will not run
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     # The tests without a sandbox first; then by topology, so the sandbox is switched only once.
     items.sort(
         key=lambda it: (
@@ -128,8 +128,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     first = next((it for it in items if _needs_sandbox(it)), None)
     if first is None or {"ha_sandbox", "fleet_sandbox"} & set(getattr(first, "fixturenames", ())) or _early is not None:
         return
-    if os.environ.get("HCMIGRATE_SANDBOX_REUSE") == "1":
-        return
+    if os.environ.get("HCMIGRATE_SANDBOX_REUSE") == "1" or config.option.collectonly:
+        return  # --collect-only runs nothing: starting a sandbox would stop the one of the slot in use
     # Start-up is mostly waiting on processes: it overlaps well with the unit tests.
     _early = ThreadPoolExecutor(1, thread_name_prefix="sandbox-up").submit(up, _base_config())
 

@@ -127,7 +127,9 @@ def frozen(sb: Sandbox, cluster: str) -> Iterator[Callable[[object], None]]:
 def scratch_files(sb: Sandbox, pod: str = "etcd-0") -> list[str]:
     """Files of ours left in the etcd pod's volumes (the data volume and /tmp)."""
     out = sb.source.kubectl().run("exec", "-n", HCP_NS, pod, "-c", "etcd", "--", "ls", "-a", "/var/lib/data", "/tmp")
-    return [name for name in out.split() if "hcmigrate" in name]
+    # The tool's scratch files are `.hcmigrate-snapshot-*` (etcd/scratch.py); the pod's /tmp is the
+    # host's in the sandbox, where other runs (a zipapp build) may keep their own hcmigrate-* folders.
+    return [name for name in out.split() if "hcmigrate-snapshot" in name]
 
 
 def bucket_problems(sb: Sandbox, prefix: str, *, killed: bool = False) -> list[str]:

@@ -115,7 +115,7 @@ def _backup_and_check(sb: Sandbox, tmp_path: Path, prefix: str, hcp_kinds: dict[
 def test_plain_backup(sandbox: Sandbox, tmp_path: Path) -> None:
     res, files = _backup_and_check(sandbox, tmp_path, "plain", {
         "HostedControlPlane": 1, "Cluster": 1, "AWSCluster": 1, "AWSMachineTemplate": 1, "AWSMachine": 2,
-        "MachineDeployment": 1, "MachineSet": 1, "Machine": 2, "Secret": 6,
+        "MachineDeployment": 1, "MachineSet": 1, "Machine": 2, "Secret": 7,
     })  # fmt: skip
     assert files["clusters"] == EXPECTED_HC_NS
     # Nothing left in the etcd pod.
@@ -141,11 +141,11 @@ def test_keep_paused_leaves_the_source_paused(sandbox: Sandbox, tmp_path: Path) 
 
 def test_dry_run_changes_nothing(sandbox: Sandbox, tmp_path: Path) -> None:
     before = source_state(sandbox)
-    proc = hcm(sandbox, "backup", "--hc", "example", "--prefix", "dry", "--dir", str(tmp_path / "b"), "--dry-run")
+    proc = hcm(sandbox, "-o", "json", "backup", "--hc", "example", "--prefix", "dry", "--dir", str(tmp_path / "b"),
+               "--dry-run")  # fmt: skip
     assert proc.returncode == 0, proc.stderr
-    assert (
-        "pausedUntil" in proc.stderr and "scale Deployment clusters-example/kube-apiserver from 1 to 0" in proc.stderr
-    )
+    changes = "\n".join(json.loads(proc.stdout)["changes"])  # said once, in the result
+    assert "pausedUntil" in changes and "scale Deployment clusters-example/kube-apiserver from 1 to 0" in changes
     assert source_state(sandbox) == before
     assert keys(sandbox, "dry/") == [] and not (tmp_path / "b").exists()
 
@@ -232,8 +232,8 @@ def test_the_control_plane_is_back_before_the_snapshot_upload_ends(sandbox: Sand
     assert at["resume source"]["finished"] <= at["upload snapshot"]["started"] <= at["upload snapshot"]["finished"]
     assert at["quiesce control plane"]["started"] <= at["etcd snapshot"]["started"]
     assert res["api_down_seconds"] is not None and res["source"] == "resumed"
-    print(f"\nplain backup: API down {res['api_down_seconds']}s of {sum(res['timings_seconds'].values()):.1f}s, "
-          f"steps {res['timings_seconds']}")  # fmt: skip
+    steps = {s["name"]: s["seconds"] for s in res["steps"]}
+    print(f"\nplain backup: API down {res['api_down_seconds']}s of {sum(steps.values()):.1f}s, steps {steps}")
     assert source_state(sandbox) == before
 
     online = _backup(sandbox, tmp_path / "online", "--online", prefix=prefix)

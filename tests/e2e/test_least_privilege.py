@@ -20,7 +20,7 @@ from tests.e2e.helpers import HC_NAME, HC_NS
 from tests.e2e.rbac import RBAC, service_account_kubeconfig
 from tests.sandbox.harness import Sandbox
 
-NEEDS = {"source": permissions.BACKUP + permissions.TEARDOWN, "destination": permissions.RESTORE}
+NEEDS = permissions.ROLES  # each side: what every command run there checks (backup, teardown, handoff; restore, oidc)
 
 
 def _refusal(kube: Kube, side: str) -> str | None:
