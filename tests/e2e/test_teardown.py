@@ -223,7 +223,8 @@ def test_dry_run_lists_every_object_and_changes_nothing(migrated: Migrated) -> N
     assert any(c.endswith(f"delete Namespace {HCP_NS} with all left in it") for c in changes)
     assert any("keep Namespace clusters: it also holds HostedCluster bystander" in c for c in changes)
     assert not any("bystander" in c and "keep" not in c for c in changes)
-    assert "remove NodePools: delete NodePool clusters/example-us-east-2a" in changes and "would " not in proc.stderr
+    pool = "remove NodePools: delete NodePool clusters/example-us-east-2a"  # after its finalizers, if it has any
+    assert any(c.startswith(pool) for c in changes) and "would " not in proc.stderr
     assert example_on_source(migrated.sb) == before
     assert bystander(migrated.sb) == others
 
