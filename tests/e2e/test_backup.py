@@ -269,7 +269,7 @@ def test_rerun_after_a_killed_backup_cleans_up(sandbox: Sandbox, tmp_path: Path)
 def test_ha_two_nodepools(ha_sandbox: Sandbox, tmp_path: Path) -> None:
     _, files = _backup_and_check(ha_sandbox, tmp_path, "ha", {
         "HostedControlPlane": 1, "Cluster": 1, "AWSCluster": 1, "AWSMachineTemplate": 2, "AWSMachine": 4,
-        "MachineDeployment": 2, "MachineSet": 2, "Machine": 4, "Secret": 7,
+        "MachineDeployment": 2, "MachineSet": 2, "Machine": 4, "Secret": 8,
     })  # fmt: skip
     assert {"nodepool-example-us-east-2a.yaml", "nodepool-example-us-east-2b.yaml"} <= files["clusters"]
 
