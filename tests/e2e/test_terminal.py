@@ -17,7 +17,16 @@ import pytest
 
 from tests.build_dist import ZIPAPP
 from tests.distribution.tools import build_zipapp
-from tests.e2e.helpers import HC_NAME, HC_NS, delete_restored, hcm, keys, source_state, stop_mid_stream
+from tests.e2e.helpers import (
+    HC_NAME,
+    HC_NS,
+    delete_restored,
+    hcm,
+    keys,
+    operator_stopped,
+    source_state,
+    stop_mid_stream,
+)
 from tests.sandbox.harness import Sandbox
 
 
@@ -118,21 +127,32 @@ def test_restore_wait_is_one_line_redrawn_in_place(sandbox: Sandbox, zipapp: Pat
     if not keys(sandbox, prefix):  # the backup the test above took, unless this one runs alone
         assert hcm(sandbox, "backup", "--hc", HC_NAME, "--prefix", prefix, "--dir", str(tmp_path / "a")).returncode == 0
     args = ["restore", "--hc", HC_NAME, "--prefix", prefix, "--context", "destination", "--timeout", "2m"]
-    pane = Pane(sandbox, tmp_path, width, zipapp, *args)
+    waited: set[str] = set()
+
+    def sample() -> None:  # while it waits: the wait is the last line, alone, within the width
+        screen = pane.screen()
+        live = [line for line in screen if WAITING.match(line)]
+        if live:
+            assert live == screen[-1:] and len(live[0]) < width, "\n".join(screen)
+            waited.add(WAITING.match(live[0])[1])  # type: ignore[index]
+
     try:
-        # While it waits: the wait is the last line, alone, within the width, its time going on.
-        pane.wait_for("waiting ")
-        waited: set[str] = set()
+        # The destination's operator held (SIGSTOP) until the wait was seen going on: on an idle
+        # machine the restored control plane is up within two seconds, before a second reading.
+        with operator_stopped(sandbox, "destination"):
+            pane = Pane(sandbox, tmp_path, width, zipapp, *args)
+            pane.wait_for("waiting ")
+            deadline = time.monotonic() + 30
+            while len(waited) < 2 and pane.poll() is None and time.monotonic() < deadline:
+                sample()
+                time.sleep(0.5)
         while pane.poll() is None:
-            screen = pane.screen()
-            live = [line for line in screen if WAITING.match(line)]
-            if live:
-                assert live == screen[-1:] and len(live[0]) < width, "\n".join(screen)
-                waited.add(WAITING.match(live[0])[1])  # type: ignore[index]
+            sample()
             time.sleep(0.5)
         screen = pane.screen()
     finally:
-        pane.close()
+        if "pane" in locals():
+            pane.close()
         delete_restored(sandbox)
     text = "\n".join(screen)
     assert "EXIT=0" in screen, text
