@@ -92,7 +92,7 @@ def run(
     return EXIT_CODES[Outcome(result.get("outcome", "SUCCEEDED"))]
 
 
-def _say_where(reporter: TextReporter, doing: str, kube: Kube) -> None:
+def say_where(reporter: TextReporter, doing: str, kube: Kube) -> None:
     """The first line of a verb that reaches a cluster: which one, by context and server."""
     reporter.line(f"{doing} context {kube.context} ({kube.server})")
 
@@ -116,7 +116,7 @@ def one_run(
         yield leases
 
 
-def _access(kube: Any, needs: Sequence[Any], opts: Any, side: str) -> None:
+def check_access(kube: Any, needs: Sequence[Any], opts: Any, side: str) -> None:
     """Refuse before the lease or any change unless the user may do all the run will do."""
     from kubectl_hcmigrate.adapters.kube_rbac import allowed
     from kubectl_hcmigrate.core.permissions import require
@@ -137,10 +137,10 @@ def backup(kube_target: KubeTarget, opts: Any, *, dry_run: bool, output: OutputF
         # A dry run's bucket reads but never writes (restic's dry backend), so no step checks.
         bucket = DryRunBucket(Bucket(opts.bucket)) if dry_run else Bucket(opts.bucket)
         run_id, kube = new_run_id(), Kube(kube_target, "source")
-        _say_where(
+        say_where(
             reporter, f"{'planning the backup of' if dry_run else 'backing up'} {opts.namespace}/{opts.name} from", kube
         )
-        _access(kube, permissions.BACKUP, opts, "source")
+        check_access(kube, permissions.BACKUP, opts, "source")
         with one_run([(kube, False)], opts, run_id, reporter, dry_run=dry_run):
             with nothing_changed():  # preflight only reads: whatever fails there is a refusal
                 b = verb.preflight(dataclasses.replace(opts, run_id=run_id, dry_run=dry_run), kube, bucket, reporter)
@@ -157,10 +157,10 @@ def restore(destination: KubeTarget, opts: Any, *, dry_run: bool, output: Output
         from kubectl_hcmigrate.verbs import restore as verb
 
         kube = Kube(destination, "destination")
-        _say_where(
+        say_where(
             reporter, f"{'planning the restore of' if dry_run else 'restoring'} {opts.namespace}/{opts.name} onto", kube
         )
-        _access(kube, permissions.RESTORE, opts, "destination")
+        check_access(kube, permissions.RESTORE, opts, "destination")
         with one_run([(kube, True)], opts, new_run_id(), reporter, dry_run=dry_run) as leases:
             with nothing_changed():
                 r = verb.preflight(dataclasses.replace(opts, dry_run=dry_run), kube, Bucket(opts.bucket), reporter)
@@ -224,7 +224,7 @@ def _checked(destination: KubeTarget, opts: Any) -> Any:
     from kubectl_hcmigrate.adapters.kube import Kube
 
     kube = Kube(destination, "destination")
-    _access(kube, permissions.TEARDOWN_DESTINATION, opts, "destination")
+    check_access(kube, permissions.TEARDOWN_DESTINATION, opts, "destination")
     return kube
 
 
@@ -245,8 +245,8 @@ def teardown(
 
         kube = Kube(source, "source")
         doing = "planning the teardown of" if dry_run else "tearing down"
-        _say_where(reporter, f"{doing} {opts.namespace}/{opts.name} from", kube)
-        _access(kube, permissions.TEARDOWN, opts, "source")
+        say_where(reporter, f"{doing} {opts.namespace}/{opts.name} from", kube)
+        check_access(kube, permissions.TEARDOWN, opts, "source")
         with one_run([(kube, False)], opts, new_run_id(), reporter, dry_run=dry_run):
             with nothing_changed():
                 t = verb.preflight(opts, kube, lambda: _checked(destination, opts), reporter)
@@ -269,14 +269,14 @@ def migrate(source: KubeTarget, destination: KubeTarget, opts: Any, *, dry_run: 
         from kubectl_hcmigrate.verbs import migrate as verb
 
         src, dst, run_id = Kube(source, "source"), Kube(destination, "destination"), new_run_id()
-        _say_where(
+        say_where(
             reporter,
             f"{'planning the migration of' if dry_run else 'migrating'} {opts.namespace}/{opts.name} from",
             src,
         )
-        _say_where(reporter, "to", dst)
-        _access(src, permissions.BACKUP + permissions.TEARDOWN + permissions.HANDOFF, opts, "source")
-        _access(dst, permissions.RESTORE, opts, "destination")
+        say_where(reporter, "to", dst)
+        check_access(src, permissions.BACKUP + permissions.TEARDOWN + permissions.HANDOFF, opts, "source")
+        check_access(dst, permissions.RESTORE, opts, "destination")
         with one_run([(src, False), (dst, True)], opts, run_id, reporter, dry_run=dry_run):
             if dry_run:
                 return verb.plan(opts, src, dst, DryRunBucket(Bucket(opts.bucket)), reporter)

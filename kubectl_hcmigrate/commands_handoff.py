@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kubectl_hcmigrate.commands import Out, _access, _say_where, one_run, run
+from kubectl_hcmigrate.commands import Out, check_access, one_run, run, say_where
 from kubectl_hcmigrate.core import permissions
 from kubectl_hcmigrate.core.options import CloudTarget, KubeTarget, OutputFormat
 from kubectl_hcmigrate.core.pipeline import run_verb
@@ -20,12 +20,12 @@ def handoff(source: KubeTarget, cloud: CloudTarget, opts: Any, *, dry_run: bool,
         from kubectl_hcmigrate.verbs import handoff as verb
 
         kube = Kube(source, "source")
-        _say_where(
+        say_where(
             reporter,
             f"{'planning the handoff of' if dry_run else 'handing off'} {opts.namespace}/{opts.name} from",
             kube,
         )
-        _access(kube, permissions.HANDOFF, opts, "source")
+        check_access(kube, permissions.HANDOFF, opts, "source")
         with one_run([(kube, False)], opts, new_run_id(), reporter, dry_run=dry_run):
             with nothing_changed():
                 h = verb.preflight(opts, kube, records_for(cloud), reporter)
@@ -43,8 +43,8 @@ def oidc(destination: KubeTarget, cloud: CloudTarget, opts: Any, *, dry_run: boo
         from kubectl_hcmigrate.verbs import oidc as verb
 
         kube = Kube(destination, "destination")
-        _say_where(reporter, f"checking the OIDC identity of {opts.namespace}/{opts.name} on", kube)
-        _access(kube, permissions.OIDC, opts, "destination")
+        say_where(reporter, f"checking the OIDC identity of {opts.namespace}/{opts.name} on", kube)
+        check_access(kube, permissions.OIDC, opts, "destination")
         with nothing_changed():
             o = verb.preflight(opts, kube, Identity(cloud), reporter)
         verb.check_found(o)  # a finding, not a refusal: exit 1

@@ -19,15 +19,16 @@ from kubectl_hcmigrate.core import handoff as dns
 from kubectl_hcmigrate.core.objects import hcp_namespace, name_of
 from kubectl_hcmigrate.core.pipeline import Plan, Step, changed
 from kubectl_hcmigrate.core.ports import KubePort, Reporter
-from kubectl_hcmigrate.core.report import HcmigrateError, Outcome, PreflightError
+from kubectl_hcmigrate.core.report import Outcome, PreflightError
 from kubectl_hcmigrate.core.source_state import HC, SourceControl, SourceState, recorded
+from kubectl_hcmigrate.core.wait import WaitTimedOut
 
 Obj = dict[str, Any]
 POLL = 2.0
 
 
-class RecordsStillThere(HcmigrateError):
-    outcome = Outcome.TIMED_OUT
+class RecordsStillThere(WaitTimedOut):
+    """The records outlived --handoff-timeout: a timed-out wait like the restore's."""
 
 
 @dataclass(frozen=True)
