@@ -9,17 +9,15 @@ Set HCMIGRATE_SANDBOX_REUSE=1 to reuse a running `make sandbox` of the same topo
 from __future__ import annotations
 
 import dataclasses
-import os
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 
 import pytest
 
 from tests.sandbox.config import CRDS, FIXTURES, SandboxConfig
-from tests.sandbox.harness import Sandbox, down, up
+from tests.sandbox.harness import Sandbox
+from tests.sandbox.pool import SandboxPool, same_topology
 
-_failed = False
-_early: Future[Sandbox] | None = None  # the first sandbox, started at collection
+_NEXT = pytest.StashKey["pytest.Item | None"]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -34,51 +32,33 @@ def pytest_configure(config: pytest.Config) -> None:
         )
 
 
-class SandboxManager:
-    def __init__(self) -> None:
-        self.current: Sandbox | None = None
-        self.stale = False
+SandboxManager = SandboxPool  # the name the tests' type hints use
+_pool: SandboxPool | None = None
 
-    def get(self, cfg: SandboxConfig) -> Sandbox:
-        if self.current is not None and self.current.cfg == cfg and not self.stale:
-            return self.current
-        self.stale = False
-        early = _claim_early()
-        if early is not None and early.cfg == cfg:
-            self.current = early
-            return early
-        if self.current is None and os.environ.get("HCMIGRATE_SANDBOX_REUSE") == "1":
-            from tests.sandbox.harness import attach
 
-            self.current = attach(cfg)
-            if self.current is not None:
-                return self.current
-        # A start that fails leaves nothing to reuse: the next test tries again rather than run on a
-        # half-stopped sandbox.
-        self.current = None
-        self.current = up(cfg)
-        return self.current
-
-    def discard(self) -> None:
-        """The current sandbox is no longer as seeded: the next test that needs one gets a new one
-        (up() stops this one first). It runs on until then, for a last test that stops it."""
-        self.stale = True
-
-    def close(self) -> None:
-        if self.current is not None and os.environ.get("HCMIGRATE_SANDBOX_REUSE") != "1":
-            down(self.current.cfg, keep_logs=_failed)
-        self.current = None
+def _the_pool() -> SandboxPool:
+    global _pool
+    if _pool is None:
+        _pool = SandboxPool(SandboxConfig.from_env().slot)
+    return _pool
 
 
 @pytest.fixture(scope="session")
-def sandbox_manager() -> Iterator[SandboxManager]:
-    mgr = SandboxManager()
-    yield mgr
-    mgr.close()
+def sandbox_manager() -> Iterator[SandboxPool]:
+    yield _the_pool()
+    _the_pool().close()
 
 
 def _base_config() -> SandboxConfig:
     return dataclasses.replace(SandboxConfig.from_env(), ha=False, nodepools=1)
+
+
+def _ha_config() -> SandboxConfig:
+    return dataclasses.replace(_base_config(), ha=True, nodepools=2)
+
+
+def _fleet_config() -> SandboxConfig:
+    return dataclasses.replace(_base_config(), hcs=3)
 
 
 @pytest.fixture
@@ -90,14 +70,14 @@ def sandbox(sandbox_manager: SandboxManager) -> Sandbox:
 @pytest.fixture
 def ha_sandbox(sandbox_manager: SandboxManager) -> Sandbox:
     """HighlyAvailable (three etcd pods) with two NodePools."""
-    return sandbox_manager.get(dataclasses.replace(_base_config(), ha=True, nodepools=2))
+    return sandbox_manager.get(_ha_config())
 
 
 @pytest.fixture
 def fleet_sandbox(sandbox_manager: SandboxManager) -> Sandbox:
     """`example` and two more HCs with control planes of their own (fleet1, fleet2), each with
     its own etcd pod and hosted etcd: for backups of many HCs at once."""
-    return sandbox_manager.get(dataclasses.replace(_base_config(), hcs=3))
+    return sandbox_manager.get(_fleet_config())
 
 
 @pytest.fixture
@@ -124,43 +104,54 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             "destroys_source" in getattr(it, "fixturenames", ()),
         )
     )
-    global _early
     first = next((it for it in items if _needs_sandbox(it)), None)
-    if first is None or {"ha_sandbox", "fleet_sandbox"} & set(getattr(first, "fixturenames", ())) or _early is not None:
+    if first is None or {"ha_sandbox", "fleet_sandbox"} & set(getattr(first, "fixturenames", ())):
         return
-    if os.environ.get("HCMIGRATE_SANDBOX_REUSE") == "1" or config.option.collectonly:
+    if config.option.collectonly:
         return  # --collect-only runs nothing: starting a sandbox would stop the one of the slot in use
     # Start-up is mostly waiting on processes: it overlaps well with the unit tests.
-    _early = ThreadPoolExecutor(1, thread_name_prefix="sandbox-up").submit(up, _base_config())
+    _the_pool().start_ahead(_base_config())
 
 
-def _claim_early() -> Sandbox | None:
-    """The sandbox started at collection, once (None if none was started or it failed to start:
-    the caller then starts one itself, and its error is the one reported)."""
-    global _early
-    early, _early = _early, None
-    if early is None:
-        return None
-    try:
-        return early.result()
-    except Exception:
-        return None
+def _wants(item: pytest.Item | None) -> SandboxConfig | None:
+    """The sandbox a test runs on (None: it needs none)."""
+    names = set(getattr(item, "fixturenames", ()))
+    if "fleet_sandbox" in names:
+        return _fleet_config()
+    if "ha_sandbox" in names:
+        return _ha_config()
+    return _base_config() if item is not None and _needs_sandbox(item) else None
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    item.stash[_NEXT] = nextitem
+    yield
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    # This test's sandbox is up: when the next test needs another one (this one tears the source
+    # down, or the topology changes), start that in the spare slot while this one runs.
+    now, after = _wants(item), _wants(item.stash.get(_NEXT, None))
+    if after is not None and (now is None or not same_topology(now, after) or "destroys_source" in item.fixturenames):
+        _the_pool().start_ahead(after)
+    yield
 
 
 def pytest_sessionfinish() -> None:
-    early = _claim_early()  # started, never used (the run stopped before the first e2e test)
-    if early is not None:
-        down(early.cfg)
+    if _pool is not None:  # a sandbox started ahead and never used (the run stopped before it)
+        _pool.close()
 
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
-    global _failed
     outcome = yield
     report = outcome.get_result()
     if report.failed:
-        _failed = True
+        _the_pool().failed = True
         names = getattr(item, "fixturenames", ())
         if {"sandbox", "ha_sandbox", "fleet_sandbox"} & set(names):
-            logs = SandboxConfig.from_env().logs
+            current = _the_pool().current
+            logs = current.cfg.logs if current is not None else SandboxConfig.from_env().logs
             report.sections.append(("sandbox", f"sandbox logs are kept in {logs}"))

@@ -261,13 +261,13 @@ class Kube:
         """(exit code, stdout, stderr) of a small command run through exec."""
         from kubectl_hcmigrate.adapters.kube_exec import run_exec
 
-        return run_exec(self.api, namespace, pod, container, argv)
+        return run_exec(self.api, namespace, pod, container, argv, handshake_timeout=self.target.request_timeout)
 
     def stream_from_pod(self, namespace: str, pod: str, container: str, argv: list[str]) -> ExecStream:
         """A command's stdout through exec, read as it comes."""
         from kubectl_hcmigrate.adapters.kube_exec import open_exec
 
-        return open_exec(self.api, namespace, pod, container, argv)
+        return open_exec(self.api, namespace, pod, container, argv, handshake_timeout=self.target.request_timeout)
 
     def _lease_path(self, namespace: str, name: str = "") -> str:  # the run's lease (core/lease.py)
         return f"/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases" + (f"/{name}" if name else "")

@@ -18,6 +18,7 @@ import time
 from collections.abc import Sequence
 from typing import Any, Protocol
 
+from kubectl_hcmigrate.adapters.exec_handshake import refusal, timed_handshake
 from kubectl_hcmigrate.core.report import StepFailed
 
 STDOUT, STDERR, STATUS = 1, 2, 3
@@ -232,12 +233,15 @@ def open_exec(
     argv: list[str],
     *,
     raise_on_exit_code: bool = True,
+    handshake_timeout: float | None = None,
 ) -> ExecReader:
-    """Start `argv` (a list, never a shell string) in the container; read its stdout."""
+    """Start `argv` (a list, never a shell string) in the container; read its stdout. Each
+    handshake gives up after `handshake_timeout` seconds (the run's --request-timeout)."""
     from kubernetes.client import CoreV1Api
     from kubernetes.client.exceptions import ApiException
     from kubernetes.stream import stream
 
+    timed_handshake(handshake_timeout)
     # The command has not started when the handshake fails, so trying again is safe; an
     # apiserver or kubelet under load refuses a connection now and then.
     for attempt in range(HANDSHAKE_ATTEMPTS):
@@ -262,10 +266,7 @@ def open_exec(
             if isinstance(e.__context__, (KeyboardInterrupt, SystemExit)):
                 raise e.__context__ from None
             if attempt + 1 == HANDSHAKE_ATTEMPTS or getattr(e, "status", 500) in (400, 401, 403, 404):
-                status = getattr(e, "status", None)
-                reason = _handshake_reason(str(getattr(e, "reason", e))) or (f"HTTP {status}" if status else "")
-                if status == 403 or " is forbidden: " in reason:  # its text names the user: say what and where instead
-                    reason = f"Forbidden: get and create pods/exec in namespace {namespace}; the ClusterRoles in deploy/rbac/ grant it"
+                reason = refusal(e, namespace, handshake_timeout, attempt + 1)
                 raise ExecFailed(pod, command_label(argv), None, b"", reason, started=False) from None
             time.sleep(0.5 * 3**attempt)
     # The apiserver answers our pings, so a live connection is never silent this long: past
@@ -274,19 +275,20 @@ def open_exec(
     return ExecReader(client.sock, pod, argv, raise_on_exit_code=raise_on_exit_code)
 
 
-def _handshake_reason(text: str) -> str:
-    # websocket-client puts the response headers and body after " -+-+- ".
-    found = re.search(r'"message":\s*("(?:[^"\\]|\\.)*")', text)
-    try:
-        reason = json.loads(found.group(1)) if found else text.split(" -+-+- ")[0]
-    except ValueError:
-        reason = text.split(" -+-+- ")[0]
-    return str(reason).strip()[:300]
-
-
-def run_exec(api_client: Any, namespace: str, pod: str, container: str, argv: list[str]) -> tuple[int, bytes, bytes]:
+def run_exec(
+    api_client: Any,
+    namespace: str,
+    pod: str,
+    container: str,
+    argv: list[str],
+    *,
+    handshake_timeout: float | None = None,
+) -> tuple[int, bytes, bytes]:
     """(exit code, stdout, stderr) of a small command; raises only if no code came back."""
-    with open_exec(api_client, namespace, pod, container, argv, raise_on_exit_code=False) as r:
+    opened = open_exec(
+        api_client, namespace, pod, container, argv, raise_on_exit_code=False, handshake_timeout=handshake_timeout
+    )
+    with opened as r:
         out = bytearray()
         while chunk := r.read(1 << 20):
             out += chunk

@@ -110,8 +110,11 @@ def plan(
     if backup_id is None:
         found = backup.preflight(_backup_options(opts, destination), source, bucket, reporter)
         changes += [f"backup: {c}" for c in run_verb(backup, found, reporter, dry_run=True)["changes"]]
+        skip = handoff.skip_reason(source.get(HC, ns, name) or {})
         later = [
-            "handoff: delete the source's Routes/Services of the HC's hostnames and wait for their records to go",
+            f"handoff: none ({skip})"
+            if skip
+            else "handoff: delete the source's Routes/Services of the HC's hostnames and wait for their records to go",
             f"restore: create every object of the new backup on context '{destination.context}' and wait for it",
             f"teardown: remove {ns}/{name} from context '{source.context}' once the destination runs it",
         ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import time
 from pathlib import Path
@@ -177,7 +178,8 @@ def test_sandbox_down_stops_every_process(sandbox_manager) -> None:
     sb = sandbox_manager.current or sandbox_manager.get(sandbox_manager_default())
     pids = [int(p.read_text()) for p in sb.cfg.pids.glob("*.pid")]
     assert len(pids) >= 9
-    subprocess.run(["make", "-s", "sandbox-down"], cwd=REPO, check=True, capture_output=True)
+    env = {**os.environ, "SANDBOX_SLOT": str(sb.cfg.slot)}  # the run may be on its slot's spare
+    subprocess.run(["make", "-s", "sandbox-down"], cwd=REPO, env=env, check=True, capture_output=True)
     sandbox_manager.current = None
     assert [p for p in pids if procs.alive(p)] == []
     assert not sb.cfg.state.exists()

@@ -49,7 +49,8 @@ class SandboxConfig:
             ha=os.environ.get("SANDBOX_HA", "") in ("1", "true", "yes"),
             nodepools=max(1, _int_env("SANDBOX_NODEPOOLS", 1)),
             etcd_mb=max(0, _int_env("SANDBOX_ETCD_MB", 64)),
-            slot=max(0, min(9, _int_env("SANDBOX_SLOT", 0))),
+            # 0-9; slot N + 10 is N's spare, where a test session starts its next sandbox ahead
+            slot=max(0, min(19, _int_env("SANDBOX_SLOT", 0))),
             hcs=max(1, min(9, _int_env("SANDBOX_HCS", 1))),
         )
 

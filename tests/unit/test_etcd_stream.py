@@ -16,7 +16,6 @@ from kubectl_hcmigrate.adapters.kube_exec import (
     STDERR_TAIL,
     ExecFailed,
     ExecReader,
-    _handshake_reason,
     command_label,
     parse_status,
     redact,
@@ -219,12 +218,3 @@ def test_runtime_messages_lose_the_arguments() -> None:
     assert "s3cr3t" not in str(err.value) and "/data/extra" not in str(err.value)
     assert "executable file not found" in str(err.value)
     assert redact("a b c", ["x", "b"]) == "a b c"  # too short to be worth hiding
-
-
-def test_handshake_failure_reason() -> None:
-    text = (
-        "Handshake status 404 Not Found -+-+- {'content-type': 'application/json'} -+-+- "
-        'b\'{"kind":"Status","message":"pods \\"nope\\" not found","reason":"NotFound"}\''
-    )
-    assert _handshake_reason(text) == 'pods "nope" not found'
-    assert _handshake_reason("[Errno 111] Connection refused") == "[Errno 111] Connection refused"

@@ -112,3 +112,27 @@ def test_a_warning_of_any_stage_is_the_migrations() -> None:
     assert overall(stages) == ("SUCCEEDED_WITH_WARNINGS", [left_out])
     stages["restore"] = {"outcome": "SUCCEEDED", "warnings": []}
     assert overall(stages) == ("SUCCEEDED", [])
+
+
+@pytest.mark.parametrize("access,says", [("Public", "handoff: delete the source's"), ("Private", "handoff: none")])
+def test_the_dry_run_names_a_handoff_only_where_there_is_one(
+    monkeypatch: pytest.MonkeyPatch, access: str, says: str
+) -> None:
+    from types import SimpleNamespace
+
+    from kubectl_hcmigrate.verbs import migrate
+    from tests.unit.hc_fixtures import hostedcluster
+
+    hc = hostedcluster()
+    hc["spec"]["platform"]["aws"]["endpointAccess"] = access
+    route = {"type": "Route", "route": {"hostname": "api.example.hypershift.local"}}
+    hc["spec"]["services"] = [{"service": "APIServer", "servicePublishingStrategy": route}]
+    monkeypatch.setattr(migrate, "check_first", lambda *a, **k: None)
+    monkeypatch.setattr(migrate.backup, "preflight", lambda *a, **k: None)
+    monkeypatch.setattr(migrate, "run_verb", lambda *a, **k: {"changes": []})
+    source = SimpleNamespace(context="src", get=lambda *a: hc)
+    lines: list[str] = []
+    opts = migrate.MigrateOptions(name="example", namespace="clusters", bucket=None)  # type: ignore[arg-type]
+    result = migrate.plan(opts, source, SimpleNamespace(context="dst"), None, SimpleNamespace(line=lines.append))  # type: ignore[arg-type]
+    assert next(c for c in result["changes"] if c.startswith("handoff")).startswith(says)
+    assert any(line.startswith(f"would {says}") for line in lines)

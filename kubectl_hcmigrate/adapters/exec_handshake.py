@@ -1,0 +1,56 @@
+"""The exec websocket's handshake: a timeout the kubernetes client does not give it, and the
+reason a refused handshake gives, read out of websocket-client's error text."""
+
+from __future__ import annotations
+
+import json
+import re
+from contextvars import ContextVar
+from typing import Any
+
+# kubernetes.stream opens its websocket with no timeout at all, so an apiserver that accepts the
+# connection and then freezes would hold the handshake forever (with the source paused). Each
+# thread has its own value: a fleet's backups may run against clusters with their own timeouts.
+_TIMEOUT: ContextVar[float | None] = ContextVar("exec_handshake_timeout", default=None)
+
+
+def timed_handshake(seconds: float | None) -> None:
+    """The next exec handshake of this thread gives up after `seconds`. kubernetes.stream's
+    create_websocket() passes connect() no timeout; a subclass of its WebSocket adds this one."""
+    from kubernetes.stream import ws_client
+
+    _TIMEOUT.set(seconds)
+    if getattr(ws_client.WebSocket, "timed_handshake", False):
+        return
+
+    class TimedWebSocket(ws_client.WebSocket):
+        timed_handshake = True
+
+        def connect(self, url: str, **options: Any) -> None:
+            options.setdefault("timeout", _TIMEOUT.get())
+            super().connect(url, **options)
+
+    ws_client.WebSocket = TimedWebSocket
+
+
+def refusal(e: Exception, namespace: str, timeout: float | None, tries: int) -> str:
+    """Why a handshake failed for good, in words for the user."""
+    status = getattr(e, "status", None)
+    reason = handshake_reason(str(getattr(e, "reason", e))) or (f"HTTP {status}" if status else "")
+    if reason.endswith("timed out") and timeout:
+        return f"the apiserver did not answer the exec handshake within {timeout:g}s ({tries} tries)"
+    if status == 403 or " is forbidden: " in reason:  # its text names the user: say what and where instead
+        return (
+            f"Forbidden: get and create pods/exec in namespace {namespace}; the ClusterRoles in deploy/rbac/ grant it"
+        )
+    return reason
+
+
+def handshake_reason(text: str) -> str:
+    # websocket-client puts the response headers and body after " -+-+- ".
+    found = re.search(r'"message":\s*("(?:[^"\\]|\\.)*")', text)
+    try:
+        reason = json.loads(found.group(1)) if found else text.split(" -+-+- ")[0]
+    except ValueError:
+        reason = text.split(" -+-+- ")[0]
+    return str(reason).strip()[:300]
