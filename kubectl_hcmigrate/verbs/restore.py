@@ -213,7 +213,9 @@ def _keep_or_replace(r: Restore, o: BundleObject, body: dict[str, Any]) -> None:
 def _recreate(r: Restore, o: BundleObject, body: dict[str, Any], timeout: float = 60.0) -> None:
     ns, name = objects.namespace_of(o.obj), objects.name_of(o.obj)
     r.kube.delete(o.rule, ns, name)
-    if not poll_until(lambda: r.kube.get(o.rule, ns, name) is None, timeout, every=0.5):
+    if not poll_until(
+        lambda: r.kube.get(o.rule, ns, name) is None, timeout, every=0.5, reporter=r.reporter, what=o.label
+    ):
         raise StepFailed(f"{o.label} left by another backup's restore is still being deleted after {timeout:.0f}s")
     r.kube.create(o.rule, body)
 
