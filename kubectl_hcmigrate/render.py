@@ -32,6 +32,7 @@ WORDS = {
     "sha256": "SHA256",
     "url": "URL",
     "hcp": "HCP",
+    "api": "API",
     "s3": "S3",
 }
 # `[step: ][verb ]Kind ns/name[: why]`: a per-object line of a result or a dry run.
@@ -165,8 +166,8 @@ def _section(doc: dict[str, Any], indent: str, parent: dict[str, Any] | None = N
             rows.append((label(key), None, _section(value, "", doc)))
         elif isinstance(value, list):
             rows.append((label(key), str(len(value)), _list(value)))
-        else:
-            rows.append((label(key), _value(key, value), []))
+        else:  # `api_down_seconds: 76.8` reads `API down: 1m17s`
+            rows.append((label(key.removesuffix("_seconds") or key), _value(key, value), []))
     width = max((len(lbl) for lbl, v, _ in rows if v is not None), default=0) + 1
     lines = []
     for lbl, v, under in rows:
