@@ -147,6 +147,10 @@ def _value(key: str, value: Any) -> str:
     return str(value)
 
 
+def _within(value: Any, above: Any) -> bool:
+    return isinstance(value, list) and isinstance(above, list) and all(v in above for v in value)
+
+
 def _section(doc: dict[str, Any], indent: str, parent: dict[str, Any] | None = None) -> list[str]:
     """`doc` as aligned rows; a nested section (a stage of migrate) leaves out what its parent
     said already and its steps' detail."""
@@ -154,8 +158,8 @@ def _section(doc: dict[str, Any], indent: str, parent: dict[str, Any] | None = N
     for key, value in doc.items():
         if key in HIDDEN or value is None or value == [] or value == {}:
             continue
-        if parent is not None and parent.get(key) == value:
-            continue
+        if parent is not None and (parent.get(key) == value or _within(value, parent.get(key))):
+            continue  # said above: a migration's warnings hold each stage's
         if key.startswith("objects_") and isinstance(doc.get(key.removeprefix("objects_")), list):
             continue  # the count of a list said below, or an empty one
         if key == "steps" and isinstance(value, list):

@@ -187,8 +187,7 @@ def _quiesce(b: Backup, ctl: SourceControl) -> None:
     if not poll_until(stopped, QUIESCE_WAIT_SECONDS, reporter=b.reporter, what="the control plane to stop"):
         warn(
             f"control-plane pods still terminating after {QUIESCE_WAIT_SECONDS}s: the snapshot was taken while "
-            "the control plane may still have been writing",
-            b.reporter,
+            "the control plane may still have been writing"
         )
 
 
