@@ -24,7 +24,8 @@ API_VERSION = "hcmigrate.openshift.io/v1"
 EXAMPLES, KINDS, LINES = 2, 8, 5
 # Fields the header or the footer already say, or only a program needs.
 # `timeline` (each step's start and end) is for programs: Steps says the durations already.
-HIDDEN = {"apiVersion", "kind", "startTime", "completionTime", "dry_run", "where", "timeline"}
+# `next_steps`: the last line (`next: ...`) says them.
+HIDDEN = {"apiVersion", "kind", "startTime", "completionTime", "dry_run", "where", "timeline", "next_steps"}
 WORDS = {
     "hostedcluster": "HostedCluster",
     "id": "ID",

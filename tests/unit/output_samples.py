@@ -84,7 +84,11 @@ HANDOFF: dict[str, Any] = {
     "timings_seconds": {"remove the source's records": 0.8, "wait for the records to go": 64.2},
 }
 MIGRATE: dict[str, Any] = {
-    "next_steps": [],
+    "next_steps": [  # the hosted cluster was out of reach: its OVN pods are restarted by hand
+        "kubectl --context destination get secret -n clusters example-admin-kubeconfig -o jsonpath='{.data.kubeconfig}' "
+        "| base64 -d > example.kubeconfig && kubectl --kubeconfig example.kubeconfig delete pods "
+        "-n openshift-ovn-kubernetes -l app=ovnkube-node"
+    ],
     "outcome": "SUCCEEDED",
     "warnings": [],
     "hostedcluster": HC,
