@@ -234,7 +234,7 @@ def open_exec(
     raise_on_exit_code: bool = True,
 ) -> ExecReader:
     """Start `argv` (a list, never a shell string) in the container; read its stdout."""
-    from kubernetes.client import CoreV1Api
+    from kubernetes.client import ApiClient, CoreV1Api
     from kubernetes.client.exceptions import ApiException
     from kubernetes.stream import stream
 
@@ -242,8 +242,11 @@ def open_exec(
     # apiserver or kubelet under load refuses a connection now and then.
     for attempt in range(HANDSHAKE_ATTEMPTS):
         try:
+            # A client of its own: `stream` swaps the client's `request` for the websocket's while
+            # it connects, and on the shared one the lease's renewal thread's PUT went out as a
+            # websocket handshake then ("Handshake status 200 OK", a renewal that failed for nothing).
             client = stream(
-                CoreV1Api(api_client).connect_get_namespaced_pod_exec,
+                CoreV1Api(ApiClient(api_client.configuration)).connect_get_namespaced_pod_exec,
                 pod,
                 namespace,
                 container=container,
