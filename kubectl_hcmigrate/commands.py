@@ -33,6 +33,7 @@ def _fail(out: Out, outcome: Outcome, message: str, undo_errors: Sequence[str] =
     for err in undo_errors:
         sys.stderr.write(f"error: {err}\n")
     changed = log.all_changes() if log else []
+    sys.stderr.write("".join(f"warning: {w}\n" for w in (log.warnings if log else [])))  # no summary follows
     if log is not None and log.undone:
         sys.stderr.write(f"put back: {', '.join(log.undone)}\n")
     if outcome is Outcome.FAILED_SOURCE_RESTORED:

@@ -27,6 +27,8 @@ def next_step(doc: dict[str, Any], prog: str) -> str | None:
         return f"{prog} restore {hc} --backup-id {doc.get('backup_id')} --bucket BUCKET --context DESTINATION"
     if kind == "RestoreResult":
         return f"{prog} teardown {hc} --context SOURCE --to-context {doc.get('destination_context')}"
+    if kind == "MigrateResult" and doc.get("next_steps"):  # the hosted cluster could not be reached
+        return "restart the OVN pods in the hosted cluster: " + " ; ".join(doc["next_steps"])
     if kind in ("TeardownResult", "MigrateResult"):
         where = doc.get("destination_context")
         return f"nothing: {doc.get('hostedcluster')} runs on context {where}; its backup stays in the bucket"

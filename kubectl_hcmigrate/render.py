@@ -24,7 +24,8 @@ API_VERSION = "hcmigrate.openshift.io/v1"
 EXAMPLES, KINDS, LINES = 2, 8, 5
 # Fields the header or the footer already say, or only a program needs.
 # `timeline` (each step's start and end) is for programs: Steps says the durations already.
-HIDDEN = {"apiVersion", "kind", "startTime", "completionTime", "dry_run", "where", "timeline"}
+# `next_steps`: the last line (`next: ...`) says them.
+HIDDEN = {"apiVersion", "kind", "startTime", "completionTime", "dry_run", "where", "timeline", "next_steps"}
 WORDS = {
     "hostedcluster": "HostedCluster",
     "id": "ID",
@@ -32,6 +33,7 @@ WORDS = {
     "sha256": "SHA256",
     "url": "URL",
     "hcp": "HCP",
+    "api": "API",
     "s3": "S3",
 }
 # `[step: ][verb ]Kind ns/name[: why]`: a per-object line of a result or a dry run.
@@ -146,6 +148,10 @@ def _value(key: str, value: Any) -> str:
     return str(value)
 
 
+def _within(value: Any, above: Any) -> bool:
+    return isinstance(value, list) and isinstance(above, list) and all(v in above for v in value)
+
+
 def _section(doc: dict[str, Any], indent: str, parent: dict[str, Any] | None = None) -> list[str]:
     """`doc` as aligned rows; a nested section (a stage of migrate) leaves out what its parent
     said already and its steps' detail."""
@@ -153,8 +159,8 @@ def _section(doc: dict[str, Any], indent: str, parent: dict[str, Any] | None = N
     for key, value in doc.items():
         if key in HIDDEN or value is None or value == [] or value == {}:
             continue
-        if parent is not None and parent.get(key) == value:
-            continue
+        if parent is not None and (parent.get(key) == value or _within(value, parent.get(key))):
+            continue  # said above: a migration's warnings hold each stage's
         if key.startswith("objects_") and isinstance(doc.get(key.removeprefix("objects_")), list):
             continue  # the count of a list said below, or an empty one
         if key == "steps" and isinstance(value, list):
@@ -165,8 +171,8 @@ def _section(doc: dict[str, Any], indent: str, parent: dict[str, Any] | None = N
             rows.append((label(key), None, _section(value, "", doc)))
         elif isinstance(value, list):
             rows.append((label(key), str(len(value)), _list(value)))
-        else:
-            rows.append((label(key), _value(key, value), []))
+        else:  # `api_down_seconds: 76.8` reads `API down: 1m17s`
+            rows.append((label(key.removesuffix("_seconds") or key), _value(key, value), []))
     width = max((len(lbl) for lbl, v, _ in rows if v is not None), default=0) + 1
     lines = []
     for lbl, v, under in rows:

@@ -237,7 +237,7 @@ def open_exec(
 ) -> ExecReader:
     """Start `argv` (a list, never a shell string) in the container; read its stdout. Each
     handshake gives up after `handshake_timeout` seconds (the run's --request-timeout)."""
-    from kubernetes.client import CoreV1Api
+    from kubernetes.client import ApiClient, CoreV1Api
     from kubernetes.client.exceptions import ApiException
     from kubernetes.stream import stream
 
@@ -246,8 +246,10 @@ def open_exec(
     # apiserver or kubelet under load refuses a connection now and then.
     for attempt in range(HANDSHAKE_ATTEMPTS):
         try:
+            # A client of its own: `stream` swaps the client's `request` while it connects, and on
+            # a shared one the lease renewal thread's PUT went out as a websocket handshake.
             client = stream(
-                CoreV1Api(api_client).connect_get_namespaced_pod_exec,
+                CoreV1Api(ApiClient(api_client.configuration)).connect_get_namespaced_pod_exec,
                 pod,
                 namespace,
                 container=container,

@@ -78,13 +78,12 @@ def unchanged(what: str) -> None:
             log.changes.get(step, []).remove(what)
 
 
-def warn(text: str, reporter: Reporter | None = None) -> None:
-    """A warning for the result (SUCCEEDED_WITH_WARNINGS); said at once when a reporter is given."""
+def warn(text: str) -> None:
+    """A warning for the result (SUCCEEDED_WITH_WARNINGS), said once: in the summary, or beside
+    the error if the run fails (not as it happens as well)."""
     now = _current.get()
     if now is not None:
         now[0].warnings.append(text)
-    if reporter is not None:
-        reporter.line(f"warning: {text}")
 
 
 class RunFailed(Exception):
@@ -139,7 +138,11 @@ def run_verb(verb: Verb, found: Any, reporter: Reporter, *, dry_run: bool = Fals
     plan = verb.build_plan(found)
     if dry_run:
         return {"outcome": Outcome.SUCCEEDED.value, "dry_run": True, "changes": list_changes(plan)}
-    log = execute(plan, reporter)
+    try:
+        log = execute(plan, reporter)
+    except RunFailed as e:  # the preflight's warnings too, said beside the error
+        e.log.warnings[:0] = [w for w in getattr(found, "warnings", []) if w not in e.log.warnings]
+        raise
     result = verb.result(found, log.timings)
     warnings = [*result.get("warnings", []), *(w for w in log.warnings if w not in result.get("warnings", []))]
     if warnings:

@@ -3,8 +3,10 @@ then when nothing does), and a timeout that says exactly which condition is stil
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -15,6 +17,8 @@ from kubectl_hcmigrate.core.report import HcmigrateError, Outcome
 from kubectl_hcmigrate.core.units import format_duration
 
 HEARTBEAT_SECONDS = 30.0
+# A wait longer than this shows it is alive (issue 14: every wait longer than about two seconds).
+ALIVE_AFTER = 2.0
 
 
 class Getter(Protocol):
@@ -110,15 +114,49 @@ def poll_until(
     reporter: Reporter | None = None,
     what: str = "",
 ) -> bool:
-    """Asks `done` until it says yes (True) or `timeout` seconds pass (False). With a reporter,
-    `waiting for <what>` and the time waited stay on screen, so a long wait shows it is alive."""
+    """Asks `done` until it says yes (True) or `timeout` seconds pass (False). With a reporter, a
+    wait longer than ALIVE_AFTER shows it is alive: `waiting for <what>: 12s` redrawn in place on
+    a terminal (a log line now and then), and a line of its own when it ends."""
     start = clock()
-    deadline = start + timeout
+    deadline, said_at = start + timeout, None
     while not done():
         now = clock()
         if now > deadline:
             return False
-        if reporter is not None:
-            reporter.status(f"waiting for {what}: {format_duration(now - start)}", new=now == start)
+        if reporter is not None and now - start >= ALIVE_AFTER:
+            new = said_at is None or now - said_at >= HEARTBEAT_SECONDS
+            reporter.status(f"waiting for {what}: {format_duration(now - start)}", new=new)
+            said_at = now if new else said_at
         sleep(every)
+    if reporter is not None and said_at is not None:
+        reporter.line(f"waited {format_duration(clock() - start)} for {what}")
     return True
+
+
+@contextmanager
+def alive(reporter: Reporter, what: str, *, every: float = 1.0, after: float = ALIVE_AFTER) -> Iterator[None]:
+    """Around a call that blocks and says nothing until it ends (`etcdctl snapshot save` in a
+    pod): past `after` seconds, `<what>: 12s` redrawn in place on a terminal (a log line at
+    first and every HEARTBEAT_SECONDS), from a thread while the caller waits on the call. The
+    caller's next line takes the live line's place."""
+    stop, start = threading.Event(), time.monotonic()
+
+    def tick() -> None:
+        said_at = None
+        if stop.wait(after):
+            return
+        while True:
+            now = time.monotonic()
+            new = said_at is None or now - said_at >= HEARTBEAT_SECONDS
+            reporter.status(f"{what}: {format_duration(now - start)}", new=new)
+            said_at = now if new else said_at
+            if stop.wait(every):
+                return
+
+    ticker = threading.Thread(target=tick, name="alive", daemon=True)
+    ticker.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        ticker.join()  # drawn nothing more once the caller writes again

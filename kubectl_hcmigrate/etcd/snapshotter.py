@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 
 from kubectl_hcmigrate.core.ports import Reporter
 from kubectl_hcmigrate.core.report import StepFailed
+from kubectl_hcmigrate.core.units import human_bytes
+from kubectl_hcmigrate.core.wait import alive
 from kubectl_hcmigrate.etcd.pods import CONTAINER, ETCD_PODS, said
 from kubectl_hcmigrate.etcd.scratch import SCRATCH_DIRS, own_files, scratch_name
 from kubectl_hcmigrate.etcd.verifier import SnapshotVerifier, VerifyingReader
@@ -132,12 +134,18 @@ class EtcdSnapshotter:
         scratch = f"{self.scratch_dir(pod, self.db_size(pod, ca))}/{scratch_name(tag)}"
         t0 = time.monotonic()
         try:
-            self.reporter.line(f"etcdctl snapshot save in {self.ns}/{pod}")
-            code, _, err = self._run(pod, [*self.etcdctl(ca), "snapshot", "save", scratch])
+            what = f"etcdctl snapshot save in {self.ns}/{pod}"
+            self.reporter.line(what)
+            # It prints nothing until it ends, minutes on a big etcd: the time waited shows it
+            # is alive. (Its growing file's size would take an exec per reading, on the same
+            # client as this exec, so it is not read.)
+            with alive(self.reporter, what):
+                code, _, err = self._run(pod, [*self.etcdctl(ca), "snapshot", "save", scratch])
             if code != 0:
                 raise StepFailed(f"etcdctl snapshot save failed in {self.ns}/{pod} (exit {code}): {said(err)}")
-            size = self._file_size(pod, scratch)
-            return Saved(pod, scratch, size, time.monotonic() - t0)
+            size, seconds = self._file_size(pod, scratch), time.monotonic() - t0
+            self.reporter.line(f"{what}: {human_bytes(size)} in {seconds:.1f}s")
+            return Saved(pod, scratch, size, seconds)
         except BaseException:  # failure or interrupt: etcdctl's .part too, if it got no further
             self._remove(pod, scratch)
             raise

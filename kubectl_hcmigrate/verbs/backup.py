@@ -184,11 +184,10 @@ def _quiesce(b: Backup, ctl: SourceControl) -> None:
     def stopped() -> bool:
         return not [p for p in b.kube.pods(b.hcp_ns) if p["metadata"].get("labels", {}).get("app") in names]
 
-    if not poll_until(stopped, QUIESCE_WAIT_SECONDS):
+    if not poll_until(stopped, QUIESCE_WAIT_SECONDS, reporter=b.reporter, what="the control plane to stop"):
         warn(
             f"control-plane pods still terminating after {QUIESCE_WAIT_SECONDS}s: the snapshot was taken while "
-            "the control plane may still have been writing",
-            b.reporter,
+            "the control plane may still have been writing"
         )
 
 

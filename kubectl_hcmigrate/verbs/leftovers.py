@@ -31,4 +31,4 @@ def remove_scratch_leftovers(kube: KubePort, hcp_ns: str, pods: list[str], repor
         for where in remove_leftovers(kube, hcp_ns, pods, keep=set()):
             reporter.line(f"removed {hcp_ns}/{where}, left by an interrupted run")
     except (HcmigrateError, KubeError) as e:
-        warn(str(e), reporter)
+        warn(str(e))

@@ -98,20 +98,13 @@ def destination_crds(
     return Verdict("destination CRDs", OK, f"serve {', '.join(served)}, not older than the source's")
 
 
-def said(warnings: list[str], reporter: Reporter) -> list[str]:
-    """Says each warning of a preflight at once; returns them for the result."""
-    for text in warnings:
-        reporter.line(f"warning: {text}")
-    return warnings
-
-
 def settle(verdicts: list[Verdict], reporter: Reporter, *, show: bool) -> list[str]:
-    """Says each verdict (a dry run: all of them; else the warnings), raises the first refusal, and
-    returns the warnings for the result."""
+    """Says each verdict of a dry run, raises the first refusal, and returns the warnings for the
+    result (whose summary says them, once)."""
     warnings = [v.detail for v in verdicts if v.verdict == WARNING]
     for v in verdicts if show else []:
         reporter.line(v.line())
     refused = next((v for v in verdicts if v.verdict == REFUSED), None)
     if refused is not None:
         raise PreflightError(refused.detail)
-    return warnings if show else said(warnings, reporter)
+    return warnings

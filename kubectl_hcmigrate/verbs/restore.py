@@ -33,7 +33,6 @@ from kubectl_hcmigrate.core.report import PreflightError, StepFailed, counted
 from kubectl_hcmigrate.core.units import format_duration
 from kubectl_hcmigrate.core.wait import Wanted, poll_until, wait_for
 from kubectl_hcmigrate.etcd import init_watch
-from kubectl_hcmigrate.verbs import preconditions
 from kubectl_hcmigrate.verbs import readback as backups
 from kubectl_hcmigrate.verbs import restore_checks as checks
 
@@ -115,7 +114,7 @@ def preflight(opts: RestoreOptions, kube: KubePort, bucket: BucketPort, reporter
     replicas = releases.etcd_replicas(checks.bundle_hc(found, m))
     r = Restore(opts, kube, bucket, reporter, bundle, objs, key, resumed, url, replicas, warnings=early)
     r.not_restored, left_out = bundles.left_out(found, opts.with_nodes)
-    r.warnings += preconditions.said(left_out, reporter)
+    r.warnings += left_out  # said in the summary
     r.preflight_seconds = time.monotonic() - t0
     return r
 
@@ -213,7 +212,9 @@ def _keep_or_replace(r: Restore, o: BundleObject, body: dict[str, Any]) -> None:
 def _recreate(r: Restore, o: BundleObject, body: dict[str, Any], timeout: float = 60.0) -> None:
     ns, name = objects.namespace_of(o.obj), objects.name_of(o.obj)
     r.kube.delete(o.rule, ns, name)
-    if not poll_until(lambda: r.kube.get(o.rule, ns, name) is None, timeout, every=0.5):
+    if not poll_until(
+        lambda: r.kube.get(o.rule, ns, name) is None, timeout, every=0.5, reporter=r.reporter, what=o.label
+    ):
         raise StepFailed(f"{o.label} left by another backup's restore is still being deleted after {timeout:.0f}s")
     r.kube.create(o.rule, body)
 

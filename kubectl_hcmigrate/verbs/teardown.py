@@ -106,8 +106,7 @@ def preflight(
         raise PreflightError(f"{problem}; nothing was changed (--force skips this check)")
     if problem:
         t.guard = f"skipped (--force): {problem}"
-        t.warnings.append(t.guard)
-        reporter.line(f"warning: {problem}; going on because of --force")
+        t.warnings.append("the guard was skipped (--force)")  # Guard says why, once
     return t
 
 
@@ -169,9 +168,8 @@ def _wait_pods(t: Teardown) -> None:
         owners = (o.get("kind") for p in t.kube.pods(t.hcp_ns) for o in p["metadata"].get("ownerReferences", []))
         return any(kind in ("ReplicaSet", "StatefulSet") for kind in owners)
 
-    if not poll_until(lambda: not running(), min(60.0, t.opts.timeout), every=POLL):
+    if not poll_until(lambda: not running(), min(60.0, t.opts.timeout), every=POLL, reporter=t.reporter, what=t.hcp_ns):
         t.warnings.append(f"control-plane pods in {t.hcp_ns} still terminating; went on")
-        t.reporter.line(f"warning: {t.warnings[-1]}")
 
 
 def _targets(t: Teardown, rule: KindRule) -> tuple[str, list[Obj]]:

@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -181,7 +181,8 @@ def find_pids(needle: str) -> list[int]:
     return pids
 
 
-SNAPSHOT_CAT = ("cat /var/lib/data/.hcmigrate-snapshot-", "cat /tmp/.hcmigrate-snapshot-")
+SCRATCH_PREFIXES = ("/var/lib/data/.hcmigrate-snapshot-", "/tmp/.hcmigrate-snapshot-")
+SNAPSHOT_CAT = tuple(f"cat {d}" for d in SCRATCH_PREFIXES)
 
 
 def _mid_file(pid: int) -> bool:
@@ -221,22 +222,34 @@ def stop_mid_stream(sb: Sandbox, proc: subprocess.Popen[str], timeout: float = 1
     """Freezes (SIGSTOP) the exec'd `cat` of the tool's snapshot once it is part-way through
     the file, and returns its pid; None if the tool ended first. The caller decides what to
     cut (the cat, or the tool itself) and must SIGCONT or SIGKILL the cat."""
-    # Only cats run by this sandbox's etcd kwok (its mount namespace): other sandboxes stream too.
+    return _stop_first(sb, proc, SNAPSHOT_CAT, _mid_file, timeout)
+
+
+def stop_snapshot_save(sb: Sandbox, proc: subprocess.Popen[str], timeout: float = 120) -> int | None:
+    """Freezes the exec'd `etcdctl snapshot save` as it starts (a big etcd's save takes minutes,
+    the sandbox's a moment), and returns its pid; the caller must SIGCONT it."""
+    return _stop_first(sb, proc, tuple(f"snapshot save {d}" for d in SCRATCH_PREFIXES), lambda pid: True, timeout)
+
+
+def _stop_first(
+    sb: Sandbox, proc: subprocess.Popen[str], needles: tuple[str, ...], ready: Callable[[int], bool], timeout: float
+) -> int | None:
+    # Only processes run by this sandbox's etcd kwok (its mount namespace): other sandboxes run them too.
     kwok = int((sb.cfg.pids / "source-kwok-kwok-etcd-0.pid").read_text())
     ours = _mount_ns(kwok)
 
-    def cats() -> set[int]:
-        return {p for needle in SNAPSHOT_CAT for p in find_pids(needle) if _mount_ns(p) == ours}
+    def found() -> set[int]:
+        return {p for needle in needles for p in find_pids(needle) if _mount_ns(p) == ours}
 
-    # A cat left by an earlier killed run (its stream gone, blocked on a full pipe) is not ours.
-    stale, deadline = cats(), time.monotonic() + timeout
+    # One left by an earlier killed run (its stream gone, blocked on a full pipe) is not ours.
+    stale, deadline = found(), time.monotonic() + timeout
     while proc.poll() is None and time.monotonic() < deadline:
-        for pid in cats() - stale:
+        for pid in found() - stale:
             try:
                 os.kill(pid, signal.SIGSTOP)
             except ProcessLookupError:
                 continue
-            if _mid_file(pid):
+            if ready(pid):
                 return pid
             os.kill(pid, signal.SIGCONT)  # not started or already through: look again
         time.sleep(0.001)

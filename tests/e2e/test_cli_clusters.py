@@ -1,6 +1,7 @@
 """Which cluster, always explicit (issue 14), on the sandbox: each verb's first line names the
 context and server it acts on, `--context` before or after restore names the cluster written to,
-a dry run says its changes once, and a restore onto the cluster the backup came from is refused.
+a dry run says its changes once, a restore onto the cluster the backup came from is refused, and
+completion offers the cluster's HostedClusters for --hc and the bucket's backups for --backup-id.
 (Every global flag before and after every verb: tests/unit/test_cli_globals.py.)"""
 
 from __future__ import annotations
@@ -43,6 +44,13 @@ def test_each_verb_names_its_cluster_and_context_means_the_one_acted_on(sandbox:
     assert onto_source.returncode == 3, onto_source.stderr
     (error,) = [line for line in said(onto_source.stderr) if line.startswith("error: ")]  # after a dry run's verdicts
     assert error.startswith("error: context 'source' is the cluster backup ") and "was taken from" in error
+
+    # Completion's answers from the cluster and the bucket, as the shipped kubectl_complete-hcmigrate
+    # asks them (kubectl's side of the protocol: tests/distribution/test_completion.py).
+    hcs = hcm(sandbox, "__complete", "restore", "--context", "source", "--hc", "")
+    assert HC_NAME in hcs.stdout.splitlines() and hcs.stdout.splitlines()[-1] == ":4", hcs.stdout + hcs.stderr
+    ids = hcm(sandbox, "__complete", "restore", "--hc", HC_NAME, "--prefix", prefix, "--backup-id", "")
+    assert json.loads(made.stdout)["backup_id"] in ids.stdout.splitlines(), ids.stdout + ids.stderr
 
     both = hcm(sandbox, "--context", "source", *restore, "--to-context", "destination")
     assert both.returncode == 2 and "disagree: give one of them" in both.stderr, both.stderr

@@ -1,6 +1,6 @@
 """What a person sees in a real terminal (issue 14): the zipapp, as kubectl starts it, run in tmux
-at 70 and 200 columns. A backup's progress never wraps into stale lines and ends in the summary
-with the next step; a Ctrl-C mid-stream leaves the live line as it was, says what was put back,
+at 70 and 200 columns. A backup's progress never wraps into stale lines, its etcdctl snapshot
+save held past two seconds shows the time waited, and it ends in the summary with the next step; a Ctrl-C mid-stream leaves the live line as it was, says what was put back,
 and exits 130; a restore's wait is one line redrawn in place with the time waited."""
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from tests.e2e.helpers import (
     operator_stopped,
     source_state,
     stop_mid_stream,
+    stop_snapshot_save,
 )
 from tests.sandbox.harness import Sandbox
 
@@ -88,9 +89,22 @@ def test_progress_fits_the_terminal_and_ctrl_c_ends_cleanly(
     args = ["backup", "--hc", HC_NAME, "--part-size-mib", "5", "--dir"]
     pane = Pane(sandbox, tmp_path, width, zipapp, *args, str(tmp_path / "a"), "--prefix", f"tty-{width}")
     try:
+        # The sandbox's etcdctl snapshot save takes a moment; a big etcd's, minutes: held for 3.5s.
+        save = stop_snapshot_save(sandbox, pane)  # type: ignore[arg-type]
+        assert save is not None, "etcdctl snapshot save was never caught running"
+        try:
+            time.sleep(3.5)
+            held = pane.screen()
+        finally:
+            os.kill(save, signal.SIGCONT)
         screen = pane.wait_for("EXIT=")
     finally:
         pane.close()
+    # A save past two seconds shows it is alive: the time waited, redrawn in place on the last
+    # line; once saved, a line of its own says the size, and nothing of the live line is left.
+    assert re.fullmatch(r"etcdctl snapshot save in \S+: [2-9]s", held[-1]) and len(held[-1]) < width, held
+    assert any(re.fullmatch(r"etcdctl snapshot save in \S+: [\d.]+ [KMG]?i?B in [\d.]+s", ln) for ln in screen)
+    assert not any(re.fullmatch(r"etcdctl snapshot save in \S+: \d+s", ln) for ln in screen)
     text = "\n".join(screen)
     assert screen[0].startswith(f"backing up {HC_NS}/{HC_NAME} from context source (https://"), text
     # The keys are aligned to the longest one: the padding is not the point here.

@@ -25,8 +25,17 @@ BACKUP: dict[str, Any] = {
     "manifest_key": f"clusters/example/{BACKUP_ID}/manifest.json",
     "bundle_dir": f"./hcmigrate-example-{BACKUP_ID}",
     "source": "resumed",
+    "online": False,
+    "etcd_revision": 184467,
+    "api_down_seconds": 76.8,
     "timings_seconds": {"abort interrupted uploads": 0.02, "pause": 1.3, "etcd snapshot": 72.4, "bundle": 3.1},
-}
+    "warnings": ["control-plane pods still terminating after 60s: the snapshot was taken while the control plane "
+                 "may still have been writing"],
+    "timeline": [
+        {"step": "pause", "started": "2026-03-01T10:15:00.120Z", "finished": "2026-03-01T10:15:01.420Z"},
+        {"step": "etcd snapshot", "started": "2026-03-01T10:15:01.420Z", "finished": "2026-03-01T10:16:13.820Z"},
+    ],
+}  # fmt: skip
 RESTORE: dict[str, Any] = {
     "outcome": "SUCCEEDED",
     "hostedcluster": HC,
@@ -65,7 +74,21 @@ TEARDOWN: dict[str, Any] = {
     "warnings": [],
     "timings_seconds": {"guard": 0.4, "delete hostedcluster": 28.0, "delete namespace": 61.2},
 }
+HANDOFF: dict[str, Any] = {
+    "outcome": "SUCCEEDED",
+    "hostedcluster": HC,
+    "hostnames": ["api.example.hypershift.example.com", "oauth.example.hypershift.example.com"],
+    "removed": ["Service clusters-example/kube-apiserver", "Route clusters-example/oauth"],
+    "records": "hosted zone Z0123456789ABCDEFGHIJ",
+    "source_owner": "source-external-dns",
+    "timings_seconds": {"remove the source's records": 0.8, "wait for the records to go": 64.2},
+}
 MIGRATE: dict[str, Any] = {
+    "next_steps": [  # the hosted cluster was out of reach: its OVN pods are restarted by hand
+        "kubectl --context destination get secret -n clusters example-admin-kubeconfig -o jsonpath='{.data.kubeconfig}' "
+        "| base64 -d > example.kubeconfig && kubectl --kubeconfig example.kubeconfig delete pods "
+        "-n openshift-ovn-kubernetes -l app=ovnkube-node"
+    ],
     "outcome": "SUCCEEDED",
     "warnings": [],
     "hostedcluster": HC,
@@ -73,7 +96,8 @@ MIGRATE: dict[str, Any] = {
     "source_context": "source",
     "destination_context": "destination",
     "resumed": False,
-    "backup": BACKUP,
+    "backup": {**BACKUP, "warnings": [], "source": "paused (--keep-paused)", "api_down_seconds": None},
+    "handoff": HANDOFF,
     "restore": {**RESTORE, "resumed": False},
     "teardown": TEARDOWN,
 }
@@ -103,3 +127,34 @@ LISTED: list[dict[str, Any]] = [
         "location": "s3://my-bucket/clusters/example/20260228T090000Z/", "problem": None,
     },
 ]  # fmt: skip
+OIDC: dict[str, Any] = {
+    "outcome": "SUCCEEDED",
+    "hostedcluster": HC,
+    "issuer": "https://my-oidc-bucket.s3.us-east-2.amazonaws.com/example",
+    "documents": [
+        "s3://my-oidc-bucket/example/.well-known/openid-configuration",
+        "s3://my-oidc-bucket/example/openid/v1/jwks",
+    ],
+    "written": ["s3://my-oidc-bucket/example/openid/v1/jwks"],
+    "provider": "arn:aws:iam::123456789012:oidc-provider/my-oidc-bucket.s3.us-east-2.amazonaws.com/example",
+}
+PRUNE: dict[str, Any] = {
+    "outcome": "SUCCEEDED",
+    "dry_run": False,
+    "where": "s3://my-bucket/clusters/example/",
+    "backups": [
+        {"hostedcluster": HC, "backup_id": BACKUP_ID, "status": "complete", "action": "keep", "reason": "newest complete"},
+        {"hostedcluster": HC, "backup_id": "20260228T090000Z", "status": "incomplete", "action": "deleted",
+         "reason": "incomplete and older than the newest complete one"},
+    ],
+    "deleted": ["clusters/example/20260228T090000Z"],
+}  # fmt: skip
+FLEET: dict[str, Any] = {
+    "outcome": "FAILED_NEEDS_ATTENTION",
+    "hostedclusters": 2,
+    "results": [
+        {"hostedcluster": HC, **{k: BACKUP[k] for k in ("outcome", "backup_id", "source")}, "exit_code": 0},
+        {"hostedcluster": "clusters/other", "outcome": "FAILED_NEEDS_ATTENTION", "exit_code": 1,
+         "error": "etcdctl snapshot save failed in clusters-other/etcd-0 (exit 1): context deadline exceeded"},
+    ],
+}  # fmt: skip

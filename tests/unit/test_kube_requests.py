@@ -112,3 +112,22 @@ def test_an_answer_while_an_interrupt_is_handled_is_the_answer() -> None:
     except KeyboardInterrupt:
         assert kube.request_or_none("GET", "/api/v1/namespaces/x") is None
     assert len(api.calls) == 1
+
+
+def test_an_exec_connects_on_a_client_of_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The client's `stream` swaps `request` on the client it is given while it connects: on the
+    shared one, the lease's renewal thread's PUT went out as a websocket handshake meanwhile."""
+    from kubernetes.client import ApiClient, Configuration
+
+    from kubectl_hcmigrate.adapters import kube_exec
+
+    shared, used = ApiClient(Configuration()), []
+
+    def stream(method: Any, *args: Any, **kw: Any) -> Any:
+        used.append(method.__self__.api_client)
+        raise ApiException(status=404, reason="Not Found")
+
+    monkeypatch.setattr("kubernetes.stream.stream", stream)
+    with pytest.raises(kube_exec.ExecFailed):
+        kube_exec.open_exec(shared, "ns", "etcd-0", "etcd", ["true"])
+    assert used and used[0] is not shared and used[0].configuration is shared.configuration
