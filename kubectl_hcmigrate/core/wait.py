@@ -64,32 +64,38 @@ def wait_for(
     """Polls until every condition is True; returns the seconds waited or raises WaitTimedOut.
     `watch` is asked at each poll too, and raises to end the wait early on what no condition shows."""
     start = clock()
-    deadline, said_at = start + timeout, start
+    deadline, said_at, waited = start + timeout, start, 0.0
     last: dict[Wanted, str] = {}
-    while True:
+    states: dict[Wanted, str] = {}
+
+    def all_true() -> bool:
+        nonlocal last, said_at, states, waited
         states = {w: _read(kube, w) for w in wanted}
         now = clock()
+        waited = now - start
         if all(s == "True" for s in states.values()):
             # A line of its own takes the live wait line's place: left there, the result printed
             # next would run on after its last drawn state.
-            reporter.line(f"waited {format_duration(now - start)}: " + ", ".join(f"{w.condition}=True" for w in wanted))
-            return now - start
+            reporter.line(f"waited {format_duration(waited)}: " + ", ".join(f"{w.condition}=True" for w in wanted))
+            return True
         # One line, redrawn in place with the time waited on a terminal; a log line on a change
         # and now and then when nothing changes.
         new = states != last or now - said_at >= HEARTBEAT_SECONDS
-        waited, left = format_duration(now - start), format_duration(max(deadline - now, 0))
+        left = format_duration(max(deadline - now, 0))
         missing = "; ".join(f"{w}={s}" for w, s in states.items() if s != "True")
-        reporter.status(f"waiting {waited} ({left} left): {missing}", new=new)
+        reporter.status(f"waiting {format_duration(waited)} ({left} left): {missing}", new=new)
         if new:
             last, said_at = states, now
         watch()
-        if now >= deadline:
-            missing = "; ".join(f"{w} is {s}" for w, s in states.items() if s != "True")
-            raise WaitTimedOut(
-                f"timed out after {format_duration(timeout)}: still missing {missing}. Everything is applied: "
-                "run restore again to keep waiting, or check the HyperShift operator on the destination"
-            )
-        sleep(max(min(poll, deadline - now), 0.0))
+        return False
+
+    if poll_until(all_true, timeout, every=poll, clock=clock, sleep=sleep):
+        return waited
+    missing = "; ".join(f"{w} is {s}" for w, s in states.items() if s != "True")
+    raise WaitTimedOut(
+        f"timed out after {format_duration(timeout)}: still missing {missing}. Everything is applied: "
+        "run restore again to keep waiting, or check the HyperShift operator on the destination"
+    )
 
 
 def _read(kube: Getter, w: Wanted) -> str:
@@ -110,15 +116,16 @@ def poll_until(
     reporter: Reporter | None = None,
     what: str = "",
 ) -> bool:
-    """Asks `done` until it says yes (True) or `timeout` seconds pass (False). With a reporter,
-    `waiting for <what>` and the time waited stay on screen, so a long wait shows it is alive."""
+    """The one polling loop: asks `done` until it says yes (True) or `timeout` seconds pass (False);
+    `done` is asked once more at the deadline, never slept past it. With a reporter, `waiting for
+    <what>` and the time waited stay on screen, so a long wait shows it is alive."""
     start = clock()
     deadline = start + timeout
     while not done():
         now = clock()
-        if now > deadline:
+        if now >= deadline:
             return False
         if reporter is not None:
             reporter.status(f"waiting for {what}: {format_duration(now - start)}", new=now == start)
-        sleep(every)
+        sleep(max(min(every, deadline - now), 0.0))
     return True
