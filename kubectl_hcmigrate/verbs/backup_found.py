@@ -53,7 +53,7 @@ class Backup:
     layout: BackupLayout
     dir: Path
     saved: Saved | None = None  # the snapshot file in the pod, until streamed out
-    found: dict[str, Any] | None = None  # the objects read while the source was quiesced
+    found: dict[str, list[dict[str, Any]]] | None = None  # the objects read while the source was quiesced
     snapshot: SnapshotResult | None = None
     manifest: Manifest | None = None
     uploaded: list[str] = field(default_factory=list)
