@@ -19,7 +19,7 @@ from kubectl_hcmigrate.core import handoff as dns
 from kubectl_hcmigrate.core.objects import hcp_namespace, name_of
 from kubectl_hcmigrate.core.pipeline import Plan, Step, changed
 from kubectl_hcmigrate.core.ports import KubePort, Reporter
-from kubectl_hcmigrate.core.report import Outcome, PreflightError
+from kubectl_hcmigrate.core.report import PreflightError, step_seconds, succeeded
 from kubectl_hcmigrate.core.source_state import HC, SourceControl, SourceState, recorded
 from kubectl_hcmigrate.core.wait import WaitTimedOut, poll_until
 
@@ -143,15 +143,14 @@ def wait_gone(h: Handoff) -> None:
 
 
 def result(h: Handoff, timings: dict[str, float]) -> dict[str, Any]:
-    return {
-        "outcome": Outcome.SUCCEEDED.value,
-        "hostedcluster": f"{h.opts.namespace}/{h.opts.name}",
-        "hostnames": h.hosts,
-        "removed": [dns.describe(o) for o in h.state.removed],
-        "records": h.records.describe(),
-        "source_owner": h.owner,
-        "timings_seconds": {k: round(v, 2) for k, v in timings.items()},
-    }
+    return succeeded(
+        h.opts,
+        hostnames=h.hosts,
+        removed=[dns.describe(o) for o in h.state.removed],
+        records=h.records.describe(),
+        source_owner=h.owner,
+        timings_seconds=step_seconds(timings),
+    )
 
 
 def destination_problem(records: dns.Records, hc: Obj, destination: KubePort) -> str | None:

@@ -25,7 +25,7 @@ from kubectl_hcmigrate.core.marks import SOURCE_UID, TEARDOWN_CONFIG, annotation
 from kubectl_hcmigrate.core.objects import name_of
 from kubectl_hcmigrate.core.pipeline import Plan
 from kubectl_hcmigrate.core.ports import KubePort, Reporter
-from kubectl_hcmigrate.core.report import PreflightError, StepFailed
+from kubectl_hcmigrate.core.report import PreflightError, StepFailed, step_seconds, succeeded
 from kubectl_hcmigrate.core.source_state import HC, NODEPOOL, recorded
 from kubectl_hcmigrate.core.wait import poll_until
 from kubectl_hcmigrate.verbs.collect import CONFIGMAP, SECRET
@@ -287,14 +287,13 @@ def _delete_config(t: Teardown, rule: KindRule, name: str, what: str) -> None:
 
 
 def result(t: Teardown, timings: dict[str, float]) -> dict[str, Any]:
-    return {
-        "outcome": "SUCCEEDED_WITH_WARNINGS" if t.warnings else "SUCCEEDED",
-        "hostedcluster": f"{t.opts.namespace}/{t.opts.name}",
-        "destination_context": t.destination,
-        "guard": t.guard,
-        "source_hold": t.handoff,
-        "removed": t.removed,
-        "kept": t.kept,
-        "warnings": t.warnings,
-        "timings_seconds": {k: round(v, 2) for k, v in timings.items()},
-    }
+    return succeeded(
+        t.opts,
+        destination_context=t.destination,
+        guard=t.guard,
+        source_hold=t.handoff,
+        removed=t.removed,
+        kept=t.kept,
+        warnings=t.warnings,
+        timings_seconds=step_seconds(timings),
+    )
