@@ -112,3 +112,39 @@ def test_an_answer_while_an_interrupt_is_handled_is_the_answer() -> None:
     except KeyboardInterrupt:
         assert kube.request_or_none("GET", "/api/v1/namespaces/x") is None
     assert len(api.calls) == 1
+
+
+@pytest.mark.parametrize(
+    ("unanswered", "first_writes", "outcome", "code"),
+    [
+        (READ_ATTEMPTS, True, Outcome.FAILED_SOURCE_RESTORED, 4),  # a blip: back in time for the undo
+        (READ_ATTEMPTS + 1, True, Outcome.FAILED_NEEDS_ATTENTION, 1),  # still gone: the undo fails too
+        (READ_ATTEMPTS, False, Outcome.FAILED_NEEDS_ATTENTION, 1),  # nothing changed yet, but not a refusal
+    ],
+    ids=["back-for-the-undo", "gone-for-good", "before-any-change"],
+)
+def test_an_apiserver_that_stops_answering_mid_run_ends_with_the_true_exit_code(
+    unanswered: int, first_writes: bool, outcome: Outcome, code: int
+) -> None:
+    """Through the adapter's own requests: a pause (undone by an unpause), then a read the
+    apiserver does not answer. The outcome comes from what the run recorded, never a new query."""
+    from kubectl_hcmigrate.core.pipeline import Plan, RunFailed, Step, changed, execute
+    from kubectl_hcmigrate.core.report import EXIT_CODES
+    from tests.fakes import NullReporter
+
+    kube, api, _ = _kube([])
+    path = "/apis/hypershift.openshift.io/v1beta1/namespaces/clusters/hostedclusters/example"
+
+    def pause() -> None:
+        if first_writes:
+            changed("pause HostedCluster clusters/example")
+            kube.request("PATCH", path, {"spec": {"pausedUntil": "true"}})
+        api.failures = [_timeout()] * unanswered  # the apiserver stops answering from here
+
+    plan = Plan("backup")
+    plan.add(Step("pause", pause, undo=lambda: kube.request("PATCH", path, {"spec": {"pausedUntil": None}})))
+    plan.add(Step("read objects", lambda: kube.request("GET", path)))
+    with pytest.raises(RunFailed) as failed:
+        execute(plan, NullReporter())
+    assert (failed.value.outcome, EXIT_CODES[failed.value.outcome]) == (outcome, code)
+    assert "destination cluster at https://127.0.0.1:6443 (context 'dst') did not answer" in failed.value.message
