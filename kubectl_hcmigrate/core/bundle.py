@@ -20,7 +20,7 @@ from kubectl_hcmigrate.core.layout import MANIFEST, Manifest, check_relpath
 from kubectl_hcmigrate.core.objects import Obj, clean, encryption_key_names, hcp_namespace_of, name_of, namespace_of
 from kubectl_hcmigrate.core.report import PreflightError
 
-NODEPOOL = kinds.rule_for("NodePool", "hc")
+NODEPOOL, HC, HC_SECRET = (kinds.rule_for(k, "hc") for k in ("NodePool", "HostedCluster", "Secret"))
 
 KUSTOMIZATION = "kustomization.yaml"
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -281,12 +281,12 @@ def left_out(objects: Iterable[BundleObject], with_nodes: bool) -> tuple[list[st
 
 def check_bundle_objects(found: list[BundleObject], m: Manifest) -> None:
     """The bundle holds the HC, with managed etcd and the keys that decrypt the snapshot."""
-    hcs = [o.obj for o in found if o.rule.kind == "HostedCluster" and name_of(o.obj) == m.hostedcluster.name]
+    hcs = [o.obj for o in found if o.rule == HC and name_of(o.obj) == m.hostedcluster.name]
     if len(hcs) != 1:
         raise PreflightError(f"the bundle of backup {m.backup_id} holds no HostedCluster {m.hostedcluster.name}")
     if hcs[0].get("spec", {}).get("etcd", {}).get("managementType") != "Managed":
         raise PreflightError("the HostedCluster's etcd is not Managed: a snapshot URL restores managed etcd only")
-    secrets = {name_of(o.obj) for o in found if o.rule.kind == "Secret"}
+    secrets = {name_of(o.obj) for o in found if o.rule == HC_SECRET}  # the HC's spec names them in its namespace
     for key in encryption_key_names(hcs[0]):
         if key not in secrets:
             raise PreflightError(f"the bundle lacks the etcd encryption key secret {key}: the snapshot is unreadable")

@@ -101,6 +101,29 @@ def is_generated_secret(secret: Mapping[str, Any]) -> bool:
     return any(rule.matches(secret) for rule in GENERATED_SECRETS)
 
 
+# The kinds the tool does not move but finds in every namespace, and which of their items nobody
+# put there (kube and OpenShift create them): teardown deletes an HC namespace that holds nothing
+# else. Not rows of RULES: a row is a kind backup takes and restore applies, and these are neither;
+# a Secret is here by the same rule the HCP Secret row skips (is_generated_secret).
+NAMESPACE_DEFAULTS: dict[str, Callable[[Mapping[str, Any]], bool]] = {
+    "Event": lambda o: True,  # history, not content
+    "ConfigMap": lambda o: _name(o) in ("kube-root-ca.crt", "openshift-service-ca.crt"),
+    "ServiceAccount": lambda o: _name(o) in ("default", "builder", "deployer"),
+    "RoleBinding": lambda o: _name(o) in ("system:image-pullers", "system:image-builders", "system:deployers"),
+    "Secret": is_generated_secret,  # service account tokens and their registry configs
+}
+
+
+def is_namespace_default(obj: Mapping[str, Any]) -> bool:
+    """True for what any namespace holds without anyone putting it there: no reason to keep one."""
+    default = NAMESPACE_DEFAULTS.get(str(obj.get("kind")))
+    return default is not None and default(obj)
+
+
+def _name(obj: Mapping[str, Any]) -> str:
+    return str((obj.get("metadata") or {}).get("name", ""))
+
+
 def _same_name(hc: Mapping[str, Any], items: list[Obj]) -> list[Obj]:
     return [o for o in items if o["metadata"]["name"] == hc["metadata"]["name"]]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 
@@ -57,3 +58,21 @@ class CloudTarget:
     aws_creds_file: str | None = None
     # Without a hosted zone: ask this DNS server ("ADDR[:PORT]", UDP) instead of the system resolver.
     resolver: str | None = None
+
+
+@dataclass(frozen=True)
+class HostedClusterBackups:
+    """The hosted cluster a verb works on and the bucket its backups are in: where backup,
+    restore, verify and migrate all start (each verb's options add its own after these)."""
+
+    name: str
+    namespace: str
+    bucket: BucketTarget
+
+
+@dataclass(frozen=True)
+class BackupChoice(HostedClusterBackups):
+    """One of those backups, to read back: a bundle folder, or an id (neither: the newest complete one)."""
+
+    source_dir: Path | None = None
+    backup_id: str | None = None

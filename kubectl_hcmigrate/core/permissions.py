@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from kubectl_hcmigrate.core.objects import hcp_namespace_of
 from kubectl_hcmigrate.core.report import PreflightError
 
 Where = Literal["hc", "hcp", "cluster"]  # the HC's namespace, the control plane's, cluster-scoped
@@ -115,7 +116,7 @@ EVERYTHING: Check = ("*", "*", "*", None)
 
 def checks(needs: Sequence[Need], namespace: str, name: str) -> list[Check]:
     """Every (verb, group, resource, namespace) of `needs` for the HC `namespace/name`, once each."""
-    where = {"hc": namespace, "hcp": f"{namespace}-{name}", "cluster": None}
+    where = {"hc": namespace, "hcp": hcp_namespace_of(namespace, name), "cluster": None}
     seen: dict[Check, None] = {}
     for need in needs:
         for resource in need.resources:

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from kubectl_hcmigrate.core.ports import Reporter
 from kubectl_hcmigrate.core.report import HcmigrateError, Outcome, PreflightError
@@ -126,14 +126,19 @@ def execute(plan: Plan, reporter: Reporter) -> RunLog:
     return log
 
 
-class Verb(Protocol):
+# What a verb's preflight found (verbs/backup_found.Backup, verbs/restore.Restore, ...): its steps act on it.
+Found = TypeVar("Found")
+FoundIn = TypeVar("FoundIn", contravariant=True)
+
+
+class Verb(Protocol[FoundIn]):
     """A verb module after its preflight: the plan it builds and the result it reports."""
 
-    def build_plan(self, found: Any) -> Plan: ...
-    def result(self, found: Any, timings: dict[str, float]) -> dict[str, Any]: ...
+    def build_plan(self, found: FoundIn) -> Plan: ...
+    def result(self, found: FoundIn, timings: dict[str, float]) -> dict[str, Any]: ...
 
 
-def run_verb(verb: Verb, found: Any, reporter: Reporter, *, dry_run: bool = False) -> dict[str, Any]:
+def run_verb(verb: Verb[Found], found: Found, reporter: Reporter, *, dry_run: bool = False) -> dict[str, Any]:
     """A verb module after its preflight (`found`): its plan's changes for a dry run, else its result."""
     plan = verb.build_plan(found)
     if dry_run:

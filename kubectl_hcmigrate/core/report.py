@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from typing import Any, Protocol
 
 
 class Outcome(str, enum.Enum):
@@ -76,3 +77,23 @@ def counted(**lists: list[str]) -> dict[str, int | list[str]]:
     """Per-object lists in a result, each with its count beside it, always of the same types:
     `created` (a list of `Kind ns/name`) and `objects_created` (a number)."""
     return {k: v for name, items in lists.items() for k, v in ((f"objects_{name}", len(items)), (name, items))}
+
+
+class NamesHC(Protocol):
+    """A verb's options: they name the hosted cluster it works on."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def namespace(self) -> str: ...
+
+
+def succeeded(opts: NamesHC, **fields: Any) -> dict[str, Any]:
+    """A verb's result: SUCCEEDED for its HC, then its own fields (pipeline.run_verb lowers the
+    outcome when the run left warnings)."""
+    return {"outcome": Outcome.SUCCEEDED.value, "hostedcluster": f"{opts.namespace}/{opts.name}", **fields}
+
+
+def step_seconds(timings: Mapping[str, float]) -> dict[str, float]:
+    """Each step's seconds as a result reports them."""
+    return {k: round(v, 2) for k, v in timings.items()}

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from kubectl_hcmigrate.core import objects
-from kubectl_hcmigrate.core.kinds import is_generated_secret
+from kubectl_hcmigrate.core.kinds import is_namespace_default
 from kubectl_hcmigrate.core.marks import BACKUP_ID, NODEPOOLS_LEFT_OUT, SOURCE_UID, annotations_of, restored_from
 from kubectl_hcmigrate.core.objects import name_of
 from kubectl_hcmigrate.core.wait import condition_state
@@ -68,16 +68,6 @@ def kept_pool_notes(ns: str, kept: set[str]) -> tuple[list[str], list[str]]:
     ]
 
 
-# What every namespace holds without anyone putting it there: no reason to keep one.
-DEFAULT_CONTENT: dict[str, Callable[[Obj], bool]] = {
-    "Event": lambda o: True,  # history, not content
-    "ConfigMap": lambda o: name_of(o) in ("kube-root-ca.crt", "openshift-service-ca.crt"),
-    "ServiceAccount": lambda o: name_of(o) in ("default", "builder", "deployer"),
-    "RoleBinding": lambda o: name_of(o) in ("system:image-pullers", "system:image-builders", "system:deployers"),
-    "Secret": is_generated_secret,  # service account tokens and their registry configs
-}
-
-
 def leftovers(contents: list[Obj], own: set[tuple[str, str]], owner_uid: str | None) -> list[str]:
     """What in the HC namespace is someone else's: while anything is, the namespace stays."""
 
@@ -85,7 +75,7 @@ def leftovers(contents: list[Obj], own: set[tuple[str, str]], owner_uid: str | N
         owners = {r.get("uid") for r in o["metadata"].get("ownerReferences") or []}
         if (o["kind"], name_of(o)) in own or (owner_uid is not None and owner_uid in owners):
             return False
-        return not DEFAULT_CONTENT.get(o["kind"], lambda _: False)(o)
+        return not is_namespace_default(o)
 
     return sorted({f"{o['kind']} {name_of(o)}" for o in contents if someone_elses(o)})
 

@@ -68,32 +68,38 @@ def wait_for(
     """Polls until every condition is True; returns the seconds waited or raises WaitTimedOut.
     `watch` is asked at each poll too, and raises to end the wait early on what no condition shows."""
     start = clock()
-    deadline, said_at = start + timeout, start
+    deadline, said_at, waited = start + timeout, start, 0.0
     last: dict[Wanted, str] = {}
-    while True:
+    states: dict[Wanted, str] = {}
+
+    def all_true() -> bool:
+        nonlocal last, said_at, states, waited
         states = {w: _read(kube, w) for w in wanted}
         now = clock()
+        waited = now - start
         if all(s == "True" for s in states.values()):
             # A line of its own takes the live wait line's place: left there, the result printed
             # next would run on after its last drawn state.
-            reporter.line(f"waited {format_duration(now - start)}: " + ", ".join(f"{w.condition}=True" for w in wanted))
-            return now - start
+            reporter.line(f"waited {format_duration(waited)}: " + ", ".join(f"{w.condition}=True" for w in wanted))
+            return True
         # One line, redrawn in place with the time waited on a terminal; a log line on a change
         # and now and then when nothing changes.
         new = states != last or now - said_at >= HEARTBEAT_SECONDS
-        waited, left = format_duration(now - start), format_duration(max(deadline - now, 0))
+        left = format_duration(max(deadline - now, 0))
         missing = "; ".join(f"{w}={s}" for w, s in states.items() if s != "True")
-        reporter.status(f"waiting {waited} ({left} left): {missing}", new=new)
+        reporter.status(f"waiting {format_duration(waited)} ({left} left): {missing}", new=new)
         if new:
             last, said_at = states, now
         watch()
-        if now >= deadline:
-            missing = "; ".join(f"{w} is {s}" for w, s in states.items() if s != "True")
-            raise WaitTimedOut(
-                f"timed out after {format_duration(timeout)}: still missing {missing}. Everything is applied: "
-                "run restore again to keep waiting, or check the HyperShift operator on the destination"
-            )
-        sleep(max(min(poll, deadline - now), 0.0))
+        return False
+
+    if poll_until(all_true, timeout, every=poll, clock=clock, sleep=sleep):
+        return waited
+    missing = "; ".join(f"{w} is {s}" for w, s in states.items() if s != "True")
+    raise WaitTimedOut(
+        f"timed out after {format_duration(timeout)}: still missing {missing}. Everything is applied: "
+        "run restore again to keep waiting, or check the HyperShift operator on the destination"
+    )
 
 
 def _read(kube: Getter, w: Wanted) -> str:
@@ -114,20 +120,21 @@ def poll_until(
     reporter: Reporter | None = None,
     what: str = "",
 ) -> bool:
-    """Asks `done` until it says yes (True) or `timeout` seconds pass (False). With a reporter, a
-    wait longer than ALIVE_AFTER shows it is alive: `waiting for <what>: 12s` redrawn in place on
-    a terminal (a log line now and then), and a line of its own when it ends."""
+    """The one polling loop: asks `done` until it says yes (True) or `timeout` seconds pass (False);
+    `done` is asked once more at the deadline, never slept past it. With a reporter, a wait longer
+    than ALIVE_AFTER shows it is alive: `waiting for <what>: 12s` redrawn in place on a terminal
+    (a log line now and then), and a line of its own when it ends."""
     start = clock()
     deadline, said_at = start + timeout, None
     while not done():
         now = clock()
-        if now > deadline:
+        if now >= deadline:
             return False
         if reporter is not None and now - start >= ALIVE_AFTER:
             new = said_at is None or now - said_at >= HEARTBEAT_SECONDS
             reporter.status(f"waiting for {what}: {format_duration(now - start)}", new=new)
             said_at = now if new else said_at
-        sleep(every)
+        sleep(max(min(every, deadline - now), 0.0))
     if reporter is not None and said_at is not None:
         reporter.line(f"waited {format_duration(clock() - start)} for {what}")
     return True

@@ -22,7 +22,7 @@ from kubectl_hcmigrate.core.bundle import check_bundle_dir
 from kubectl_hcmigrate.core.layout import BackupLayout, hc_prefix, new_backup_id, utc_timestamp
 from kubectl_hcmigrate.core.pipeline import Plan, Step, warn
 from kubectl_hcmigrate.core.ports import BucketPort, KubePort, Reporter
-from kubectl_hcmigrate.core.report import PreflightError
+from kubectl_hcmigrate.core.report import PreflightError, step_seconds, succeeded
 from kubectl_hcmigrate.core.source_state import HC, NODEPOOL, Hold, SourceControl, SourceState, recorded
 from kubectl_hcmigrate.core.wait import poll_until
 from kubectl_hcmigrate.etcd.snapshotter import ready_etcd_pods
@@ -193,25 +193,24 @@ def _quiesce(b: Backup, ctl: SourceControl) -> None:
 
 def result(b: Backup, timings: dict[str, float]) -> dict[str, Any]:
     snap = b.snapshot
-    return {
-        "outcome": "SUCCEEDED",
-        "hostedcluster": f"{b.opts.namespace}/{b.opts.name}",
-        "backup_id": b.backup_id,
-        "bucket": b.opts.bucket.bucket,
-        "snapshot_key": b.bucket.full_key(b.layout.snapshot_key),
-        "snapshot_size": snap.size if snap else None,
-        "snapshot_sha256": snap.sha256 if snap else None,
-        "etcd_pod": snap.pod if snap else None,
-        "manifest_key": b.bucket.full_key(b.layout.manifest_key),
-        "bundle_dir": str(b.dir),
-        "source": _source_result(b),
-        "online": b.opts.online,
-        "etcd_revision": b.snapshot.revision if b.snapshot else None,
-        "api_down_seconds": _downtime(b),
-        "timings_seconds": {k: round(v, 2) for k, v in timings.items()},
+    return succeeded(
+        b.opts,
+        backup_id=b.backup_id,
+        bucket=b.opts.bucket.bucket,
+        snapshot_key=b.bucket.full_key(b.layout.snapshot_key),
+        snapshot_size=snap.size if snap else None,
+        snapshot_sha256=snap.sha256 if snap else None,
+        etcd_pod=snap.pod if snap else None,
+        manifest_key=b.bucket.full_key(b.layout.manifest_key),
+        bundle_dir=str(b.dir),
+        source=_source_result(b),
+        online=b.opts.online,
+        etcd_revision=b.snapshot.revision if b.snapshot else None,
+        api_down_seconds=_downtime(b),
+        timings_seconds=step_seconds(timings),
         **({"warnings": b.warnings} if b.warnings else {}),
-        "timeline": b.timeline.entries,
-    }
+        timeline=b.timeline.entries,
+    )
 
 
 def _downtime(b: Backup) -> float | None:

@@ -27,7 +27,12 @@ UPLOADS_IN_FLIGHT = 8
 
 
 def write_and_upload(
-    folder: Path, found: Any, meta: Manifest, bucket: BucketPort, layout: BackupLayout, uploaded: list[str]
+    folder: Path,
+    found: dict[str, list[dict[str, Any]]],
+    meta: Manifest,
+    bucket: BucketPort,
+    layout: BackupLayout,
+    uploaded: list[str],
 ) -> Manifest:
     """Writes the bundle to `folder` and uploads it, the manifest last: without it the backup is
     incomplete to every reader. Each key is in `uploaded` before its request (the reply may be lost)."""

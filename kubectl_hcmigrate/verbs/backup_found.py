@@ -8,7 +8,7 @@ from typing import Any
 
 from kubectl_hcmigrate.core import objects
 from kubectl_hcmigrate.core.layout import BackupLayout, Manifest
-from kubectl_hcmigrate.core.options import BucketTarget
+from kubectl_hcmigrate.core.options import HostedClusterBackups
 from kubectl_hcmigrate.core.ports import BucketPort, KubePort, Reporter
 from kubectl_hcmigrate.core.report import PreflightError
 from kubectl_hcmigrate.core.source_state import SourceState
@@ -17,10 +17,7 @@ from kubectl_hcmigrate.etcd.snapshotter import Saved, SnapshotResult
 
 
 @dataclass(frozen=True)
-class BackupOptions:
-    name: str
-    namespace: str
-    bucket: BucketTarget
+class BackupOptions(HostedClusterBackups):
     dir: Path | None = None
     keep_paused: bool = False
     part_size: int = 8 << 20
@@ -53,7 +50,7 @@ class Backup:
     layout: BackupLayout
     dir: Path
     saved: Saved | None = None  # the snapshot file in the pod, until streamed out
-    found: dict[str, Any] | None = None  # the objects read while the source was quiesced
+    found: dict[str, list[dict[str, Any]]] | None = None  # the objects read while the source was quiesced
     snapshot: SnapshotResult | None = None
     manifest: Manifest | None = None
     uploaded: list[str] = field(default_factory=list)

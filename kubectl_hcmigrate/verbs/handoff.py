@@ -19,9 +19,9 @@ from kubectl_hcmigrate.core import handoff as dns
 from kubectl_hcmigrate.core.objects import hcp_namespace, name_of
 from kubectl_hcmigrate.core.pipeline import Plan, Step, changed
 from kubectl_hcmigrate.core.ports import KubePort, Reporter
-from kubectl_hcmigrate.core.report import Outcome, PreflightError
+from kubectl_hcmigrate.core.report import PreflightError, step_seconds, succeeded
 from kubectl_hcmigrate.core.source_state import HC, SourceControl, SourceState, recorded
-from kubectl_hcmigrate.core.wait import WaitTimedOut
+from kubectl_hcmigrate.core.wait import WaitTimedOut, poll_until
 
 Obj = dict[str, Any]
 POLL = 2.0
@@ -121,35 +121,36 @@ def _recreate(h: Handoff) -> None:
 
 def wait_gone(h: Handoff) -> None:
     """Until no host's record is the source's any more (gone, or held by another owner)."""
-    t0, last = time.monotonic(), ""
-    while True:
+    t0, last, left = time.monotonic(), "", list[str]()
+
+    def gone() -> bool:
+        nonlocal last, left
         left = dns.held_by(h.records.owners(h.hosts), h.owner)
-        if not left:
-            h.reporter.line(f"handoff: the source's records are gone ({time.monotonic() - t0:.0f}s)")
-            return
-        waited = time.monotonic() - t0
-        if waited > h.opts.timeout:
-            raise RecordsStillThere(
-                f"the source's ExternalDNS still holds {', '.join(left)} after {h.opts.timeout}s "
-                f"({h.records.describe()}): check the source's external-dns logs"
-            )
-        # One line, redrawn on a terminal; a log hears of it when the hostnames left change.
-        now = f"waiting for the source's records to go: {', '.join(left)}"
-        h.reporter.status(f"handoff: {now} ({waited:.0f}s of {h.opts.timeout}s)", new=now != last)
-        last = now
-        time.sleep(POLL)
+        if left:
+            # One line, redrawn on a terminal; a log hears of it when the hostnames left change.
+            now = f"waiting for the source's records to go: {', '.join(left)}"
+            waited = time.monotonic() - t0
+            h.reporter.status(f"handoff: {now} ({waited:.0f}s of {h.opts.timeout}s)", new=now != last)
+            last = now
+        return not left
+
+    if not poll_until(gone, h.opts.timeout, every=POLL):
+        raise RecordsStillThere(
+            f"the source's ExternalDNS still holds {', '.join(left)} after {h.opts.timeout}s "
+            f"({h.records.describe()}): check the source's external-dns logs"
+        )
+    h.reporter.line(f"handoff: the source's records are gone ({time.monotonic() - t0:.0f}s)")
 
 
 def result(h: Handoff, timings: dict[str, float]) -> dict[str, Any]:
-    return {
-        "outcome": Outcome.SUCCEEDED.value,
-        "hostedcluster": f"{h.opts.namespace}/{h.opts.name}",
-        "hostnames": h.hosts,
-        "removed": [dns.describe(o) for o in h.state.removed],
-        "records": h.records.describe(),
-        "source_owner": h.owner,
-        "timings_seconds": {k: round(v, 2) for k, v in timings.items()},
-    }
+    return succeeded(
+        h.opts,
+        hostnames=h.hosts,
+        removed=[dns.describe(o) for o in h.state.removed],
+        records=h.records.describe(),
+        source_owner=h.owner,
+        timings_seconds=step_seconds(timings),
+    )
 
 
 def destination_problem(records: dns.Records, hc: Obj, destination: KubePort) -> str | None:
@@ -171,13 +172,16 @@ def wait_destination_owns(
     records: dns.Records, hc: Obj, destination: KubePort, timeout: float, reporter: Reporter
 ) -> None:
     """After the restore: until the destination's ExternalDNS holds every hostname, or a refusal."""
-    deadline, problem = time.monotonic() + timeout, destination_problem(records, hc, destination)
-    while problem is not None and time.monotonic() < deadline:
-        reporter.progress("waiting for the destination's records", 0, None)
-        time.sleep(POLL)
-        problem = destination_problem(records, hc, destination)
-    if problem is not None:
-        raise PreflightError(problem)
+    problem: str | None = None
+
+    def owned() -> bool:
+        nonlocal problem
+        if (problem := destination_problem(records, hc, destination)) is not None:
+            reporter.progress("waiting for the destination's records", 0, None)
+        return problem is None
+
+    if not poll_until(owned, timeout, every=POLL):
+        raise PreflightError(str(problem))
 
 
 def restart_ovn(hc: Obj, context: str, hosted: KubePort | None, reporter: Reporter) -> list[str]:

@@ -1,6 +1,4 @@
-"""list: the backups in a bucket, one row each. Keys are read back through layout.py, the
-module that names them for backup and restore, so list cannot see a backup that restore
-would not (or call one complete that restore would refuse for want of a manifest).
+"""list: the backups in a bucket, one row each, as core/catalog.py finds them.
 
 Only reads: the listing, and each complete backup's manifest.json.
 """
@@ -8,25 +6,15 @@ Only reads: the listing, and each complete backup's manifest.json.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from kubectl_hcmigrate.core.layout import (
-    BackupLayout,
-    Manifest,
-    backup_of_key,
-    complete_backup_ids,
-    parse_backup_id,
-    scope_prefix,
-    utc_timestamp,
-)
+from kubectl_hcmigrate.core.catalog import DAMAGED, INCOMPLETE, catalog
+from kubectl_hcmigrate.core.layout import BackupLayout, Manifest, scope_prefix
 from kubectl_hcmigrate.core.options import BucketTarget
 from kubectl_hcmigrate.core.ports import BucketPort
-from kubectl_hcmigrate.core.report import PreflightError
 from kubectl_hcmigrate.core.units import human_bytes
 
-COMPLETE, INCOMPLETE, DAMAGED = "complete", "incomplete", "damaged"
 # Said once under the table for each status that needs it.
 MEANING = {
     INCOMPLETE: "incomplete: no manifest.json, the backup was interrupted; restore never picks it",
@@ -41,74 +29,6 @@ class ListOptions:
     bucket: BucketTarget
     namespace: str | None = None  # None: every namespace
     name: str | None = None  # None: every HC (of `namespace`)
-
-
-@dataclass(frozen=True)
-class Entry:
-    layout: BackupLayout
-    status: str
-    created: str
-    snapshot_size: int | None
-    source_context: str | None = None
-    problem: str | None = None
-
-    def to_dict(self, location: str) -> dict[str, Any]:
-        return {
-            "namespace": self.layout.namespace,
-            "name": self.layout.name,
-            "backup_id": self.layout.backup_id,
-            "created": self.created,
-            "status": self.status,
-            "complete": self.status == COMPLETE,
-            "snapshot_size": self.snapshot_size,
-            "source_context": self.source_context,
-            "location": location,
-            "problem": self.problem,
-        }
-
-
-def group_backups(keys: Iterable[str]) -> dict[BackupLayout, list[str]]:
-    """Each backup's keys; keys that are no backup's (another tool's, a probe) are left out."""
-    found: dict[BackupLayout, list[str]] = {}
-    for key in keys:
-        layout = backup_of_key(key)
-        if layout is not None:
-            found.setdefault(layout, []).append(key)
-    return found
-
-
-def newest_first(layouts: Iterable[BackupLayout]) -> list[BackupLayout]:
-    """By HC (namespace, then name), newest first within each HC."""
-    newest = sorted(layouts, key=lambda b: b.backup_id, reverse=True)
-    return sorted(newest, key=lambda b: (b.namespace, b.name))  # stable: keeps newest first
-
-
-def catalog(sizes: Mapping[str, int], read_manifest: Callable[[BackupLayout], Manifest]) -> list[Entry]:
-    """One entry per backup among the listed keys (key -> size), in `newest_first` order."""
-    groups = group_backups(sizes)
-    entries = []
-    for b in newest_first(groups):
-        # The backup id is the time it started: all an unfinished backup can tell.
-        started, listed_size = utc_timestamp(parse_backup_id(b.backup_id)), sizes.get(b.snapshot_key)
-        if b.backup_id not in complete_backup_ids(groups[b]):
-            entries.append(Entry(b, INCOMPLETE, started, listed_size))
-            continue
-        try:
-            m = read_manifest(b)
-            _check_names(m, b)
-        except PreflightError as e:
-            entries.append(Entry(b, DAMAGED, started, listed_size, problem=str(e)))
-            continue
-        entries.append(Entry(b, COMPLETE, m.created, m.snapshot.size, m.source_context))
-    return entries
-
-
-def _check_names(m: Manifest, b: BackupLayout) -> None:
-    hc = m.hostedcluster
-    if (hc.namespace, hc.name, m.backup_id) != (b.namespace, b.name, b.backup_id):
-        raise PreflightError(
-            f"manifest.json at {b.manifest_key} is of backup {m.backup_id} of {hc.namespace}/{hc.name}"
-        )
 
 
 def table(rows: list[dict[str, Any]], *, wide: bool = False, headers: bool = True) -> str:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from kubectl_hcmigrate.core.handoff import Records
-from kubectl_hcmigrate.core.options import BucketTarget, CloudTarget
+from kubectl_hcmigrate.core.options import CloudTarget, HostedClusterBackups
 from kubectl_hcmigrate.core.pipeline import RunFailed, run_verb
 from kubectl_hcmigrate.core.ports import BucketPort, KubePort, Reporter
 from kubectl_hcmigrate.core.report import HcmigrateError, Outcome, PreflightError
@@ -33,10 +33,7 @@ _HELD = "The destination has the HC, so the source stays paused (one control pla
 
 
 @dataclass(frozen=True)
-class MigrateOptions:
-    name: str
-    namespace: str
-    bucket: BucketTarget
+class MigrateOptions(HostedClusterBackups):
     dir: Path | None = None
     with_nodes: bool = False
     url_expiry: int = 6 * 3600

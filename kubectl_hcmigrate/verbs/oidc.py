@@ -16,7 +16,7 @@ from kubectl_hcmigrate.core.kinds import rule_for
 from kubectl_hcmigrate.core.objects import hcp_namespace
 from kubectl_hcmigrate.core.pipeline import Plan, Step, changed
 from kubectl_hcmigrate.core.ports import KubePort, Reporter
-from kubectl_hcmigrate.core.report import HcmigrateError, Outcome, PreflightError
+from kubectl_hcmigrate.core.report import HcmigrateError, PreflightError, succeeded
 from kubectl_hcmigrate.core.source_state import HC
 
 
@@ -121,11 +121,10 @@ def _provider(o: Oidc) -> None:
 
 
 def result(o: Oidc, timings: dict[str, float]) -> dict[str, Any]:
-    return {
-        "outcome": Outcome.SUCCEEDED.value,
-        "hostedcluster": f"{o.opts.namespace}/{o.opts.name}",
-        "issuer": o.issuer,
-        "documents": [f"s3://{o.bucket}/{k}" for k in o.keys],
-        "written": [f"s3://{o.bucket}/{k}" for k in o.missing_keys],
-        "provider": o.provider,
-    }
+    return succeeded(
+        o.opts,
+        issuer=o.issuer,
+        documents=[f"s3://{o.bucket}/{k}" for k in o.keys],
+        written=[f"s3://{o.bucket}/{k}" for k in o.missing_keys],
+        provider=o.provider,
+    )

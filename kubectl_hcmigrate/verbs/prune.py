@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+from kubectl_hcmigrate.core.catalog import catalog, group_backups
 from kubectl_hcmigrate.core.layout import BackupLayout, Manifest, parse_backup_id, scope_prefix
 from kubectl_hcmigrate.core.options import BucketTarget
 from kubectl_hcmigrate.core.ports import BucketPort, Reporter
 from kubectl_hcmigrate.core.report import PreflightError
 from kubectl_hcmigrate.core.retention import Backup, Decision, Policy, decide
-from kubectl_hcmigrate.verbs.list import catalog, group_backups
 
 
 @dataclass(frozen=True)

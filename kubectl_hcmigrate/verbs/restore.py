@@ -16,7 +16,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
-from pathlib import Path
 from typing import Any, NamedTuple
 
 from kubectl_hcmigrate.core import bundle as bundles
@@ -25,11 +24,11 @@ from kubectl_hcmigrate.core.bundle import Bundle, BundleObject, check_bundle_obj
 from kubectl_hcmigrate.core.kinds import rule_for
 from kubectl_hcmigrate.core.layout import Manifest
 from kubectl_hcmigrate.core.marks import BACKUP_ID, RESTORED_FROM_BACKUP, SOURCE_UID
-from kubectl_hcmigrate.core.options import BucketTarget
+from kubectl_hcmigrate.core.options import BackupChoice
 from kubectl_hcmigrate.core.pipeline import Plan, Step, changed, unchanged
 from kubectl_hcmigrate.core.ports import BucketPort, KubeError, KubePort, Reporter
 from kubectl_hcmigrate.core.redact import safe_url, scrub
-from kubectl_hcmigrate.core.report import PreflightError, StepFailed, counted
+from kubectl_hcmigrate.core.report import PreflightError, StepFailed, counted, step_seconds, succeeded
 from kubectl_hcmigrate.core.units import format_duration
 from kubectl_hcmigrate.core.wait import Wanted, poll_until, wait_for
 from kubectl_hcmigrate.etcd import init_watch
@@ -40,12 +39,7 @@ HC, HCP = rule_for("HostedCluster", "hc"), rule_for("HostedControlPlane", "hcp")
 
 
 @dataclass(frozen=True)
-class RestoreOptions:
-    name: str
-    namespace: str
-    bucket: BucketTarget
-    source_dir: Path | None = None
-    backup_id: str | None = None
+class RestoreOptions(BackupChoice):
     with_nodes: bool = False
     url_expiry: int = 6 * 3600
     timeout: int = 30 * 60
@@ -277,21 +271,20 @@ def _check_etcd(r: Restore) -> None:
 
 def result(r: Restore, timings: dict[str, float]) -> dict[str, Any]:
     m = r.manifest
-    return {
-        "outcome": "SUCCEEDED",
-        "hostedcluster": f"{r.opts.namespace}/{r.opts.name}",
-        "backup_id": m.backup_id,
-        "source_uid": m.hostedcluster.uid,
-        "destination_context": r.kube.context,
-        "resumed": r.resumed,
-        "with_nodes": r.opts.with_nodes,
-        "namespaces": r.namespaces,
-        "namespaces_created": r.created_namespaces,
+    return succeeded(
+        r.opts,
+        backup_id=m.backup_id,
+        source_uid=m.hostedcluster.uid,
+        destination_context=r.kube.context,
+        resumed=r.resumed,
+        with_nodes=r.opts.with_nodes,
+        namespaces=r.namespaces,
+        namespaces_created=r.created_namespaces,
         **counted(created=r.created, kept=r.kept, replaced=r.replaced, not_restored=r.not_restored),
-        "warnings": r.warnings,
-        "snapshot_key": m.snapshot.key,
-        "restore_url": safe_url(r.url) if r.url else None,
-        "waited": [str(w) for w in wanted(r)] if r.opts.wait else [],
-        "etcd_members": r.etcd_members,
-        "timings_seconds": {k: round(v, 2) for k, v in {"preflight": r.preflight_seconds, **timings}.items()},
-    }
+        warnings=r.warnings,
+        snapshot_key=m.snapshot.key,
+        restore_url=safe_url(r.url) if r.url else None,
+        waited=[str(w) for w in wanted(r)] if r.opts.wait else [],
+        etcd_members=r.etcd_members,
+        timings_seconds=step_seconds({"preflight": r.preflight_seconds, **timings}),
+    )

@@ -10,7 +10,6 @@ left and takes "gone" as done, so an interrupted teardown completes when run aga
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -20,15 +19,16 @@ from kubectl_hcmigrate.core import objects
 from kubectl_hcmigrate.core import teardown_rules as rules
 from kubectl_hcmigrate.core.changes import Change, change_step
 from kubectl_hcmigrate.core.finalizers import finalized, strip_and_delete
-from kubectl_hcmigrate.core.kinds import KindRule, rule_for, teardown_order
+from kubectl_hcmigrate.core.kinds import KindRule, teardown_order
 from kubectl_hcmigrate.core.lease import lease_name
 from kubectl_hcmigrate.core.marks import SOURCE_UID, TEARDOWN_CONFIG, annotations_of, config_names, config_record
 from kubectl_hcmigrate.core.objects import name_of
 from kubectl_hcmigrate.core.pipeline import Plan
 from kubectl_hcmigrate.core.ports import KubePort, Reporter
-from kubectl_hcmigrate.core.report import PreflightError, StepFailed
+from kubectl_hcmigrate.core.report import PreflightError, StepFailed, step_seconds, succeeded
 from kubectl_hcmigrate.core.source_state import HC, NODEPOOL, recorded
 from kubectl_hcmigrate.core.wait import poll_until
+from kubectl_hcmigrate.verbs.collect import CONFIGMAP, SECRET
 
 Obj = dict[str, Any]
 WORKLOADS = ("deployments", "statefulsets")
@@ -83,11 +83,9 @@ def preflight(
     hcp = kube.namespace(objects.hcp_namespace_of(ns, name))
     recorded_uid = annotations_of(hcp).get(SOURCE_UID)
     source_uid = hc["metadata"]["uid"] if hc else recorded_uid
-    pools = kube.list_objects(NODEPOOL, ns)
-    own = rules.own_objects(
-        hc or _ref(opts), hc, pools, kube.list_objects(rule_for("Secret", "hc"), ns),
-        kube.list_objects(rule_for("ConfigMap", "hc"), ns), kube.list_objects(HC, ns), config_names(hcp),
-    ) | {("Lease", lease_name(name))}  # fmt: skip
+    pools, secrets, configmaps, hcs = (kube.list_objects(r, ns) for r in (NODEPOOL, SECRET, CONFIGMAP, HC))
+    own = rules.own_objects(hc or _ref(opts), hc, pools, secrets, configmaps, hcs, config_names(hcp))
+    own |= {("Lease", lease_name(name))}
     context, problem, dst, kept = "", None, None, set[str]()
     try:
         dst = there = destination()
@@ -199,9 +197,10 @@ def _strip_and_delete(t: Teardown, rule: KindRule, ns: str, obj: Obj) -> None:
 
 
 def _wait_gone(t: Teardown, rule: KindRule) -> None:
-    deadline, removals = time.monotonic() + t.opts.timeout, dict[str, int]()
-    while (found := _targets(t, rule))[1]:
-        ns, items = found
+    removals, ns = dict[str, int](), t.hcp_ns if rule.scope == "hcp" else t.opts.namespace
+
+    def gone() -> bool:
+        items = _targets(t, rule)[1]
         for o in items:
             fins = o["metadata"].get("finalizers")
             if not fins and o["metadata"].get("deletionTimestamp"):
@@ -215,9 +214,10 @@ def _wait_gone(t: Teardown, rule: KindRule) -> None:
                     "then run teardown again"
                 )
             _strip_and_delete(t, rule, ns, o)
-        if time.monotonic() > deadline:
-            raise StepFailed(f"{rule.kind}s in {ns} are still there after {t.opts.timeout:.0f}s; run teardown again")
-        time.sleep(POLL)
+        return not items
+
+    if not poll_until(gone, t.opts.timeout, every=POLL):
+        raise StepFailed(f"{rule.kind}s in {ns} are still there after {t.opts.timeout:.0f}s; run teardown again")
 
 
 def _component_finalizers(t: Teardown) -> list[Change]:
@@ -266,7 +266,7 @@ def _own_config(t: Teardown) -> list[Change]:
     """This HC's Secrets and ConfigMaps in the shared namespace (pull secret, keys, ...): the
     source has no use for them now, but each goes only if the destination has it already."""
     out = []
-    for rule in (rule_for("Secret", "hc"), rule_for("ConfigMap", "hc")):
+    for rule in (SECRET, CONFIGMAP):
         names = [name_of(o) for o in t.kube.list_objects(rule, t.opts.namespace) if (rule.kind, name_of(o)) in t.own]
         out += [_config_change(t, rule, name) for name in names]
     return out
@@ -285,14 +285,13 @@ def _delete_config(t: Teardown, rule: KindRule, name: str, what: str) -> None:
 
 
 def result(t: Teardown, timings: dict[str, float]) -> dict[str, Any]:
-    return {
-        "outcome": "SUCCEEDED_WITH_WARNINGS" if t.warnings else "SUCCEEDED",
-        "hostedcluster": f"{t.opts.namespace}/{t.opts.name}",
-        "destination_context": t.destination,
-        "guard": t.guard,
-        "source_hold": t.handoff,
-        "removed": t.removed,
-        "kept": t.kept,
-        "warnings": t.warnings,
-        "timings_seconds": {k: round(v, 2) for k, v in timings.items()},
-    }
+    return succeeded(
+        t.opts,
+        destination_context=t.destination,
+        guard=t.guard,
+        source_hold=t.handoff,
+        removed=t.removed,
+        kept=t.kept,
+        warnings=t.warnings,
+        timings_seconds=step_seconds(timings),
+    )

@@ -10,24 +10,19 @@ which etcdutl checks when it restores.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from kubectl_hcmigrate.core.bundle import check_bundle_objects, load_objects
 from kubectl_hcmigrate.core.layout import BackupLayout, scope_prefix
-from kubectl_hcmigrate.core.options import BucketTarget
+from kubectl_hcmigrate.core.options import BackupChoice
 from kubectl_hcmigrate.core.ports import BucketPort, Reporter
+from kubectl_hcmigrate.core.report import succeeded
 from kubectl_hcmigrate.core.units import human_bytes
 from kubectl_hcmigrate.verbs import readback as backups
 
 
 @dataclass(frozen=True)
-class VerifyOptions:
-    name: str
-    namespace: str
-    bucket: BucketTarget
-    source_dir: Path | None = None
-    backup_id: str | None = None
+class VerifyOptions(BackupChoice):
     deep: bool = False
 
 
@@ -61,20 +56,19 @@ def verify(opts: VerifyOptions, bucket: BucketPort, reporter: Reporter) -> dict[
         checked.append("it ends in a valid etcd SHA-256 of its data, as etcdutl checks on restore")
     if not found.hashed:
         reporter.line("the snapshot's bytes were not read (its sha256 tag vouches for them): --deep reads them")
-    return {
-        "outcome": "SUCCEEDED",
-        "hostedcluster": f"{ns}/{name}",
-        "backup_id": m.backup_id,
-        "created": m.created,
-        "source_context": m.source_context,
-        "bundle": where,
-        "files": len(m.files),
-        "snapshot": f"s3://{snap.bucket}/{snap.key}",
-        "snapshot_size": snap.size,
-        "snapshot_sha256": snap.sha256,
-        "deep": opts.deep,
-        "checked": checked,
-    }
+    return succeeded(
+        opts,
+        backup_id=m.backup_id,
+        created=m.created,
+        source_context=m.source_context,
+        bundle=where,
+        files=len(m.files),
+        snapshot=f"s3://{snap.bucket}/{snap.key}",
+        snapshot_size=snap.size,
+        snapshot_sha256=snap.sha256,
+        deep=opts.deep,
+        checked=checked,
+    )
 
 
 def _size(n: int) -> str:

@@ -6,10 +6,11 @@ from dataclasses import replace
 
 import pytest
 
+from kubectl_hcmigrate.core import catalog as found
+from kubectl_hcmigrate.core.catalog import COMPLETE, DAMAGED, INCOMPLETE, Entry
 from kubectl_hcmigrate.core.layout import BackupLayout, HostedClusterRef, Manifest
 from kubectl_hcmigrate.core.report import PreflightError
 from kubectl_hcmigrate.verbs import list as catalog
-from kubectl_hcmigrate.verbs.list import COMPLETE, DAMAGED, INCOMPLETE, Entry
 from tests.unit.hc_fixtures import manifest
 
 OLD, NEW, NEWEST = "20240101T000000Z", "20240301T000000Z", "20240401T000000Z"
@@ -36,7 +37,7 @@ def test_keys_group_into_backups_and_everything_else_is_left_out() -> None:
         "clusters/cesar/notes.txt",
         f"clusters/cesar/{OLD}/etcd-snapshot.db.tmp",
     ]
-    groups = catalog.group_backups(keys)
+    groups = found.group_backups(keys)
     assert {(b.namespace, b.name, b.backup_id): len(k) for b, k in groups.items()} == {
         ("clusters", "cesar", OLD): 4,
         ("clusters", "cesar", NEW): 3,
@@ -49,7 +50,7 @@ def test_newest_first_within_each_hc_hcs_by_namespace_then_name() -> None:
         BackupLayout(None, ns, name, i)
         for ns, name, i in [("b", "x", OLD), ("a", "z", NEW), ("a", "y", OLD), ("b", "x", NEWEST), ("a", "y", NEW)]
     ]
-    got = [(b.namespace, b.name, b.backup_id) for b in catalog.newest_first(layouts)]
+    got = [(b.namespace, b.name, b.backup_id) for b in found.newest_first(layouts)]
     assert got == [("a", "y", NEW), ("a", "y", OLD), ("a", "z", NEW), ("b", "x", NEWEST), ("b", "x", OLD)]
 
 
@@ -69,7 +70,7 @@ def test_status_comes_from_the_manifest_and_nothing_else() -> None:
             raise PreflightError("manifest.json is not a valid hcmigrate manifest (not a JSON object)")
         return manifest_of(replace(b, name="cesar"))
 
-    entries = catalog.catalog(sizes, read_manifest)
+    entries = found.catalog(sizes, read_manifest)
     layout = BackupLayout(None, "clusters", "cesar", NEWEST)
     assert [(e.layout.name, e.layout.backup_id, e.status) for e in entries] == [
         ("bad", OLD, DAMAGED),
@@ -93,7 +94,7 @@ def test_an_unfinished_backup_without_a_snapshot_has_no_size() -> None:
         raise AssertionError(f"{b} has no manifest to read")
 
     keys = keys_of("clusters", "cesar", OLD, snapshot=False, finished=False)
-    (entry,) = catalog.catalog(dict.fromkeys(keys, 1), unread)
+    (entry,) = found.catalog(dict.fromkeys(keys, 1), unread)
     assert (entry.status, entry.snapshot_size) == (INCOMPLETE, None)
 
 

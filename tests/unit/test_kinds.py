@@ -125,3 +125,25 @@ def test_rule_matches_upstream_crd(rule: kinds.KindRule) -> None:
     storage = [v for v in crd["spec"]["versions"] if v["storage"]]
     assert [v["name"] for v in storage] == [rule.version]
     assert storage[0]["served"] is True
+
+
+def test_what_every_namespace_holds_keeps_none_and_anything_else_does() -> None:
+    from kubectl_hcmigrate.core.teardown_rules import leftovers
+
+    def obj(kind: str, name: str, **extra: Any) -> dict[str, Any]:
+        return {"kind": kind, "metadata": {"name": name}, **extra}
+
+    defaults = [
+        obj("Event", "cesar.17a"),
+        obj("ConfigMap", "kube-root-ca.crt"),
+        obj("ServiceAccount", "default"),
+        obj("RoleBinding", "system:image-pullers"),
+        obj("Secret", "builder-token-abcde", type="kubernetes.io/service-account-token"),
+    ]
+    assert all(kinds.is_namespace_default(o) for o in defaults)
+    someone = [obj("ConfigMap", "their-config"), obj("ServiceAccount", "robot"), obj("Deployment", "app")]
+    assert leftovers([*defaults, *someone], own=set(), owner_uid=None) == [
+        "ConfigMap their-config",
+        "Deployment app",
+        "ServiceAccount robot",
+    ]

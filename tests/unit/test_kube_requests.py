@@ -131,3 +131,39 @@ def test_an_exec_connects_on_a_client_of_its_own(monkeypatch: pytest.MonkeyPatch
     with pytest.raises(kube_exec.ExecFailed):
         kube_exec.open_exec(shared, "ns", "etcd-0", "etcd", ["true"])
     assert used and used[0] is not shared and used[0].configuration is shared.configuration
+
+
+@pytest.mark.parametrize(
+    ("unanswered", "first_writes", "outcome", "code"),
+    [
+        (READ_ATTEMPTS, True, Outcome.FAILED_SOURCE_RESTORED, 4),  # a blip: back in time for the undo
+        (READ_ATTEMPTS + 1, True, Outcome.FAILED_NEEDS_ATTENTION, 1),  # still gone: the undo fails too
+        (READ_ATTEMPTS, False, Outcome.FAILED_NEEDS_ATTENTION, 1),  # nothing changed yet, but not a refusal
+    ],
+    ids=["back-for-the-undo", "gone-for-good", "before-any-change"],
+)
+def test_an_apiserver_that_stops_answering_mid_run_ends_with_the_true_exit_code(
+    unanswered: int, first_writes: bool, outcome: Outcome, code: int
+) -> None:
+    """Through the adapter's own requests: a pause (undone by an unpause), then a read the
+    apiserver does not answer. The outcome comes from what the run recorded, never a new query."""
+    from kubectl_hcmigrate.core.pipeline import Plan, RunFailed, Step, changed, execute
+    from kubectl_hcmigrate.core.report import EXIT_CODES
+    from tests.fakes import NullReporter
+
+    kube, api, _ = _kube([])
+    path = "/apis/hypershift.openshift.io/v1beta1/namespaces/clusters/hostedclusters/example"
+
+    def pause() -> None:
+        if first_writes:
+            changed("pause HostedCluster clusters/example")
+            kube.request("PATCH", path, {"spec": {"pausedUntil": "true"}})
+        api.failures = [_timeout()] * unanswered  # the apiserver stops answering from here
+
+    plan = Plan("backup")
+    plan.add(Step("pause", pause, undo=lambda: kube.request("PATCH", path, {"spec": {"pausedUntil": None}})))
+    plan.add(Step("read objects", lambda: kube.request("GET", path)))
+    with pytest.raises(RunFailed) as failed:
+        execute(plan, NullReporter())
+    assert (failed.value.outcome, EXIT_CODES[failed.value.outcome]) == (outcome, code)
+    assert "destination cluster at https://127.0.0.1:6443 (context 'dst') did not answer" in failed.value.message

@@ -25,7 +25,7 @@ ALLOWED: dict[str, set[str]] = {
 COMPOSER = "verbs/migrate.py"  # the one verb allowed to import other verbs
 # verbs/ modules that are not verbs: reading a backup back, an HC's objects, what killed runs left,
 # the destination checks restore and migrate share, the preconditions of a move (backup, restore, migrate),
-# what a backup found and does with its data (backup and its fleet runs), and list.
+# and what a backup found and does with its data (backup and its fleet runs).
 SHARED_BY_VERBS = {
     "readback",
     "collect",
@@ -34,7 +34,6 @@ SHARED_BY_VERBS = {
     "preconditions",
     "backup_found",
     "backup_data",
-    "list",
 }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from kubectl_hcmigrate.core.marks import SOURCE_STATE as STATE_ANNOTATION
 from kubectl_hcmigrate.core.source_state import SourceState, recorded
 
@@ -53,3 +55,17 @@ def test_a_record_newer_than_the_tool_is_refused() -> None:
 
     with pytest.raises(PreflightError, match="newer than this tool reads"):
         recorded(_hc({STATE_ANNOTATION: '{"v":99,"hc_paused_until":null,"nodepools":{},"replicas":{}}'}))
+
+
+def test_teardown_s_record_round_trips_and_its_unversioned_list_is_still_read() -> None:
+    """Teardown recorded a bare JSON list on the HCP namespace before records had a version."""
+    from kubectl_hcmigrate.core.marks import TEARDOWN_CONFIG, config_names, config_record
+
+    def ns(raw: str) -> dict[str, Any]:
+        return {"metadata": {"name": "clusters-cesar", "annotations": {TEARDOWN_CONFIG: raw}}}
+
+    record = config_record(["Secret/cesar-pull-secret", "ConfigMap/corp-proxy-ca"])
+    assert '"v":2' in record
+    assert config_names(ns(record)) == ["ConfigMap/corp-proxy-ca", "Secret/cesar-pull-secret"]
+    assert config_names(ns('["Secret/cesar-pull-secret"]')) == ["Secret/cesar-pull-secret"]
+    assert config_names(None) == []
