@@ -1,5 +1,5 @@
-"""The exec websocket's handshake: a timeout the kubernetes client does not give it, and the
-reason a refused handshake gives, read out of websocket-client's error text."""
+"""The exec websocket's handshake: on a client of its own, with a timeout the kubernetes client
+does not give it, and the reason a refused handshake gives, read out of websocket-client's text."""
 
 from __future__ import annotations
 
@@ -12,6 +12,29 @@ from typing import Any
 # connection and then freezes would hold the handshake forever (with the source paused). Each
 # thread has its own value: a fleet's backups may run against clusters with their own timeouts.
 _TIMEOUT: ContextVar[float | None] = ContextVar("exec_handshake_timeout", default=None)
+
+
+def connect(api_client: Any, namespace: str, pod: str, container: str, argv: list[str], timeout: float | None) -> Any:
+    """One exec handshake (the websocket, connected), giving up after `timeout` seconds."""
+    from kubernetes.client import ApiClient, CoreV1Api
+    from kubernetes.stream import stream
+
+    timed_handshake(timeout)
+    # A client of its own: `stream` swaps the client's `request` while it connects, and on
+    # a shared one the lease renewal thread's PUT went out as a websocket handshake.
+    return stream(
+        CoreV1Api(ApiClient(api_client.configuration)).connect_get_namespaced_pod_exec,
+        pod,
+        namespace,
+        container=container,
+        command=list(argv),
+        stdin=False,
+        stdout=True,
+        stderr=True,
+        tty=False,
+        _preload_content=False,
+        binary=True,  # otherwise output is decoded as text
+    )
 
 
 def timed_handshake(seconds: float | None) -> None:

@@ -20,7 +20,7 @@ import time
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from kubectl_hcmigrate.adapters.exec_handshake import refusal, timed_handshake
+from kubectl_hcmigrate.adapters.exec_handshake import connect, refusal
 from kubectl_hcmigrate.core.report import StepFailed
 
 STDOUT, STDERR, STATUS = 1, 2, 3
@@ -239,30 +239,13 @@ def open_exec(
 ) -> ExecReader:
     """Start `argv` (a list, never a shell string) in the container; read its stdout. Each
     handshake gives up after `handshake_timeout` seconds (the run's --request-timeout)."""
-    from kubernetes.client import ApiClient, CoreV1Api
     from kubernetes.client.exceptions import ApiException
-    from kubernetes.stream import stream
 
-    timed_handshake(handshake_timeout)
     # The command has not started when the handshake fails, so trying again is safe; an
     # apiserver or kubelet under load refuses a connection now and then.
     for attempt in range(HANDSHAKE_ATTEMPTS):
         try:
-            # A client of its own: `stream` swaps the client's `request` while it connects, and on
-            # a shared one the lease renewal thread's PUT went out as a websocket handshake.
-            client = stream(
-                CoreV1Api(ApiClient(api_client.configuration)).connect_get_namespaced_pod_exec,
-                pod,
-                namespace,
-                container=container,
-                command=list(argv),
-                stdin=False,
-                stdout=True,
-                stderr=True,
-                tty=False,
-                _preload_content=False,
-                binary=True,  # otherwise output is decoded as text
-            )
+            client = connect(api_client, namespace, pod, container, argv, handshake_timeout)
             break
         except (ApiException, OSError) as e:
             # The client turns a Ctrl-C or SIGTERM during the handshake into ApiException(status=0):

@@ -164,6 +164,14 @@ def _returned_keys(source: str) -> set[str]:
     tree = ast.parse((Path(commands.__file__).parent / path).read_text())
     fn = next(n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == function)
     keys: set[str] = set()
+    for ret in (n for n in ast.walk(fn) if isinstance(n, ast.Return) and isinstance(n.value, ast.Call)):
+        if getattr(ret.value.func, "id", "") == "succeeded":  # core/report.succeeded(opts, **fields)
+            keys |= {"outcome", "hostedcluster"}
+            for kw in ret.value.keywords:
+                if kw.arg:
+                    keys.add(kw.arg)
+                elif isinstance(kw.value, ast.IfExp) and isinstance(kw.value.body, ast.Dict):
+                    keys |= {k.value for k in kw.value.body.keys if isinstance(k, ast.Constant)}
     for ret in (n for n in ast.walk(fn) if isinstance(n, ast.Return) and isinstance(n.value, ast.Dict)):
         for key, value in zip(ret.value.keys, ret.value.values, strict=True):
             if isinstance(key, ast.Constant):
