@@ -69,9 +69,11 @@ RESTORE = (
 TEARDOWN = (
     LEASE, SCHEMA,
     Need(("get", "delete"), "", ("namespaces",), "cluster", "delete the control plane's namespace"),
+    Need(("patch",), "", ("namespaces",), "cluster", "record the source's identity on the control plane's namespace"),
     Need((*READ, "patch", "delete"), HS, ("hostedclusters", "nodepools"), "hc",
          "pause, then delete the HC and its NodePools; release finalizers"),
     Need((*READ, "patch", "delete"), HS, ("hostedcontrolplanes",), "hcp", "delete the HostedControlPlane"),
+    Need(("patch",), HS, ("awsendpointservices",), "hcp", "release the control-plane operator's finalizer (T13)"),
     Need((*READ, "patch", "delete"), CAPI, MACHINES, "hcp", "delete the CAPI objects; release finalizers"),
     Need((*READ, "patch", "delete"), CAPA, AWS_MACHINES, "hcp", "delete the CAPA objects; release finalizers"),
     Need(READ, "", ("secrets", "configmaps"), "hc", "find the secrets only this HC references"),

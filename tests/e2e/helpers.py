@@ -310,11 +310,15 @@ def operator_stopped(sb: Sandbox, cluster: str) -> Iterator[None]:
         os.kill(pid, signal.SIGCONT)
 
 
-def migrate(sb: Sandbox, prefix: str, tmp: Path, *extra: str, timeout: str = "2m") -> tuple[int, dict[str, Any], str]:
+def migrate(
+    sb: Sandbox, prefix: str, tmp: Path, *extra: str, timeout: str = "2m", sa: dict[str, str] | None = None
+) -> tuple[int, dict[str, Any], str]:
+    """The real migrate; with `sa` (tests/e2e/rbac.py's env), as the ServiceAccounts of deploy/rbac/."""
+    src, dst = ("source-sa", "destination-sa") if sa else ("source", "destination")
     # `-o json` after the verb, where a kubectl user puts it.
     proc = hcm(sb, "migrate", "-o", "json", "--hc", HC_NAME, "-n", HC_NS, "--prefix", prefix,
-               "--context", "source", "--to-context", "destination", "--dir", str(tmp / "bundle"),
-               "--timeout", timeout, *extra)  # fmt: skip
+               "--context", src, "--to-context", dst, "--dir", str(tmp / "bundle"),
+               "--timeout", timeout, *extra, env=sa)  # fmt: skip
     return proc.returncode, json.loads(proc.stdout or "{}"), proc.stderr
 
 

@@ -27,3 +27,8 @@ def service_account_kubeconfig(sb: Sandbox, path: Path) -> Path:
         subprocess.run([*config, "set-context", f"{side}-sa", f"--cluster={side}", f"--user=hcmigrate-{side}"],
                        check=True, capture_output=True)  # fmt: skip
     return path
+
+
+def service_account_env(sb: Sandbox, tmp: Path) -> dict[str, str]:
+    """The environment of a command run with `--context source-sa` / `--to-context destination-sa`."""
+    return {"KUBECONFIG": str(service_account_kubeconfig(sb, tmp / "sa-kubeconfig"))}

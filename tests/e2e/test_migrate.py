@@ -1,6 +1,7 @@
 """migrate on the sandbox: one command backs up, restores (waiting for the control plane that the
-sandbox's HyperShift twin reports) and tears the source down; a re-run after that changes nothing; a
-restore that fails before the destination has the HC puts the source back as it was."""
+sandbox's HyperShift twin reports) and tears the source down, as the ServiceAccounts bound to the
+roles of deploy/rbac/ (not cluster-admin); a re-run after that changes nothing; a restore that fails
+before the destination has the HC puts the source back as it was."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ from tests.e2e.helpers import (
     operator_stopped,
     source_state,
 )
+from tests.e2e.rbac import service_account_env
 from tests.sandbox.harness import Sandbox
 from tests.sandbox.hosted_etcd import SEED_KEY
 
@@ -90,7 +92,8 @@ def test_migrate_moves_the_hc_and_a_rerun_changes_nothing(
     uid, infra = hc["metadata"]["uid"], hc["spec"]["infraID"]
     source_etcd = hosted_digest(sandbox.etcd)
     workers = instances(sandbox, infra)
-    code, out, err = migrate(sandbox, "migrate", tmp_path)
+    sa = service_account_env(sandbox, tmp_path)  # every command below runs under deploy/rbac/'s roles
+    code, out, err = migrate(sandbox, "migrate", tmp_path, sa=sa)
     assert code == 0, err
     # The twin restored the snapshot into the destination's etcd: the source's keys and values.
     assert hosted_digest(sandbox.etcd, 0, "destination") == source_etcd
@@ -120,17 +123,18 @@ def test_migrate_moves_the_hc_and_a_rerun_changes_nothing(
     assert conds.get("HostedClusterRestoredFromBackup") == "True", conds  # T8
 
     # Run again (as a runbook retried after a lost connection): nothing left to do.
-    code, again, err = migrate(sandbox, "migrate", tmp_path)
+    code, again, err = migrate(sandbox, "migrate", tmp_path, sa=sa)
     assert code == 0, err
     assert again["resumed"] is True and "backup" not in again and again["backup_id"] == out["backup_id"]
     assert again["restore"]["objects_created"] == 0 and again["restore"]["resumed"] is True
     assert again["teardown"]["removed"] == []
     assert "stage 1/3: done before" in err
     assert_no_secrets(sandbox, json.dumps(out), json.dumps(again), err)
-    assert_nodes_adopted(sandbox, out, infra, workers)
+    assert_nodes_adopted(sandbox, out, infra, workers, sa)
 
 
-def assert_nodes_adopted(sb: Sandbox, out: dict[str, Any], infra: str, workers: dict[str, str]) -> None:
+def assert_nodes_adopted(sb: Sandbox, out: dict[str, Any], infra: str, workers: dict[str, str],
+                         sa: dict[str, str]) -> None:  # fmt: skip
     """Without --with-nodes the NodePool is left out and said so, and no worker is launched beside the
     running ones (T14); restore again with --with-nodes, as the warning says, and they are adopted."""
     dest, pool = sb.destination.kubectl(), f"NodePool {HC_NS}/{POOL}"
@@ -143,7 +147,7 @@ def assert_nodes_adopted(sb: Sandbox, out: dict[str, Any], infra: str, workers: 
     assert instances(sb, infra) == workers
     t0 = time.monotonic()
     proc = hcm(sb, "-o", "json", "restore", "--hc", HC_NAME, "-n", HC_NS, "--prefix", "migrate",
-               "--to-context", "destination", "--with-nodes", "--timeout", "2m")  # fmt: skip
+               "--to-context", "destination-sa", "--with-nodes", "--timeout", "2m", env=sa)  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     res = json.loads(proc.stdout)
     assert res["outcome"] == "SUCCEEDED" and pool in res["created"] and res["not_restored"] == []
@@ -160,8 +164,8 @@ def assert_nodes_adopted(sb: Sandbox, out: dict[str, Any], infra: str, workers: 
     print(f"\nrestore --with-nodes after a migrate without: {time.monotonic() - t0:.1f}s, workers adopted")
     # The source kept its NodePool, paused, while the destination lacked it; now teardown removes it.
     assert sb.source.kubectl().get(NP_KIND, POOL, "-n", HC_NS)["spec"]["pausedUntil"] == "true"
-    proc = hcm(sb, "-o", "json", "teardown", "--hc", HC_NAME, "-n", HC_NS, "--context", "source",
-               "--to-context", "destination")  # fmt: skip
+    proc = hcm(sb, "-o", "json", "teardown", "--hc", HC_NAME, "-n", HC_NS, "--context", "source-sa",
+               "--to-context", "destination-sa", env=sa)  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert f"NodePool {HC_NS}/{POOL}" in json.loads(proc.stdout)["removed"]
     assert instances(sb, infra) == workers
@@ -185,10 +189,11 @@ def test_a_timed_out_wait_keeps_the_source_paused_and_a_rerun_finishes(
 ) -> None:
     clear_destination(sandbox)
     remove_bystander(sandbox)
+    sa = service_account_env(sandbox, tmp_path)
     # The destination's HyperShift operator is stuck (its twin stopped, SIGSTOP): the restored control
     # plane cannot come up in 3s. The destination has the HC, so the source must not resume.
     with operator_stopped(sandbox, "destination"):
-        code, out, err = migrate(sandbox, "migrate-wait", tmp_path, "--timeout", "3s", "--with-nodes")
+        code, out, err = migrate(sandbox, "migrate-wait", tmp_path, "--timeout", "3s", "--with-nodes", sa=sa)
         assert code == 5, err
         assert out["outcome"] == "TIMED_OUT" and "the source stays paused" in out["error"]
         assert "run migrate again" in err.strip().splitlines()[-1]
@@ -197,13 +202,13 @@ def test_a_timed_out_wait_keeps_the_source_paused_and_a_rerun_finishes(
         assert sandbox.destination.kubectl().get(HC_KIND, HC_NAME, "-n", HC_NS)["metadata"]["annotations"]
 
         # A dry run now shows the restore carrying on, and a teardown that waits for its guard.
-        code, dry, err = migrate(sandbox, "migrate-wait", tmp_path, "--dry-run", "--with-nodes")
+        code, dry, err = migrate(sandbox, "migrate-wait", tmp_path, "--dry-run", "--with-nodes", sa=sa)
         assert code == 0, err
         assert dry["changes"][-1].startswith("teardown: once the guard passes: ")
         assert any(c.startswith("restore: ") and "keep HostedCluster" in c for c in dry["changes"])
     # The operator comes back: the re-run finishes.
 
-    code, again, err = migrate(sandbox, "migrate-wait", tmp_path, "--with-nodes")
+    code, again, err = migrate(sandbox, "migrate-wait", tmp_path, "--with-nodes", sa=sa)
     assert code == 0, err
     assert again["resumed"] is True and "backup" not in again and again["restore"]["resumed"] is True
     assert again["restore"]["objects_created"] == 0 and again["teardown"]["removed"]

@@ -1,7 +1,8 @@
-"""Two real S3 servers for the integration tests, on ports apart from the sandbox's: every test
-that takes `s3` runs on SeaweedFS; the tests of the S3 adapter itself run on moto as well (a
-second implementation, with regions). The verbs' tests above the adapter, and the large uploads,
-run on SeaweedFS only: on moto they prove nothing more and took ten minutes under load."""
+"""Three S3 servers for the integration tests, on ports apart from the sandbox's: every test
+that takes `s3` runs on SeaweedFS; the tests of the S3 adapter itself run on moto (regions) and
+MinIO (signatures, a real STS and KMS) as well. The verbs' tests above the adapter, and the large
+uploads, run on SeaweedFS only: elsewhere they prove nothing more (on moto they took ten minutes
+under load)."""
 
 from __future__ import annotations
 
@@ -15,10 +16,13 @@ import pytest
 from kubectl_hcmigrate.adapters.s3store import Bucket
 from kubectl_hcmigrate.core.options import BucketTarget
 from tests.sandbox.s3 import S3Server, busy_ports, owned_ports, start_s3, stop_s3
+from tests.sandbox.s3_minio import owned_ports as minio_ports
+from tests.sandbox.s3_minio import start_minio_s3
 from tests.sandbox.s3_moto import start_moto_s3
 
-# moto's port in the block: clear of SeaweedFS's base+0..5 and of every slot's S3 (18333 + 100 * slot + 0..5).
-MOTO_OFFSET = 20
+# moto's and MinIO's ports in the block: clear of SeaweedFS's base+0..5 and of every slot's S3
+# (18333 + 100 * slot + 0..7).
+MOTO_OFFSET, MINIO_OFFSET = 20, 21
 
 
 def _free_base() -> int:
@@ -28,24 +32,25 @@ def _free_base() -> int:
     # Halfway between the sandbox slots' S3 ports (18333 + 100 * slot), so that a
     # sandbox started while the tests run does not find its ports taken.
     for base in range(18383, 19383, 100):
-        if not busy_ports([*owned_ports(base), base + MOTO_OFFSET]):
+        if not busy_ports([*owned_ports(base), base + MOTO_OFFSET, *minio_ports(base + MINIO_OFFSET)]):
             return base
     pytest.fail("no free port block for the test S3 server at 18383 + 100 * n")
 
 
-# The tests that run on moto as well: the adapter's own, without the large uploads.
-MOTO_MODULES = {"test_s3store.py", "test_s3_encryption.py"}
-MOTO_SKIPPED = {"test_multipart_upload_of_150_mb", "test_memory_stays_near_the_parts_in_flight"}
+# The tests that run on moto and MinIO as well: the adapter's own, without the large uploads.
+OTHER_SERVERS = {"moto", "minio"}
+ADAPTER_MODULES = {"test_s3store.py", "test_s3_encryption.py"}
+SEAWEEDFS_ONLY = {"test_multipart_upload_of_150_mb", "test_memory_stays_near_the_parts_in_flight"}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    def on_moto_only_by_parametrization(it: pytest.Item) -> bool:
+    def elsewhere_by_parametrization(it: pytest.Item) -> bool:
         callspec = getattr(it, "callspec", None)
-        if callspec is None or callspec.params.get("s3") != "moto":
+        if callspec is None or callspec.params.get("s3") not in OTHER_SERVERS:
             return False
-        return it.path.name not in MOTO_MODULES or it.originalname in MOTO_SKIPPED  # type: ignore[attr-defined]
+        return it.path.name not in ADAPTER_MODULES or it.originalname in SEAWEEDFS_ONLY  # type: ignore[attr-defined]
 
-    dropped = [it for it in items if on_moto_only_by_parametrization(it)]
+    dropped = [it for it in items if elsewhere_by_parametrization(it)]
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = [it for it in items if it not in dropped]
@@ -56,11 +61,13 @@ def _base() -> int:
     return _free_base()
 
 
-@pytest.fixture(scope="session", params=["seaweedfs", "moto"])
+@pytest.fixture(scope="session", params=["seaweedfs", "moto", "minio"])
 def s3(request: pytest.FixtureRequest, _base: int, tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
     state = tmp_path_factory.mktemp(f"s3state-{request.param}")
     if request.param == "moto":
         server = start_moto_s3(state, port=_base + MOTO_OFFSET, bucket="hcm-test")
+    elif request.param == "minio":
+        server = start_minio_s3(state, port=_base + MINIO_OFFSET, bucket="hcm-test")
     else:
         server = start_s3(state, port=_base, bucket="hcm-test")
     yield server

@@ -1,11 +1,14 @@
 """Server-side encryption on every write, the bucket's own region, a session token, and a
-policy that demands encryption: on SeaweedFS (real SSE-KMS with its local KMS, policies
-enforced) and moto (regions kept), as the `s3` fixture gives them."""
+policy that demands encryption: on SeaweedFS (real SSE-KMS with its local KMS, bucket policies
+enforced), moto (regions kept) and MinIO (its static KMS key, a real STS, policies of the
+credentials), as the `s3` fixture gives them."""
 
 from __future__ import annotations
 
 import json
 import os
+import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from dataclasses import replace
@@ -17,6 +20,7 @@ from kubectl_hcmigrate.adapters.s3store import Bucket
 from kubectl_hcmigrate.core.options import BucketTarget
 from kubectl_hcmigrate.core.report import PreflightError
 from tests.sandbox.s3 import S3Server, _client
+from tests.sandbox.s3_minio import assume_role, encryption_required
 
 MiB = 1024 * 1024
 
@@ -64,7 +68,7 @@ def test_a_store_ignoring_sse_is_refused(s3: S3Server, target: BucketTarget, mon
 
 def test_the_region_is_the_buckets_own(s3: S3Server, target: BucketTarget) -> None:
     if s3.kind != "moto":
-        pytest.skip("SeaweedFS has no regions")
+        pytest.skip({"seaweedfs": "SeaweedFS has no regions"}.get(s3.kind, "MinIO has one region per server"))
     name = f"hcm-eu-{uuid.uuid4().hex[:8]}"
     _client(s3).create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
     found = Bucket(replace(target, bucket=name, region=None))
@@ -80,26 +84,46 @@ def test_the_region_is_the_buckets_own(s3: S3Server, target: BucketTarget) -> No
     )
 
 
-def test_a_session_token_rides_in_the_presigned_url(s3: S3Server, target: BucketTarget) -> None:
-    if s3.kind != "moto":
-        pytest.skip("SeaweedFS has no STS: it refuses a made-up token")
-    path = os.path.join(os.path.dirname(target.aws_creds_file or ""), "session")
+def _session(target: BucketTarget, creds: dict[str, str]) -> BucketTarget:
+    """`target` signed with temporary credentials, from an --aws-creds file."""
+    path = os.path.join(os.path.dirname(target.aws_creds_file or ""), f"session-{uuid.uuid4().hex[:8]}")
     with open(path, "w") as f:
-        f.write(f"[default]\naws_access_key_id={s3.access_key}\naws_secret_access_key={s3.secret_key}\n"
-                "aws_session_token=FQoGZXIvYXdzEXAMPLETOKEN\n")  # fmt: skip
-    url = Bucket(replace(target, aws_creds_file=path)).presign_get("x", 60)
-    assert "X-Amz-Security-Token=FQoGZXIvYXdzEXAMPLETOKEN" in url
+        f.write(f"[default]\naws_access_key_id={creds['AccessKeyId']}\n"
+                f"aws_secret_access_key={creds['SecretAccessKey']}\naws_session_token={creds['SessionToken']}\n")  # fmt: skip
+    return replace(target, aws_creds_file=path)
+
+
+def test_a_session_token_rides_in_the_presigned_url(s3: S3Server, target: BucketTarget) -> None:
+    if s3.kind == "seaweedfs":
+        pytest.skip("SeaweedFS has no STS: it refuses a made-up token")
+    if s3.kind == "moto":  # checks no token: it only rides along
+        creds = {"AccessKeyId": s3.access_key, "SecretAccessKey": s3.secret_key, "SessionToken": "FQoGZXIvYXdzEXAMPLE"}
+    else:  # MinIO's STS: a real token, checked on every request and in the presigned GET
+        creds = assume_role(s3)
+    bucket = Bucket(_session(target, creds))
+    bucket.preflight()
+    bucket.put_bytes("x", b"written with a session token")
+    url = bucket.presign_get("x", 60)
+    assert f"X-Amz-Security-Token={urllib.parse.quote(creds['SessionToken'], safe='')}" in url
+    with urllib.request.urlopen(url, timeout=30) as r:
+        assert r.read() == b"written with a session token"
+    if s3.kind == "minio":  # and a token it did not issue is refused
+        with pytest.raises(urllib.error.HTTPError, match="403"):
+            urllib.request.urlopen(url.replace("X-Amz-Security-Token=", "X-Amz-Security-Token=x"), timeout=30)
 
 
 def test_a_policy_demanding_encryption_refuses_plain_writes(s3: S3Server, target: BucketTarget) -> None:
-    if s3.kind != "seaweedfs":
+    if s3.kind == "moto":
         pytest.skip("moto does not enforce bucket policies")
     name = f"hcm-sse-only-{uuid.uuid4().hex[:8]}"
     raw = _client(s3)
     raw.create_bucket(Bucket=name)
-    deny = {"Effect": "Deny", "Principal": "*", "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{name}/*",
-            "Condition": {"Null": {"s3:x-amz-server-side-encryption": "true"}}}  # fmt: skip
-    raw.put_bucket_policy(Bucket=name, Policy=json.dumps({"Version": "2012-10-17", "Statement": [deny]}))
+    if s3.kind == "minio":  # bucket policies bind anonymous requests only: the credentials' policy
+        target = _session(target, assume_role(s3, encryption_required(name)))
+    else:
+        deny = {"Effect": "Deny", "Principal": "*", "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{name}/*",
+                "Condition": {"Null": {"s3:x-amz-server-side-encryption": "true"}}}  # fmt: skip
+        raw.put_bucket_policy(Bucket=name, Policy=json.dumps({"Version": "2012-10-17", "Statement": [deny]}))
     plain = Bucket(replace(target, bucket=name, prefix=""))
     with pytest.raises(PreflightError) as err:
         plain.preflight()

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds the sandbox's cluster binaries from their public Go modules into a
-# cache outside the repo, keyed by version, so only the first run pays.
+# Builds the sandbox's cluster binaries (and MinIO, the second S3 server) from their public Go
+# modules into a cache outside the repo, keyed by version, so only the first run pays.
+# Prints the cluster binaries' directory; with the argument `minio`, MinIO's binary only.
 set -euo pipefail
 
 K8S_VERSION=${K8S_VERSION:-1.34.4}
@@ -8,8 +9,21 @@ ETCD_VERSION=${ETCD_VERSION:-3.6.16}
 KWOK_VERSION=${KWOK_VERSION:-0.7.0}
 CACHE=${HCMIGRATE_SANDBOX_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/hcmigrate-sandbox}
 BIN="$CACHE/bin-k8s$K8S_VERSION-etcd$ETCD_VERSION-kwok$KWOK_VERSION"
+# A test-only server, run unmodified as a process of its own (never linked into or shipped with
+# the tool). Its own directory, so that a new MinIO leaves the cluster binaries' key alone.
+MINIO_VERSION=${MINIO_VERSION:-v0.0.0-20260212201848-7aac2a2c5b7c}
+MINIO="$CACHE/minio-$MINIO_VERSION/minio"
 
 command -v go >/dev/null || { echo "make: go is not installed; the sandbox builds its cluster binaries with it" >&2; exit 1; }
+
+build_minio() {
+  mkdir -p "${MINIO%/minio}"
+  GOFLAGS=-mod=mod GOTOOLCHAIN=local CGO_ENABLED=0 GOBIN="${MINIO%/minio}" \
+    go install -trimpath -ldflags "-s -w" "github.com/minio/minio@$MINIO_VERSION" \
+    || { echo "make: could not build MinIO $MINIO_VERSION from the Go module proxy" >&2; exit 1; }
+}
+[ -x "$MINIO" ] || build_minio >&2
+if [ "${1:-}" = minio ]; then echo "$MINIO"; exit 0; fi
 
 want=(kube-apiserver kube-controller-manager kubectl etcd etcdctl etcdutl kwok)
 missing=0

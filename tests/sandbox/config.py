@@ -76,6 +76,11 @@ class SandboxConfig:
         }
 
     @property
+    def minio_port(self) -> int:
+        """MinIO's S3 API, beside SeaweedFS's ports (s3_port .. s3_port + 5)."""
+        return self.s3_port + 6
+
+    @property
     def aws_port(self) -> int:
         """The cloud twin (moto in server mode)."""
         return 14566 + 100 * self.slot
@@ -109,12 +114,21 @@ class SandboxConfig:
         return self.state / "env"
 
 
-def sandbox_bin() -> Path:
-    """The cached cluster binaries; builds them on first use."""
+def _build_bins(*args: str) -> Path:
     out = subprocess.run(
-        ["bash", str(REPO / "tests" / "sandbox" / "build-bins.sh")],
+        ["bash", str(REPO / "tests" / "sandbox" / "build-bins.sh"), *args],
         check=True,
         stdout=subprocess.PIPE,
         text=True,
     ).stdout.strip()
     return Path(out.splitlines()[-1])
+
+
+def sandbox_bin() -> Path:
+    """The cached cluster binaries; builds them (and MinIO) on first use."""
+    return _build_bins()
+
+
+def minio_bin() -> Path:
+    """The cached MinIO server binary; builds it on first use."""
+    return _build_bins("minio")

@@ -16,6 +16,8 @@ from tests.sandbox import hosted_etcd, install, procs, seed
 from tests.sandbox.cluster import Cluster, crd_snapshot
 from tests.sandbox.config import SandboxConfig, sandbox_bin
 from tests.sandbox.hosted_etcd import HostedEtcd
+from tests.sandbox.s3 import S3Server
+from tests.sandbox.s3_minio import start_minio_s3, to_env
 from tests.sandbox.twin import launch
 
 
@@ -104,9 +106,15 @@ def up(cfg: SandboxConfig) -> Sandbox:
                 procs.wait_for(f"{c.name} node {node}", lambda n=node: c.node_ready(n), 60, c.log(f"kwok-{node}"))
             mark(f"{c.name}: nodes ready")
 
-        # Independent tracks at once: the seeding of the hosted etcd, and each cluster's CRDs and nodes.
-        with ThreadPoolExecutor(1 + len(clusters)) as pool:
-            tracks = [pool.submit(seed_hosted_etcd), *(pool.submit(prepare, c) for c in clusters.values())]
+        def start_minio() -> S3Server:
+            server = _start_minio(cfg, s3)
+            mark("MinIO ready")
+            return server
+
+        # Independent tracks at once: the seeding of the hosted etcd, each cluster's CRDs and nodes, MinIO.
+        with ThreadPoolExecutor(2 + len(clusters)) as pool:
+            minio = pool.submit(start_minio)
+            tracks = [pool.submit(seed_hosted_etcd), *(pool.submit(prepare, c) for c in clusters.values()), minio]
             for t in tracks:
                 t.result()
         _write_kubeconfig(cfg, clusters)
@@ -134,7 +142,7 @@ def up(cfg: SandboxConfig) -> Sandbox:
         mark("twins settled")
         k = clusters["destination"].kubectl()  # up long since: this only makes sure
         k.run("wait", "--for=condition=Available", "deployment", "--all", "-n", "hypershift", "--timeout=60s")
-        env = _write_env(cfg, bin_, s3)
+        env = _write_env(cfg, bin_, s3, minio.result())
     except BaseException:
         procs.stop_all(cfg.pids)
         hosted_etcd.remove_mountpoints(cfg.state)
@@ -178,11 +186,19 @@ def _podbin(cfg: SandboxConfig, bin_: Path) -> None:
         (podbin / tool).symlink_to(bin_ / tool)
 
 
-def _start_s3(cfg: SandboxConfig):
+def _start_s3(cfg: SandboxConfig) -> S3Server:
     from tests.sandbox.s3 import start_s3
 
     # It keeps its pid and log beside the others: state/pids/s3.pid, state/logs/s3.log.
     return start_s3(cfg.state, port=cfg.s3_port, bucket=cfg.bucket, https=True)
+
+
+def _start_minio(cfg: SandboxConfig, s3: S3Server) -> S3Server:
+    """The second S3 server, HTTPS with a certificate of SeaweedFS's CA, which the etcd init
+    containers and the tool already trust; a bucket of the same name."""
+    assert s3.ca_bundle is not None
+    ca = (s3.ca_bundle, s3.ca_bundle.with_suffix(".key"))
+    return start_minio_s3(cfg.state, cfg.minio_port, cfg.bucket, ca=ca)
 
 
 def _start_nodes(c: Cluster, etcd: HostedEtcd, cfg: SandboxConfig, fleet: list[HostedEtcd]) -> list[str]:
@@ -278,7 +294,7 @@ def _bind_etcd_pods(src: Cluster, hcp_ns: str, cfg: SandboxConfig, hc: str = "")
               input=seed.binding(pod, seed.etcd_node(i, hc)))  # fmt: skip
 
 
-def _write_env(cfg: SandboxConfig, bin_: Path, s3) -> dict[str, str]:
+def _write_env(cfg: SandboxConfig, bin_: Path, s3: S3Server, minio: S3Server) -> dict[str, str]:
     env = {
         "KUBECONFIG": str(cfg.kubeconfig),
         "AWS_ACCESS_KEY_ID": s3.access_key,
@@ -290,6 +306,7 @@ def _write_env(cfg: SandboxConfig, bin_: Path, s3) -> dict[str, str]:
         "HCMIGRATE_BUCKET": cfg.bucket,
         "HCMIGRATE_SANDBOX_BIN": str(bin_),
         "SANDBOX_AWS_ENDPOINT": launch.aws_endpoint(cfg),
+        **to_env(minio),
     }
     cfg.env_file.write_text("".join(f"export {k}='{v}'\n" for k, v in env.items()))
     cfg.env_file.chmod(0o600)
