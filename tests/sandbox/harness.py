@@ -231,7 +231,7 @@ def _seed_source(src: Cluster, cfg: SandboxConfig, mark: Callable[[str], None]) 
              *seed.priority_classes(), *install.operator(seed.dns_owner("source")), *seed.service_accounts(hcp_ns)])  # fmt: skip
 
     hc, hc_objs = seed.hosted_cluster(name, ns, cfg, with_refs=True)
-    pools = [seed.nodepool(hc, f"{name}-us-east-2{chr(ord('a') + i)}", "machineconfig-extra" if i == 0 else None)
+    pools = [seed.nodepool(hc, seed.nodepool_name(name, i), "machineconfig-extra" if i == 0 else None, cfg.machines)
              for i in range(cfg.nodepools)]  # fmt: skip
     by, by_objs = seed.hosted_cluster("bystander", ns, cfg, with_refs=False)
     by_pool = seed.nodepool(by, "bystander-pool", None)
@@ -313,4 +313,4 @@ def attach(cfg: SandboxConfig) -> Sandbox | None:
 
 
 def _topology(cfg: SandboxConfig) -> str:
-    return f"ha={cfg.ha} nodepools={cfg.nodepools} etcd_mb={cfg.etcd_mb} hcs={cfg.hcs}\n"
+    return f"ha={cfg.ha} nodepools={cfg.nodepools} machines={cfg.machines} etcd_mb={cfg.etcd_mb} hcs={cfg.hcs}\n"
