@@ -280,10 +280,10 @@ def main() -> int:
     sizes = [int(s) for s in os.environ.get("BENCH_SIZES_MB", "64,1024").split(",") if s.strip()]
     repeats = max(1, int(os.environ.get("BENCH_REPEATS", "3")))
     t0 = time.monotonic()
-    rows = [bench_size(mb, repeats) for mb in sizes]
     objects = bench_objects.bench_objects(SLOT, repeats)  # BENCH_MACHINES=0 skips it
+    bench_objects.print_objects(objects, repeats)  # at once: the sizes' part takes longer
+    rows = [bench_size(mb, repeats) for mb in sizes]
     print_tables(rows, objects, repeats)
-    bench_objects.print_objects(objects, repeats)
     if rows:
         print_verdicts(rows)
     for failure in RETRIES:

@@ -129,7 +129,9 @@ def up(cfg: SandboxConfig) -> Sandbox:
                 f"{c.name} twin", lambda c=c: launch.twin_up(cfg, c.name), 30, cfg.logs / f"{c.name}-twin.log"
             )
         # Its first reconcile adds the CAPI managers (T2): a test must not see them appear mid-way.
-        procs.wait_for("source twin's first reconcile", lambda: _settled(clusters["source"]), 60,
+        # A thousand Machines (`make bench`) queue a thousand reconciles beside the HC's: a while more.
+        settle = 60 + cfg.nodepools * cfg.machines // 5
+        procs.wait_for("source twin's first reconcile", lambda: _settled(clusters["source"]), settle,
                        cfg.logs / "source-twin.log")  # fmt: skip
         mark("twins settled")
         k = clusters["destination"].kubectl()  # up long since: this only makes sure
