@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from typing import Any, NamedTuple
 
 from kubectl_hcmigrate.core import marks, objects, restore_url
@@ -144,7 +145,10 @@ def _recreate(r: Restore, o: BundleObject, body: dict[str, Any], timeout: float 
 
 
 def describe_all(r: Restore, batch: list[BundleObject]) -> list[str]:
-    return [_describe(r, o) for o in batch]
+    """The dry run's line of each object: one read each, a few at a time as the creates."""
+    lines = [""] * len(batch)
+    run_bounded(batch, partial(_describe, r), done=lines.__setitem__, name="describe")
+    return lines
 
 
 def _describe(r: Restore, o: BundleObject) -> str:

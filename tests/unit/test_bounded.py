@@ -151,3 +151,12 @@ def test_a_forbidden_create_fails_the_step_with_its_line_and_lists_only_what_was
     # What the run says it changed: every create begun, the refused one included, nothing else.
     said = {c.removeprefix("create Secret: create ") for c in failed.value.log.all_changes()}
     assert said == made | {f"Secret {fx.NS}/s-010"}
+
+
+def test_the_dry_run_reads_a_few_at_a_time_and_says_each_object_in_the_bundles_order() -> None:
+    kube = CreatingKube(there="s-002")
+    r, objs = restore_of(kube, 5)
+    assert restore_apply.describe_all(r, objs) == [
+        f"keep Secret {fx.NS}/s-002 (already there)" if i == 2 else f"create Secret {fx.NS}/s-{i:03d}" for i in range(5)
+    ]
+    assert kube.made == []
