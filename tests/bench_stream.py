@@ -225,5 +225,6 @@ def baseline_rss(sb: Sandbox, tmp: Path) -> int:
 def delete_prefix(sb: Sandbox, prefix: str) -> None:
     client, bucket = s3(sb), sb.env["HCMIGRATE_BUCKET"]
     for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=f"{prefix}/"):
-        for obj in page.get("Contents", []):
-            client.delete_object(Bucket=bucket, Key=obj["Key"])
+        keys = [{"Key": obj["Key"]} for obj in page.get("Contents", [])]
+        if keys:  # a page is at most 1,000 keys, as one DeleteObjects takes: a bundle of 2,530 files in 3 requests
+            client.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
