@@ -39,8 +39,9 @@ hosted etcd's, in a sandbox on slot 3 seeded with etcd_mb = 64 and then 1024):
   S3 CPU        user + system seconds the sandbox's S3 server (SeaweedFS) used during a tool run:
                 on a 2-core machine, the sink's own cost bounds the rate as much as the tool's
 
-Environment: BENCH_SIZES_MB="64,1024" picks the sizes (BENCH_SIZES_MB=64 for a quick run),
-BENCH_REPEATS=3 the runs per figure. Nothing here asserts: it prints figures, then the start-up
+Environment: BENCH_SIZES_MB="64,1024" picks the sizes (BENCH_SIZES_MB=64 for a quick run, "" for
+none), BENCH_REPEATS=3 the runs per figure, BENCH_MACHINES=1000 the Machines of tests/bench_objects.py
+(0 skips it). Nothing here asserts: it prints figures, then the start-up
 bench of tests/bench_startup.py.
 """
 
@@ -56,6 +57,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests import bench_objects
 from tests import bench_stream as m
 from tests.sandbox.config import SandboxConfig
 from tests.sandbox.harness import Sandbox, down, up
@@ -189,7 +191,7 @@ def _table(title: str, columns: str, rows: list[tuple]) -> None:
         print(" ".join(f"{v:{w}.{p}f}" for (v, p), w in zip(row, widths, strict=True)))
 
 
-def print_tables(rows: list[Row], repeats: int) -> None:
+def print_tables(rows: list[Row], objects: list[bench_objects.ObjectsRow], repeats: int) -> None:
     _table(
         f"streaming an etcd snapshot, MiB/s (median of {repeats}; MiB = 2^20 bytes)",
         "size MiB|raw exec|tool reader|S3 upload|naive 2-step|pipe|tool stream|tool step|tool e2e",
@@ -212,8 +214,9 @@ def print_tables(rows: list[Row], repeats: int) -> None:
     )  # fmt: skip
     _table(
         "the hosted API's downtime, seconds (scale-down to scale-back of kube-apiserver)",
-        "size MiB|tool|runbook order",
-        [((r.size / MiB, 1), (r.down, 2), (r.down + r.after, 2)) for r in rows],
+        "size MiB|Machines|tool|runbook order",
+        [((r.size / MiB, 1), (2, 0), (r.down, 2), (r.down + r.after, 2)) for r in rows]
+        + [((64, 1), (o.machines, 0), (o.run.down, 2), (o.run.down + o.run.after, 2)) for o in objects[:1]],
     )
     _table(
         "the same runs in seconds (the save is in tool step and wall, not in raw, reader or naive)",
@@ -277,9 +280,12 @@ def main() -> int:
     sizes = [int(s) for s in os.environ.get("BENCH_SIZES_MB", "64,1024").split(",") if s.strip()]
     repeats = max(1, int(os.environ.get("BENCH_REPEATS", "3")))
     t0 = time.monotonic()
+    objects = bench_objects.bench_objects(SLOT, repeats)  # BENCH_MACHINES=0 skips it
+    bench_objects.print_objects(objects, repeats)  # at once: the sizes' part takes longer
     rows = [bench_size(mb, repeats) for mb in sizes]
-    print_tables(rows, repeats)
-    print_verdicts(rows)
+    print_tables(rows, objects, repeats)
+    if rows:
+        print_verdicts(rows)
     for failure in RETRIES:
         print(f"note: retried after a failed run ({failure})")
     print(f"\nstreaming bench: {time.monotonic() - t0:.0f}s for sandbox sizes {sizes} MB", flush=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
+from kubectl_hcmigrate.core.bounded import IN_FLIGHT
 from kubectl_hcmigrate.core.options import KubeTarget
 from kubectl_hcmigrate.core.report import PreflightError
 
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
 def load_client(target: KubeTarget, role: str) -> tuple[str, ApiClient]:
     """The context picked (`--context`, else the current one) and a client for it; a refusal
     (exit 3, one line) for anything that keeps either from being had."""
-    from kubernetes import config
+    from kubernetes import client, config
     from kubernetes.config.config_exception import ConfigException
 
     try:
@@ -29,7 +30,11 @@ def load_client(target: KubeTarget, role: str) -> tuple[str, ApiClient]:
                 f"kubeconfig has no context '{context}' for the {role} cluster: "
                 f"pass {flag} with one of: {', '.join(sorted(names)) or '(none)'}"
             )
-        return context, config.new_client_from_config(config_file=target.kubeconfig, context=context)
+        conf = client.Configuration()
+        # Writes run a few at a time (core/bounded.py), access reviews too: one kept connection
+        # each, or urllib3 opens and drops one per request past its default (5 per core).
+        conf.connection_pool_maxsize = max(conf.connection_pool_maxsize, IN_FLIGHT + 2)
+        return context, config.new_client_from_config(target.kubeconfig, context, client_configuration=conf)
     except PreflightError:
         raise
     except ConfigException as e:

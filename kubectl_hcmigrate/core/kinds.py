@@ -41,7 +41,7 @@ class KindRule:
     skip_item: Callable[[Mapping[str, Any]], bool] | None = None
     # In the shared HC namespace, which items of this kind are the HC's own: (hc, items) -> own.
     own_items: Callable[[Mapping[str, Any], list[Obj]], list[Obj]] | None = None
-    # The restore hook (verbs/restore.HOOKS) that prepares this kind's object before it is created.
+    # The restore hook (verbs/restore_apply.HOOKS) that prepares this kind's object before it is created.
     restore_hook: str | None = None
 
     @property

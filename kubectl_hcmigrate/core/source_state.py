@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from kubectl_hcmigrate.core.bounded import run_bounded
 from kubectl_hcmigrate.core.handoff import describe, rule_of
 from kubectl_hcmigrate.core.kinds import rule_for
 from kubectl_hcmigrate.core.marks import SOURCE_STATE, dump_record, load_record
@@ -156,14 +157,19 @@ class SourceControl:
     def pause(self) -> None:
         changed(f"pause HostedCluster {self.ns}/{self.name}")
         self.kube.merge_patch(HC, self.ns, self.name, {"spec": {"pausedUntil": PAUSED}})
-        for np in self.state.nodepools:
+
+        def pause_pool(np: str) -> None:
             changed(f"pause NodePool {self.ns}/{np}")
             self.kube.merge_patch(NODEPOOL, self.ns, np, {"spec": {"pausedUntil": PAUSED}})
 
+        run_bounded(list(self.state.nodepools), pause_pool, name="pause")  # a hundred pools: a few at a time
+
     def unpause(self) -> None:
         # NodePools first: an unpaused HC with paused pools is the safer half-way state.
-        for np, value in self.state.nodepools.items():
-            self.kube.merge_patch(NODEPOOL, self.ns, np, {"spec": {"pausedUntil": value}})
+        def unpause_pool(item: tuple[str, str | None]) -> None:
+            self.kube.merge_patch(NODEPOOL, self.ns, item[0], {"spec": {"pausedUntil": item[1]}})
+
+        run_bounded(list(self.state.nodepools.items()), unpause_pool, name="unpause")
         self.kube.merge_patch(HC, self.ns, self.name, {"spec": {"pausedUntil": self.state.hc_paused_until}})
 
     def quiesce(self) -> None:

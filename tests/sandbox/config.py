@@ -33,6 +33,7 @@ class ClusterPorts:
 class SandboxConfig:
     ha: bool = False
     nodepools: int = 1
+    machines: int = 2  # per NodePool: 100 NodePools of 10 make the 1,000 Machines of `make bench`
     etcd_mb: int = 64
     # Several sandboxes can run side by side, each in its own slot (ports +100, own state).
     slot: int = 0
@@ -48,6 +49,7 @@ class SandboxConfig:
         return cls(
             ha=os.environ.get("SANDBOX_HA", "") in ("1", "true", "yes"),
             nodepools=max(1, _int_env("SANDBOX_NODEPOOLS", 1)),
+            machines=max(1, _int_env("SANDBOX_MACHINES", 2)),
             etcd_mb=max(0, _int_env("SANDBOX_ETCD_MB", 64)),
             # 0-9; slot N + 10 is N's spare, where a test session starts its next sandbox ahead
             slot=max(0, min(19, _int_env("SANDBOX_SLOT", 0))),

@@ -137,7 +137,9 @@ def up(cfg: SandboxConfig) -> Sandbox:
                 f"{c.name} twin", lambda c=c: launch.twin_up(cfg, c.name), 30, cfg.logs / f"{c.name}-twin.log"
             )
         # Its first reconcile adds the CAPI managers (T2): a test must not see them appear mid-way.
-        procs.wait_for("source twin's first reconcile", lambda: _settled(clusters["source"]), 60,
+        # A thousand Machines (`make bench`) queue a thousand reconciles beside the HC's: a while more.
+        settle = 60 + cfg.nodepools * cfg.machines // 5
+        procs.wait_for("source twin's first reconcile", lambda: _settled(clusters["source"]), settle,
                        cfg.logs / "source-twin.log")  # fmt: skip
         mark("twins settled")
         k = clusters["destination"].kubectl()  # up long since: this only makes sure
@@ -247,7 +249,7 @@ def _seed_source(src: Cluster, cfg: SandboxConfig, mark: Callable[[str], None]) 
              *seed.priority_classes(), *install.operator(seed.dns_owner("source")), *seed.service_accounts(hcp_ns)])  # fmt: skip
 
     hc, hc_objs = seed.hosted_cluster(name, ns, cfg, with_refs=True)
-    pools = [seed.nodepool(hc, f"{name}-us-east-2{chr(ord('a') + i)}", "machineconfig-extra" if i == 0 else None)
+    pools = [seed.nodepool(hc, seed.nodepool_name(name, i), "machineconfig-extra" if i == 0 else None, cfg.machines)
              for i in range(cfg.nodepools)]  # fmt: skip
     by, by_objs = seed.hosted_cluster("bystander", ns, cfg, with_refs=False)
     by_pool = seed.nodepool(by, "bystander-pool", None)
@@ -330,4 +332,4 @@ def attach(cfg: SandboxConfig) -> Sandbox | None:
 
 
 def _topology(cfg: SandboxConfig) -> str:
-    return f"ha={cfg.ha} nodepools={cfg.nodepools} etcd_mb={cfg.etcd_mb} hcs={cfg.hcs}\n"
+    return f"ha={cfg.ha} nodepools={cfg.nodepools} machines={cfg.machines} etcd_mb={cfg.etcd_mb} hcs={cfg.hcs}\n"

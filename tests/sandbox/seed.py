@@ -109,12 +109,18 @@ def hosted_cluster(name: str, ns: str, cfg: SandboxConfig, with_refs: bool) -> t
     return hc, objs
 
 
-def nodepool(hc: Obj, np_name: str, config_ref: str | None) -> Obj:
+def nodepool_name(hc: str, i: int) -> str:
+    """One per zone letter (`example-us-east-2a`), then numbered past the alphabet."""
+    return f"{hc}-us-east-2{chr(ord('a') + i)}" if i < 26 else f"{hc}-pool-{i}"
+
+
+def nodepool(hc: Obj, np_name: str, config_ref: str | None, replicas: int = 2) -> Obj:
     _, np = _rendered()
     np = copy.deepcopy(np)
     np.pop("status", None)
     np["metadata"] = _meta(np_name, hc["metadata"]["namespace"], finalizers=[HS_FINALIZER])
     np["spec"]["clusterName"] = hc["metadata"]["name"]
+    np["spec"]["replicas"] = replicas
     # The rendered fixture's fake subnet id fails the CRD's CEL rule (ids start with subnet-).
     np["spec"]["platform"]["aws"]["subnet"] = {"id": "subnet-0" + _h(np_name, n=16)}
     if config_ref:
@@ -163,11 +169,11 @@ def hcp_namespace_objects(hc: Obj, pools: list[Obj], cfg: SandboxConfig) -> list
         secret("sa-signing-key", ns, dict(zip(("key", "pub"), sa_signing_key(), strict=True))),
     ]  # fmt: skip
     for np in pools:
-        objs += _machine_objects(np["metadata"]["name"], ns, infra)
+        objs += _machine_objects(np["metadata"]["name"], ns, infra, int(np["spec"].get("replicas") or 2))
     return objs
 
 
-def _machine_objects(np: str, ns: str, infra: str) -> list[Obj]:
+def _machine_objects(np: str, ns: str, infra: str, replicas: int) -> list[Obj]:
     tmpl, ms = f"{np}-{_h(np, 'tmpl')}", f"{np}-{_h(np, 'ms')}"
     sel = {"cluster.x-k8s.io/cluster-name": infra, "hypershift.openshift.io/nodePool": np}
     template_spec = {
@@ -186,14 +192,14 @@ def _machine_objects(np: str, ns: str, infra: str) -> list[Obj]:
          "spec": {"template": {"spec": {"instanceType": "m5.large", "ami": {"id": "ami-0fake"}}}}},
         {"apiVersion": CAPI, "kind": "MachineDeployment",
          "metadata": _meta(np, ns, finalizers=["cluster.x-k8s.io/machinedeployment"]),
-         "spec": {"clusterName": infra, "replicas": 2, "selector": {"matchLabels": sel},
+         "spec": {"clusterName": infra, "replicas": replicas, "selector": {"matchLabels": sel},
                   "template": {"metadata": {"labels": sel}, "spec": template_spec}}},
         {"apiVersion": CAPI, "kind": "MachineSet",
          "metadata": _meta(ms, ns, labels=sel, finalizers=["cluster.x-k8s.io/machineset"]),
-         "spec": {"clusterName": infra, "replicas": 2, "selector": {"matchLabels": sel},
+         "spec": {"clusterName": infra, "replicas": replicas, "selector": {"matchLabels": sel},
                   "template": {"metadata": {"labels": sel}, "spec": template_spec}}},
     ]  # fmt: skip
-    for j in range(2):
+    for j in range(replicas):
         machine = f"{ms}-{_h(np, str(j), n=5)}"
         objs += [
             {"apiVersion": CAPI, "kind": "Machine",

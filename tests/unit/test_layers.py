@@ -25,7 +25,8 @@ ALLOWED: dict[str, set[str]] = {
 COMPOSER = "verbs/migrate.py"  # the one verb allowed to import other verbs
 # verbs/ modules that are not verbs: reading a backup back, an HC's objects, what killed runs left,
 # the destination checks restore and migrate share, the preconditions of a move (backup, restore, migrate),
-# and what a backup found and does with its data (backup and its fleet runs).
+# what a backup found and does with its data (backup and its fleet runs), and what a restore found
+# and how it creates the objects (restore and its tests).
 SHARED_BY_VERBS = {
     "readback",
     "collect",
@@ -34,6 +35,8 @@ SHARED_BY_VERBS = {
     "preconditions",
     "backup_found",
     "backup_data",
+    "restore_found",
+    "restore_apply",
 }
 
 

@@ -69,3 +69,40 @@ def test_teardown_s_record_round_trips_and_its_unversioned_list_is_still_read() 
     assert config_names(ns(record)) == ["ConfigMap/corp-proxy-ca", "Secret/cesar-pull-secret"]
     assert config_names(ns('["Secret/cesar-pull-secret"]')) == ["Secret/cesar-pull-secret"]
     assert config_names(None) == []
+
+
+def test_a_hundred_nodepools_are_paused_and_put_back_a_few_at_a_time_the_hc_around_them() -> None:
+    import threading
+    import time
+
+    from kubectl_hcmigrate.core.pipeline import Plan, Step, execute
+    from kubectl_hcmigrate.core.source_state import SourceControl
+    from tests.fakes import NullReporter
+
+    class Patching:
+        context = "mgmt-1"
+
+        def __init__(self) -> None:
+            self.patches: list[tuple[str, str, object]] = []
+            self.lock, self.now, self.most = threading.Lock(), 0, 0
+
+        def merge_patch(self, rule: object, ns: str, name: str, patch: dict) -> dict:
+            with self.lock:
+                self.now += 1
+                self.most = max(self.most, self.now)
+            time.sleep(0.005)
+            with self.lock:
+                self.now -= 1
+                self.patches.append((getattr(rule, "kind", ""), name, patch["spec"]["pausedUntil"]))
+            return {}
+
+    pools = {f"np{i}": (None if i % 2 else "2030-01-01T00:00:00Z") for i in range(100)}
+    kube = Patching()
+    ctl = SourceControl(kube, "clusters", "example", SourceState(None, pools, {}))  # type: ignore[arg-type]
+    log = execute(Plan("backup").add(Step("pause", ctl.pause)), NullReporter())
+    assert kube.patches[0] == ("HostedCluster", "example", "true") and len(kube.patches) == 101
+    assert len(log.changes["pause"]) == 101 and 1 < kube.most <= 8
+    kube.patches.clear()
+    ctl.unpause()
+    assert {(n, v) for _, n, v in kube.patches[:-1]} == set(pools.items())
+    assert kube.patches[-1] == ("HostedCluster", "example", None)  # last: the safer half-way state
