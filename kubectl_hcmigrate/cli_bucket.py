@@ -40,7 +40,7 @@ def list_(
 
     g.no_cluster(ctx, "list")
     opts = ListOptions(
-        bucket=flags.bucket_target(bucket, prefix, region, endpoint_url, aws_creds),
+        bucket=flags.bucket_target(bucket, prefix, region, endpoint_url, aws_creds, timeout=g.s3_timeout(ctx)),
         namespace=namespace or ("clusters" if hc else None), name=hc,
     )  # fmt: skip
     wide = output is flags.ListFormat.wide
@@ -72,7 +72,7 @@ def verify(
     g.no_cluster(ctx, "verify")
     opts = VerifyOptions(
         name=hc, namespace=namespace,
-        bucket=flags.bucket_target(bucket, prefix, region, endpoint_url, aws_creds),
+        bucket=flags.bucket_target(bucket, prefix, region, endpoint_url, aws_creds, timeout=g.s3_timeout(ctx)),
         source_dir=source_dir, backup_id=backup_id, deep=deep,
     )  # fmt: skip
     raise typer.Exit(commands.verify(opts, output=g.output(ctx, output)))

@@ -43,7 +43,8 @@ def backup(
 
     opts = BackupOptions(
         name=hc or "", namespace=namespace,
-        bucket=flags.bucket_target(bucket, prefix, region, endpoint_url, aws_creds, sse, sse_kms_key_id),
+        bucket=flags.bucket_target(bucket, prefix, region, endpoint_url, aws_creds, sse, sse_kms_key_id,
+                                  timeout=g.s3_timeout(ctx, request_timeout)),
         dir=dir, keep_paused=keep_paused, part_size=part_size_mib << 20, online=online,
     )  # fmt: skip
     source, fmt = g.source(ctx, kubeconfig, context, request_timeout), g.output(ctx, output)
@@ -85,7 +86,7 @@ def restore(
 
     opts = RestoreOptions(
         name=hc, namespace=namespace,
-        bucket=flags.bucket_target(bucket, prefix, region, endpoint_url, aws_creds),
+        bucket=flags.bucket_target(bucket, prefix, region, endpoint_url, aws_creds, timeout=g.s3_timeout(ctx, request_timeout)),
         source_dir=source_dir, backup_id=backup_id, with_nodes=with_nodes, trust_ha_etcd=trust_ha_etcd,
         url_expiry=flags.seconds(url_expiry, "--url-expiry"), timeout=flags.seconds(timeout, "--timeout"), wait=not no_wait,
     )  # fmt: skip
@@ -160,7 +161,8 @@ def migrate(
 
     opts = MigrateOptions(
         name=hc, namespace=namespace,
-        bucket=flags.bucket_target(bucket, prefix, region, endpoint_url, aws_creds, sse, sse_kms_key_id),
+        bucket=flags.bucket_target(bucket, prefix, region, endpoint_url, aws_creds, sse, sse_kms_key_id,
+                                  timeout=g.s3_timeout(ctx, request_timeout)),
         dir=dir, with_nodes=with_nodes, url_expiry=flags.seconds(url_expiry, "--url-expiry"),
         timeout=flags.seconds(timeout, "--timeout"), trust_ha_etcd=trust_ha_etcd,
         handoff_timeout=flags.seconds(handoff_timeout, "--handoff-timeout"), hosted_kubeconfig=hosted_kubeconfig,

@@ -22,6 +22,8 @@ def bucket_target(
     aws_creds: str | None,
     sse: str | None = None,
     sse_kms_key_id: str | None = None,
+    *,
+    timeout: float | None = None,
 ) -> BucketTarget:
     from kubectl_hcmigrate.adapters.s3encryption import validate
 
@@ -32,6 +34,7 @@ def bucket_target(
     return BucketTarget(
         bucket=bucket, prefix=prefix, region=region, endpoint_url=endpoint_url,
         aws_creds_file=aws_creds, sse=sse, sse_kms_key_id=sse_kms_key_id,  # type: ignore[arg-type]
+        request_timeout=timeout,
     )  # fmt: skip
 
 
@@ -190,7 +193,7 @@ DestinationContextOpt = Annotated[
 RequestTimeoutOpt = Annotated[
     Optional[str],  # noqa: UP045
     typer.Option(
-        "--request-timeout", metavar="DURATION", help="How long one request to an apiserver may take (default 30s).",
+        "--request-timeout", metavar="DURATION", help="How long one request to an apiserver (default 30s) or to S3 (default 2m) may take.",
         rich_help_panel="Global flags",
     ),
 ]  # fmt: skip

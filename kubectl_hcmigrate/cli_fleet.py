@@ -141,7 +141,7 @@ def prune(
     from kubectl_hcmigrate.verbs.prune import PruneOptions, show
 
     opts = PruneOptions(
-        flags.bucket_target(bucket, prefix, region, endpoint_url, aws_creds), policy,
+        flags.bucket_target(bucket, prefix, region, endpoint_url, aws_creds, timeout=g.s3_timeout(ctx)), policy,
         namespace or ("clusters" if hc else None), hc,
     )  # fmt: skip
 

@@ -77,6 +77,13 @@ def _timeout(ctx: typer.Context, value: str | None) -> float:
     return request_timeout(picked or DEFAULT_REQUEST_TIMEOUT)
 
 
+def s3_timeout(ctx: typer.Context, value: str | None = None) -> float | None:
+    """A typed --request-timeout bounds S3's requests too; untyped, S3 keeps its own default."""
+    given = [before(ctx, "request_timeout"), after(ctx, "request_timeout", "--request-timeout", value)]
+    picked = one_of(*given)
+    return request_timeout(picked) if picked and any(g.typed for g in given) else None
+
+
 def source(ctx: typer.Context, kubeconfig: str | None, context: str | None, timeout: str | None) -> KubeTarget:
     """The cluster a one- or two-cluster verb reads its HC from: --kubeconfig and --context."""
     return KubeTarget(
@@ -124,7 +131,7 @@ def no_cluster(ctx: typer.Context, verb: str) -> None:
     """A verb that reads only the bucket refuses cluster flags typed before it, rather than
     leave the user thinking they chose something."""
     g: Globals = ctx.obj
-    for param in ("kubeconfig", "context", "request_timeout"):
+    for param in ("kubeconfig", "context"):  # --request-timeout bounds its S3 requests
         if param in g.typed:
             flag = "--" + param.replace("_", "-")
             raise typer.BadParameter(f"{flag}: {verb} reads only the bucket and uses no cluster; leave it out")

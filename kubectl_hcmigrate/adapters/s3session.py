@@ -22,8 +22,8 @@ def make_client(target: BucketTarget, endpoint: str | None, region: str | None, 
         retries={"mode": "standard", "max_attempts": attempts},
         request_checksum_calculation=target.checksum_mode,
         response_checksum_validation=target.checksum_mode,
-        connect_timeout=10,
-        read_timeout=120,
+        connect_timeout=min(10.0, target.request_timeout or 10.0),
+        read_timeout=target.request_timeout or 120,
         tcp_keepalive=True,
     )
     region = region or sess.region_name or "us-east-1"

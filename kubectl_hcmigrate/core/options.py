@@ -44,6 +44,9 @@ class BucketTarget:
     # (SSE-S3) or "aws:kms" (SSE-KMS, with `sse_kms_key_id` or the account's aws/s3 key).
     sse: Literal["AES256", "aws:kms"] | None = None
     sse_kms_key_id: str | None = None
+    # Seconds one S3 request may wait for an answer (a typed --request-timeout); None: 120 s,
+    # enough for a multipart part or a CompleteMultipartUpload over a slow link.
+    request_timeout: float | None = None
 
 
 @dataclass(frozen=True)

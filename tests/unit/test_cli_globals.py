@@ -110,7 +110,7 @@ def test_a_flag_typed_twice_with_different_values_is_refused_in_one_line(
     assert "give one of them" in error
 
 
-@pytest.mark.parametrize("flag", [["--context", "x"], ["--kubeconfig", "/k"], ["--request-timeout", "5s"]])
+@pytest.mark.parametrize("flag", [["--context", "x"], ["--kubeconfig", "/k"]])
 @pytest.mark.parametrize("verb", [["list", "--bucket", "b"], ["verify", "--hc", "example", "--bucket", "b"]])
 def test_a_verb_that_reads_only_the_bucket_refuses_cluster_flags(verb: list[str], flag: list[str]) -> None:
     result = invoke(*flag, *verb)
@@ -133,3 +133,26 @@ def test_h_is_help_and_version_speaks_json_and_yaml() -> None:
     assert "Usage:" in invoke("-h").output and "Usage:" in invoke("backup", "-h").output
     assert '"kind": "Version"' in invoke("version", "-o", "json").output
     assert "kind: Version" in invoke("-o", "yaml", "version").output
+
+
+@pytest.mark.parametrize(
+    ("args", "seconds"),
+    [
+        (["--request-timeout", "5s", "backup", "--hc", "example", "--bucket", "b"], 5.0),
+        (["backup", "--hc", "example", "--bucket", "b", "--request-timeout", "1m"], 60.0),
+        (["backup", "--hc", "example", "--bucket", "b"], None),  # S3 keeps its own 2m
+        (["--request-timeout", "5s", "list", "--bucket", "b"], 5.0),
+        (["--request-timeout", "5s", "verify", "--hc", "example", "--bucket", "b"], 5.0),
+    ],
+)
+def test_a_typed_request_timeout_bounds_s3_requests_too(
+    monkeypatch: pytest.MonkeyPatch, args: list[str], seconds: float | None
+) -> None:
+    seen: list[Any] = []
+    for verb in ("backup", "list_backups", "verify"):
+        monkeypatch.setattr(
+            commands, verb, lambda *a, **k: seen.append(next(x for x in a if hasattr(x, "bucket"))) or 0
+        )
+    result = invoke(*args)
+    assert result.exit_code == 0, result.output
+    assert seen[0].bucket.request_timeout == seconds

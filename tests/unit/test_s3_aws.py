@@ -83,3 +83,12 @@ def test_cli_refuses_a_key_without_kms() -> None:
     out = CliRunner().invoke(app, ["backup", "--hc", "x", "--bucket", "b", "--sse", "AES256", "--sse-kms-key-id", "k"])
     assert out.exit_code == 2
     assert "--sse-kms-key-id needs --sse aws:kms" in out.output
+
+
+@pytest.mark.parametrize(("given", "connect", "read"), [(None, 10.0, 120), (5.0, 5.0, 5.0), (300.0, 10.0, 300.0)])
+def test_s3_requests_time_out_as_asked(given: float | None, connect: float, read: float) -> None:
+    from kubectl_hcmigrate.adapters.s3session import make_client
+    from kubectl_hcmigrate.core.options import BucketTarget
+
+    config = make_client(BucketTarget("b", request_timeout=given), "http://127.0.0.1:9", "us-east-1", 3).meta.config
+    assert (config.connect_timeout, config.read_timeout) == (connect, read)
