@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -118,14 +119,22 @@ def test_list_text_wide_and_json(monkeypatch: pytest.MonkeyPatch, capsys: pytest
         result = CliRunner().invoke(app, ["list", "--bucket", "b", *args])
         assert result.exit_code == 0, result.output
         golden(name, result.stdout)
+    monkeypatch.setattr("kubectl_hcmigrate.commands.now", lambda: STARTED)
     result = CliRunner().invoke(app, ["-o", "json", "list", "--bucket", "b"])
     doc = valid(json.loads(result.stdout))
     assert doc["kind"] == "BackupList" and doc["items"] == s.LISTED
+    golden("list.json", result.stdout)
 
 
 def test_version_and_usage_errors_are_documents_too() -> None:
-    version = valid(json.loads(CliRunner().invoke(app, ["version", "-o", "json"]).stdout))
-    assert version["kind"] == "Version"
+    from kubectl_hcmigrate import __version__
+
+    text = CliRunner().invoke(app, ["version", "-o", "json"]).stdout
+    version = valid(json.loads(text))
+    assert version["kind"] == "Version" and version["version"] == __version__
+    golden(
+        "version.json", re.sub(r'"(startTime|completionTime)": "[^"]+"', r'"\1": "T"', text).replace(__version__, "V")
+    )
     from kubectl_hcmigrate.cli_usage import invoke
 
     with pytest.raises(SystemExit) as exit_:
