@@ -201,3 +201,10 @@ def test_the_samples_carry_every_field_their_verb_returns(source: str) -> None:
     assert keys <= set(SOURCES[source]), (
         f"{source} returns {sorted(keys - set(SOURCES[source]))}: add them to output_samples.py"
     )
+
+
+def test_a_restore_that_did_not_wait_is_valid_too(capsys: pytest.CaptureFixture[str]) -> None:
+    """--no-wait (or a single member's restore) leaves etcd_members and the URL unset."""
+    result = {**s.RESTORE, "etcd_members": None, "restore_url": None, "waited": []}
+    _, out = run("RestoreResult", result, OutputFormat.json, capsys)
+    assert valid(json.loads(out))["etcd_members"] is None
