@@ -5,13 +5,12 @@ Verbs and flags complete, and --context/--to-context offer the kubeconfig's cont
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.build_dist import COMPLETERS, ROOT
-from tests.distribution.tools import kubectl_dir, run
+from tests.build_dist import ROOT
+from tests.distribution.tools import kubectl_dir, plugin_bin, run
 
 KUBECONFIG = """apiVersion: v1
 kind: Config
@@ -30,15 +29,7 @@ users:
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
     """PATH with the plugin (this checkout, under its installed name) and the shipped completers."""
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    for tool in ("kubectl", "oc"):
-        plugin = bin_dir / f"{tool}-hcmigrate"
-        plugin.write_text(f'#!/bin/sh\nexec "{sys.executable}" -c "import sys; sys.argv[0] = \'{plugin}\'; '
-                          f'from kubectl_hcmigrate.__main__ import main; main()" "$@"\n')  # fmt: skip
-        plugin.chmod(0o755)
-    for name in COMPLETERS:
-        (bin_dir / name).symlink_to(ROOT / "krew" / name)
+    bin_dir = plugin_bin(tmp_path)
     (tmp_path / "config").write_text(KUBECONFIG)
     return {
         **os.environ,

@@ -15,7 +15,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.build_dist import ROOT
+from tests.build_dist import COMPLETERS, ROOT
 
 # The newest v0.4.x that the Go module proxy serves (it refuses v0.4.5).
 KREW_VERSION = os.environ.get("KREW_VERSION", "v0.4.4")
@@ -161,3 +161,18 @@ def build(out: Path, *, umask: int = -1) -> Path:
     krew = ["krew", "--manifest-out", out / "hcmigrate.yaml", "--out", out]
     run([sys.executable, "-m", "tests.build_dist", *krew], cwd=ROOT, umask=umask)
     return out
+
+
+def plugin_bin(where: Path) -> Path:
+    """A PATH entry with the plugin (this checkout, under both installed names) and the shipped
+    completers, as krew installs them."""
+    bin_dir = where / "bin"
+    bin_dir.mkdir()
+    for tool in ("kubectl", "oc"):
+        plugin = bin_dir / f"{tool}-hcmigrate"
+        plugin.write_text(f'#!/bin/sh\nexec "{sys.executable}" -c "import sys; sys.argv[0] = \'{plugin}\'; '
+                          f'from kubectl_hcmigrate.__main__ import main; main()" "$@"\n')  # fmt: skip
+        plugin.chmod(0o755)
+    for name in COMPLETERS:
+        (bin_dir / name).symlink_to(ROOT / "krew" / name)
+    return bin_dir

@@ -7,13 +7,30 @@ completion offers the cluster's HostedClusters for --hc and the bucket's backups
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
 from pathlib import Path
 
+from tests.build_dist import ROOT
+from tests.distribution.tools import plugin_bin
 from tests.e2e.helpers import HC_NAME, HC_NS, delete_restored, hcm, said
 from tests.sandbox.harness import Sandbox
 
 SERVER = r"\(https://127\.0\.0\.1:\d+\)"
+
+
+def complete(sb: Sandbox, tmp_path: Path, *words: str) -> list[str]:
+    """`kubectl hcmigrate <words><TAB>`, as kubectl asks it."""
+    where = tmp_path / "completion"
+    if not where.exists():
+        where.mkdir()
+        plugin_bin(where)
+    path = os.pathsep.join([str(where / "bin"), str(sb.bin), os.environ["PATH"]])
+    env = {**os.environ, **sb.env, "PATH": path, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sb.bin / "kubectl", "__complete", "hcmigrate", *words], env=env, capture_output=True,
+                          text=True, timeout=120)  # fmt: skip
+    return done.stdout.splitlines()
 
 
 def first_line(stderr: str) -> str:
@@ -45,12 +62,12 @@ def test_each_verb_names_its_cluster_and_context_means_the_one_acted_on(sandbox:
     (error,) = [line for line in said(onto_source.stderr) if line.startswith("error: ")]  # after a dry run's verdicts
     assert error.startswith("error: context 'source' is the cluster backup ") and "was taken from" in error
 
-    # Completion's answers from the cluster and the bucket, as the shipped kubectl_complete-hcmigrate
-    # asks them (kubectl's side of the protocol: tests/distribution/test_completion.py).
-    hcs = hcm(sandbox, "__complete", "restore", "--context", "source", "--hc", "")
-    assert HC_NAME in hcs.stdout.splitlines() and hcs.stdout.splitlines()[-1] == ":4", hcs.stdout + hcs.stderr
-    ids = hcm(sandbox, "__complete", "restore", "--hc", HC_NAME, "--prefix", prefix, "--backup-id", "")
-    assert json.loads(made.stdout)["backup_id"] in ids.stdout.splitlines(), ids.stdout + ids.stderr
+    # Completion's answers from the cluster and the bucket, through kubectl's own plugin completion:
+    # kubectl runs the shipped kubectl_complete-hcmigrate, which asks the plugin.
+    hcs = complete(sandbox, tmp_path, "restore", "--context", "source", "--hc", "")
+    assert HC_NAME in hcs and hcs[-1] == ":4", hcs
+    ids = complete(sandbox, tmp_path, "restore", "--hc", HC_NAME, "--prefix", prefix, "--backup-id", "")
+    assert json.loads(made.stdout)["backup_id"] in ids, ids
 
     both = hcm(sandbox, "--context", "source", *restore, "--to-context", "destination")
     assert both.returncode == 2 and "disagree: give one of them" in both.stderr, both.stderr

@@ -136,8 +136,9 @@ def test_progress_fits_the_terminal_and_ctrl_c_ends_cleanly(
 WAITING = re.compile(r"^waiting (\S+) \(\S+ left\): ")
 
 
-def test_restore_wait_is_one_line_redrawn_in_place(sandbox: Sandbox, zipapp: Path, tmp_path: Path) -> None:
-    width, prefix = 70, "tty-70"
+@pytest.mark.parametrize("width", [70, 200])
+def test_restore_wait_is_one_line_redrawn_in_place(sandbox: Sandbox, zipapp: Path, tmp_path: Path, width: int) -> None:
+    prefix = f"tty-{width}"
     if not keys(sandbox, prefix):  # the backup the test above took, unless this one runs alone
         assert hcm(sandbox, "backup", "--hc", HC_NAME, "--prefix", prefix, "--dir", str(tmp_path / "a")).returncode == 0
     args = ["restore", "--hc", HC_NAME, "--prefix", prefix, "--context", "destination", "--timeout", "2m"]

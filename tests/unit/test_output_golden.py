@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -118,14 +119,22 @@ def test_list_text_wide_and_json(monkeypatch: pytest.MonkeyPatch, capsys: pytest
         result = CliRunner().invoke(app, ["list", "--bucket", "b", *args])
         assert result.exit_code == 0, result.output
         golden(name, result.stdout)
+    monkeypatch.setattr("kubectl_hcmigrate.commands.now", lambda: STARTED)
     result = CliRunner().invoke(app, ["-o", "json", "list", "--bucket", "b"])
     doc = valid(json.loads(result.stdout))
     assert doc["kind"] == "BackupList" and doc["items"] == s.LISTED
+    golden("list.json", result.stdout)
 
 
 def test_version_and_usage_errors_are_documents_too() -> None:
-    version = valid(json.loads(CliRunner().invoke(app, ["version", "-o", "json"]).stdout))
-    assert version["kind"] == "Version"
+    from kubectl_hcmigrate import __version__
+
+    text = CliRunner().invoke(app, ["version", "-o", "json"]).stdout
+    version = valid(json.loads(text))
+    assert version["kind"] == "Version" and version["version"] == __version__
+    golden(
+        "version.json", re.sub(r'"(startTime|completionTime)": "[^"]+"', r'"\1": "T"', text).replace(__version__, "V")
+    )
     from kubectl_hcmigrate.cli_usage import invoke
 
     with pytest.raises(SystemExit) as exit_:
@@ -192,3 +201,10 @@ def test_the_samples_carry_every_field_their_verb_returns(source: str) -> None:
     assert keys <= set(SOURCES[source]), (
         f"{source} returns {sorted(keys - set(SOURCES[source]))}: add them to output_samples.py"
     )
+
+
+def test_a_restore_that_did_not_wait_is_valid_too(capsys: pytest.CaptureFixture[str]) -> None:
+    """--no-wait (or a single member's restore) leaves etcd_members and the URL unset."""
+    result = {**s.RESTORE, "etcd_members": None, "restore_url": None, "waited": []}
+    _, out = run("RestoreResult", result, OutputFormat.json, capsys)
+    assert valid(json.loads(out))["etcd_members"] is None
