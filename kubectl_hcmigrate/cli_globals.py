@@ -72,14 +72,18 @@ def output(ctx: typer.Context, value: OutputFormat | None) -> OutputFormat:
     return OutputFormat(picked) if picked else OutputFormat.text
 
 
+def _timeouts(ctx: typer.Context, value: str | None) -> list[Given]:
+    """--request-timeout before the verb and after it."""
+    return [before(ctx, "request_timeout"), after(ctx, "request_timeout", "--request-timeout", value)]
+
+
 def _timeout(ctx: typer.Context, value: str | None) -> float:
-    picked = one_of(before(ctx, "request_timeout"), after(ctx, "request_timeout", "--request-timeout", value))
-    return request_timeout(picked or DEFAULT_REQUEST_TIMEOUT)
+    return request_timeout(one_of(*_timeouts(ctx, value)) or DEFAULT_REQUEST_TIMEOUT)
 
 
 def s3_timeout(ctx: typer.Context, value: str | None = None) -> float | None:
     """A typed --request-timeout bounds S3's requests too; untyped, S3 keeps its own default."""
-    given = [before(ctx, "request_timeout"), after(ctx, "request_timeout", "--request-timeout", value)]
+    given = _timeouts(ctx, value)
     picked = one_of(*given)
     return request_timeout(picked) if picked and any(g.typed for g in given) else None
 
