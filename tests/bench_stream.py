@@ -158,8 +158,8 @@ class ToolRun:
 # The tool as it was before its requests ran a few at a time (bundle uploads and fetches, restore's
 # creates): `make bench` prints both, measured in the same run.
 ONE_AT_A_TIME = (
-    "import sys; from kubectl_hcmigrate.core import bounded; from kubectl_hcmigrate.verbs import backup_data, readback; "
-    "bounded.IN_FLIGHT = backup_data.UPLOADS_IN_FLIGHT = readback.FETCHES_IN_FLIGHT = 1; "
+    "import sys; from kubectl_hcmigrate.core import bounded; from kubectl_hcmigrate.verbs import readback; "
+    "bounded.IN_FLIGHT = readback.FETCHES_IN_FLIGHT = 1; "
     "from kubectl_hcmigrate.__main__ import main; main()"
 )
 

@@ -29,6 +29,9 @@ SCHEMA = "hcmigrate.openshift.io/v1"
 MANIFEST = "manifest.json"
 SNAPSHOT = "etcd-snapshot.db"
 BUNDLE_DIR = "bundle"
+# The bundle's files in one object (core/archive.py), beside the manifest in BUNDLE_DIR. Backups
+# written before it have each file as its own key there instead; readers take both.
+ARCHIVE = "bundle.tar.gz"
 
 _SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 
@@ -106,6 +109,10 @@ class BackupLayout:
     @property
     def manifest_key(self) -> str:
         return self.bundle_key(MANIFEST)
+
+    @property
+    def archive_key(self) -> str:
+        return self.bundle_key(ARCHIVE)
 
     def relpath_of(self, key: str) -> str:
         """Inverse of `bundle_key`, to rebuild a bundle from the bucket's keys."""

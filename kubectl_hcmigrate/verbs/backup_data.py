@@ -1,18 +1,19 @@
 """backup's data steps: the etcd snapshot saved in the pod and streamed out, the objects read, the
-bundle's files uploaded a few at a time with the manifest last (the commit marker), and the
+bundle's files uploaded as one archive with the manifest after it (the commit marker), and the
 removal of a backup that never got its manifest."""
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from kubectl_hcmigrate import __version__
 from kubectl_hcmigrate.core import objects
-from kubectl_hcmigrate.core.bundle import write_bundle
-from kubectl_hcmigrate.core.layout import BackupLayout, HostedClusterRef, Manifest, SnapshotRef, utc_timestamp
+from kubectl_hcmigrate.core.archive import pack
+from kubectl_hcmigrate.core.bundle import render_bundle, write_files
+from kubectl_hcmigrate.core.layout import MANIFEST, BackupLayout, HostedClusterRef, Manifest, SnapshotRef, utc_timestamp
 from kubectl_hcmigrate.core.pipeline import changed
 from kubectl_hcmigrate.core.ports import BucketPort, Reporter
 from kubectl_hcmigrate.core.source_state import HC
@@ -20,10 +21,6 @@ from kubectl_hcmigrate.core.staleness import versions_of
 from kubectl_hcmigrate.etcd.snapshotter import EtcdSnapshotter, Saved, SnapshotResult
 from kubectl_hcmigrate.verbs.backup_found import Backup
 from kubectl_hcmigrate.verbs.collect import collect_objects
-
-# Bundle files are small (a few KiB each): a handful of requests in flight hides the round trip
-# without crowding the connection pool the snapshot's multipart upload uses.
-UPLOADS_IN_FLIGHT = 8
 
 
 def write_and_upload(
@@ -34,25 +31,20 @@ def write_and_upload(
     layout: BackupLayout,
     uploaded: list[str],
 ) -> Manifest:
-    """Writes the bundle to `folder` and uploads it, the manifest last: without it the backup is
-    incomplete to every reader. Each key is in `uploaded` before its request (the reply may be lost)."""
-    manifest = write_bundle(folder, found, meta)
-
-    def put(relpath: str) -> None:
-        uploaded.append(layout.bundle_key(relpath))  # list.append is atomic: safe from the pool
-        bucket.put_bytes(layout.bundle_key(relpath), (folder / relpath).read_bytes())
-
-    pool = ThreadPoolExecutor(UPLOADS_IN_FLIGHT, thread_name_prefix="bundle-upload")
-    try:
-        for done in [pool.submit(put, relpath) for relpath in manifest.files]:
-            done.result()  # the first failure is raised
-    finally:
-        # On a failure or an interrupt, nothing more starts and the requests in flight end before
-        # the undo removes their keys: none lands after it.
-        pool.shutdown(wait=True, cancel_futures=True)
-    uploaded.append(layout.manifest_key)
-    bucket.put_bytes(layout.manifest_key, (folder / "manifest.json").read_bytes())
+    """Writes the bundle to `folder` and uploads it."""
+    files, manifest = render_bundle(found, meta)
+    write_files(folder, files)
+    upload_bundle(bucket, layout, files, uploaded)
     return manifest
+
+
+def upload_bundle(bucket: BucketPort, layout: BackupLayout, files: Mapping[str, bytes], uploaded: list[str]) -> None:
+    """The bundle's files as one archive, then the manifest: without it the backup is incomplete to
+    every reader. Each key is in `uploaded` before its request (the reply may be lost)."""
+    uploaded.append(layout.archive_key)
+    bucket.put_bytes(layout.archive_key, pack(files))
+    uploaded.append(layout.manifest_key)
+    bucket.put_bytes(layout.manifest_key, files[MANIFEST])
 
 
 def forget(bucket: BucketPort, bucket_name: str, keys: list[str], reporter: Reporter) -> None:

@@ -9,8 +9,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from kubectl_hcmigrate.core.archive import unpack
 from kubectl_hcmigrate.core.bundle import Bundle, read_bundle
 from kubectl_hcmigrate.core.layout import (
+    ARCHIVE,
     BackupLayout,
     complete_backup_ids,
     hc_prefix,
@@ -51,9 +53,16 @@ def read_from_bucket(bucket: BucketPort, namespace: str, name: str, backup_id: s
                 wanted[layout.relpath_of(key)] = key
             except ValueError:
                 raise PreflightError(f"s3://{bucket.name}/{bucket.full_key(key)} cannot be a bundle file") from None
-    # Small files, one request each: a few in flight hide the round trips (backup uploads them so).
+    # Two requests for a bundle written as one archive; older backups have a key per file, which a
+    # few requests in flight fetch faster.
     with ThreadPoolExecutor(FETCHES_IN_FLIGHT, thread_name_prefix="bundle-fetch") as pool:
         files = dict(zip(wanted, pool.map(bucket.get_bytes, wanted.values()), strict=True))
+    if ARCHIVE in files:
+        where = f"s3://{bucket.name}/{bucket.full_key(layout.archive_key)}"
+        packed = unpack(files.pop(ARCHIVE), where)
+        if both := sorted(set(packed) & set(files)):
+            raise PreflightError(f"{both[0]} is both in {where} and beside it: the bundle was changed; remove it")
+        files.update(packed)
     return _the_one_asked_for(read_bundle(files), namespace, name, backup_id)
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from kubectl_hcmigrate.core.archive import unpack
 from tests.e2e.etcd_check import digest, hosted_digest, restored_etcd, trailer_ok
 from tests.e2e.faults import scratch_files
 from tests.e2e.helpers import (
@@ -84,11 +85,17 @@ def _check_bundle(sb: Sandbox, res: dict, hcp_expect: dict[str, int]) -> dict[st
     for d in docs:
         assert "status" not in d and "uid" not in d["metadata"] and "resourceVersion" not in d["metadata"]
     files = {f: {p.name for p in (root / f).iterdir()} for f in ("clusters", HCP_NS)}
-    # The uploaded bundle is byte for byte the local one.
+    # The uploaded bundle is byte for byte the local one: two objects, the archive and the manifest.
     client, bucket = s3(sb), sb.env["HCMIGRATE_BUCKET"]
     prefix = res["manifest_key"].rsplit("/", 1)[0]
-    for rel in [*manifest["files"], "manifest.json"]:
-        assert client.get_object(Bucket=bucket, Key=f"{prefix}/{rel}")["Body"].read() == (root / rel).read_bytes()
+    listed = client.list_objects_v2(Bucket=bucket, Prefix=f"{prefix}/")["Contents"]
+    assert sorted(o["Key"] for o in listed) == [f"{prefix}/bundle.tar.gz", res["manifest_key"]]
+    uploaded = unpack(client.get_object(Bucket=bucket, Key=f"{prefix}/bundle.tar.gz")["Body"].read(), "archive")
+    assert uploaded == {rel: (root / rel).read_bytes() for rel in manifest["files"]}
+    assert (
+        client.get_object(Bucket=bucket, Key=res["manifest_key"])["Body"].read()
+        == (root / "manifest.json").read_bytes()
+    )
     kinds: dict[str, int] = {}
     for d in docs:
         if d["metadata"].get("namespace") == HCP_NS:

@@ -17,6 +17,7 @@ import pytest
 
 from kubectl_hcmigrate import __version__
 from kubectl_hcmigrate.adapters.s3store import Bucket
+from kubectl_hcmigrate.core.archive import pack
 from kubectl_hcmigrate.core.bundle import render_bundle, write_bundle
 from kubectl_hcmigrate.core.layout import (
     MANIFEST,
@@ -29,6 +30,7 @@ from kubectl_hcmigrate.core.layout import (
 )
 from kubectl_hcmigrate.core.options import BucketTarget
 from kubectl_hcmigrate.etcd.verifier import SnapshotVerifier, VerifyingReader
+from kubectl_hcmigrate.verbs.backup_data import upload_bundle
 from tests.sandbox.s3 import S3Server
 from tests.unit import hc_fixtures as fx
 
@@ -69,8 +71,10 @@ def write_backup(
     objects: dict[str, list[dict]] | None = None,
     finished: bool = True,
     check_trailer: bool = True,
+    per_file: bool = False,
 ) -> tuple[Manifest, dict[str, bytes]]:
-    """A backup as backup writes it; `finished=False` stops before manifest.json (interrupted)."""
+    """A backup as backup writes it; `finished=False` stops before manifest.json (interrupted),
+    `per_file` writes each bundle file as its own key, as backups before the archive did."""
     layout = BackupLayout("", fx.NS, name, backup_id)
     verifier = SnapshotVerifier()
     up = bucket.upload_stream(
@@ -78,8 +82,13 @@ def write_backup(
         finish=verifier.finish if check_trailer else None,
     )  # fmt: skip
     files, manifest = render_bundle(objects or cesar_objects(), meta(bucket, layout, up.size, up.sha256))
-    for relpath in [*manifest.files, MANIFEST] if finished else manifest.files:
-        bucket.put_bytes(layout.bundle_key(relpath), files[relpath])
+    if per_file:
+        for relpath in [*manifest.files, MANIFEST] if finished else manifest.files:
+            bucket.put_bytes(layout.bundle_key(relpath), files[relpath])
+    elif finished:
+        upload_bundle(bucket, layout, files, [])
+    else:
+        bucket.put_bytes(layout.archive_key, pack(files))
     return manifest, files
 
 
@@ -237,11 +246,29 @@ def test_verify_from_a_directory(bucket: Bucket, target: BucketTarget, blob: byt
     refused(hcm(target, "verify", "--hc", "cesar", "--from", str(tmp_path / "b")), f"bundle file {HC_FILE} does not")
 
 
-def test_a_changed_bundle_file_is_refused(bucket: Bucket, target: BucketTarget, blob: bytes) -> None:
-    _, files = write_backup(bucket, OLD, blob)
-    key = BackupLayout("", fx.NS, "cesar", OLD).bundle_key(HC_FILE)
-    bucket.put_bytes(key, files[HC_FILE].replace(b"SingleReplica", b"HighlyAvailable", 1))
+@pytest.mark.parametrize("per_file", [False, True], ids=["archive", "per-file"])
+def test_a_changed_bundle_file_is_refused(bucket: Bucket, target: BucketTarget, blob: bytes, per_file: bool) -> None:
+    _, files = write_backup(bucket, OLD, blob, per_file=per_file)
+    layout = BackupLayout("", fx.NS, "cesar", OLD)
+    changed = files[HC_FILE].replace(b"SingleReplica", b"HighlyAvailable", 1)
+    if per_file:
+        bucket.put_bytes(layout.bundle_key(HC_FILE), changed)
+    else:
+        bucket.put_bytes(layout.archive_key, pack({**files, HC_FILE: changed}))
     refused(hcm(target, "verify", "--hc", "cesar"), f"bundle file {HC_FILE} does not match manifest.json")
+
+
+def test_a_backup_written_a_key_per_file_still_verifies(bucket: Bucket, target: BucketTarget, blob: bytes) -> None:
+    manifest, _ = write_backup(bucket, OLD, blob, per_file=True)
+    assert verified(hcm(target, "-o", "json", "verify", "--hc", "cesar"))["files"] == len(manifest.files)
+
+
+def test_a_damaged_archive_is_refused(bucket: Bucket, target: BucketTarget, blob: bytes) -> None:
+    write_backup(bucket, OLD, blob)
+    layout = BackupLayout("", fx.NS, "cesar", OLD)
+    bucket.put_bytes(layout.archive_key, bucket.get_bytes(layout.archive_key)[:-100])
+    where = f"s3://{target.bucket}/{target.prefix}{layout.archive_key}"
+    refused(hcm(target, "verify", "--hc", "cesar"), f"{where} is not a readable bundle archive")
 
 
 def test_a_missing_manifest_is_an_unfinished_backup(bucket: Bucket, target: BucketTarget, blob: bytes) -> None:
