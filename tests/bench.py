@@ -36,9 +36,11 @@ tool reader touch no S3, run once a round, and repeat on both rows of a size:
                 the exec path, from the whole machine's /proc/stat during `tool reader`, + the
                 row's S3 server's CPU-seconds per MiB during `tool`). bound/raw is the best tool/raw
                 this machine allows; tool/bound is how much of that the tool reaches
-  peak RSS      the CLI process's VmHWM (its own rusage from os.wait4), the largest of the runs;
-                `dry RSS` is `backup --dry-run` against the row's store (same imports, clients and
-                preflight, no snapshot). The target is < 150 MiB, flat across snapshot sizes
+  peak RSS      the CLI process's VmHWM, the largest of the runs: its own rusage from os.wait4 in
+                a lean launcher (tests/bench_rusage.py), as a child forked by the bench would start
+                from the bench's own peak. `dry RSS` is `backup --dry-run` against the row's store
+                (same imports, clients and preflight, no snapshot). The target is < 150 MiB, flat
+                across snapshot sizes
   tool CPU      user + system seconds of the CLI process (its rusage), median
   S3 CPU        user + system seconds the row's S3 server process used during a tool run (SeaweedFS:
                 its one `weed mini`; MinIO: its one `minio server`, on one drive): on a 2-core

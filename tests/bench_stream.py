@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -198,28 +197,33 @@ ONE_AT_A_TIME = (
 )
 
 
+@dataclass(frozen=True)
+class Usage:
+    peak_rss: int  # bytes, the CLI process's VmHWM as the kernel reports it on exit
+    cpu: float  # user + system seconds of the CLI process
+
+
 def run_cli(
     sb: Sandbox, tmp: Path, *args: str, one_at_a_time: bool = False, st: Store | None = None
-) -> tuple[dict, float, resource.struct_rusage]:
-    """(JSON result, wall seconds, rusage) of `python -m kubectl_hcmigrate -o json ...`, against
+) -> tuple[dict, float, Usage]:
+    """(JSON result, wall seconds, usage) of `python -m kubectl_hcmigrate -o json ...`, against
     `st` when given (the sandbox's env, SeaweedFS, otherwise).
 
-    The child is reaped with os.wait4 for its own rusage: RUSAGE_CHILDREN would mix in kubectl's.
+    tests/bench_rusage.py runs it and reaps it with os.wait4 for its own rusage: RUSAGE_CHILDREN
+    would mix in kubectl's, and a child of this process would start from this process's peak RSS.
     """
-    out, err = tmp / "cli.out", tmp / "cli.err"
+    out, err, measured = tmp / "cli.out", tmp / "cli.err", tmp / "cli.rusage"
     entry = ["-c", ONE_AT_A_TIME] if one_at_a_time else ["-m", "kubectl_hcmigrate"]
-    argv = [sys.executable, *entry, "-o", "json", *args]
+    launcher = [sys.executable, str(REPO / "tests" / "bench_rusage.py"), str(measured)]
     env = {**os.environ, **sb.env, **(st.env if st else {})}
     with open(out, "wb") as fo, open(err, "wb") as fe:
-        t0 = time.perf_counter()
-        proc = subprocess.Popen(argv, cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=fo, stderr=fe)
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - t0
-        proc.returncode = os.waitstatus_to_exitcode(status)
+        proc = subprocess.run([*launcher, sys.executable, *entry, "-o", "json", *args], cwd=REPO, env=env,
+                              stdin=subprocess.DEVNULL, stdout=fo, stderr=fe)  # fmt: skip
     if proc.returncode != 0:
         tail = err.read_text(errors="replace").strip().splitlines()[-3:]
         raise BenchError(f"hcmigrate {args[0]} exited {proc.returncode}: {' | '.join(tail)}")
-    return json.loads(out.read_text()), wall, usage
+    usage = json.loads(measured.read_text())
+    return json.loads(out.read_text()), usage["wall"], Usage(usage["peak_rss"], usage["cpu"])
 
 
 def s3_server_cpu(st: Store) -> float:
@@ -242,8 +246,7 @@ def tool(sb: Sandbox, st: Store, tmp: Path, n: int) -> ToolRun:
         delete_prefix(sb, st, prefix)
     t, size = {s["name"]: s["seconds"] for s in res["steps"]}, res["snapshot_size"]
     step, after = t["etcd snapshot"] + t["upload snapshot"], t["upload snapshot"] + t["write bundle"]
-    cpu = usage.ru_utime + usage.ru_stime
-    return ToolRun(wall, step, res["api_down_seconds"], after, size, peak_rss=usage.ru_maxrss * 1024, cpu=cpu,
+    return ToolRun(wall, step, res["api_down_seconds"], after, size, peak_rss=usage.peak_rss, cpu=usage.cpu,
                    s3_cpu=s3_cpu)  # fmt: skip
 
 
@@ -253,7 +256,7 @@ def baseline_rss(sb: Sandbox, st: Store, tmp: Path) -> int:
         sb, tmp, "backup", "--hc", HC_NAME, "-n", HC_NS, "--bucket", st.bucket,
         "--prefix", "bench-dry", "--dir", str(tmp / f"bundle-dry-{st.name}"), "--dry-run", st=st,
     )  # fmt: skip
-    return usage.ru_maxrss * 1024  # KiB on Linux
+    return usage.peak_rss
 
 
 def delete_prefix(sb: Sandbox, st: Store, prefix: str) -> None:
