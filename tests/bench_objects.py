@@ -92,7 +92,7 @@ def one_run(sb: Sandbox, tmp: Path, n: int, one_at_a_time: bool) -> ObjectRun:
             one_at_a_time=one_at_a_time,
         )  # fmt: skip
     finally:
-        m.delete_prefix(sb, prefix)
+        m.delete_prefix(sb, m.store(sb, "seaweedfs"), prefix)
         t0 = time.monotonic()
         delete_restored(sb)
         log(f"restored objects deleted in {time.monotonic() - t0:.0f}s; load {os.getloadavg()[0]:.1f}")

@@ -1,21 +1,23 @@
 """One measurement each, on a running sandbox: what `tests.bench` times, interleaves and tabulates.
 
 Every function returns plain numbers and leaves nothing behind in the bucket: objects are deleted
-after each upload so a 1 GB run does not fill the disk.
+after each upload so a 1 GB run does not fill the disk. The ones that touch S3 take the Store to run
+against: the sandbox's SeaweedFS or its MinIO, reached the same way through their AWS_* variables.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import IO, Any
 
 from tests.e2e.helpers import HC_NAME, HC_NS, HCP_NS, s3
+from tests.sandbox import s3_minio
 from tests.sandbox.config import REPO
 from tests.sandbox.harness import Sandbox
 
@@ -32,12 +34,43 @@ class BenchError(RuntimeError):
     pass
 
 
+STORES = ("seaweedfs", "minio")
+# What points boto3, and the tool with it, at one S3 server: the sandbox's env has SeaweedFS's.
+AWS_VARS = ("AWS_ENDPOINT_URL_S3", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION", "AWS_CA_BUNDLE")
+
+
+@dataclass(frozen=True)
+class Store:
+    """One of the sandbox's S3 servers, as the bench's clients and the tool's process reach it."""
+
+    name: str  # "seaweedfs" or "minio"
+    pid: int  # its server process, whose CPU time `tool` reads
+    bucket: str
+    env: dict[str, str]  # AWS_VARS pointing at it
+
+    def client(self, sb: Sandbox) -> Any:  # boto3's S3 client: the e2e tests' own, pointed at this store
+        return s3(replace(sb, env={**sb.env, **self.env}))
+
+
+def store(sb: Sandbox, name: str) -> Store:
+    """The sandbox's SeaweedFS (one `weed mini`, pids/s3.pid) or its MinIO (one `minio server`,
+    pids/s3-minio.pid, announced in the env file by tests/sandbox/s3_minio.to_env)."""
+    if name == "seaweedfs":
+        pid = int((sb.cfg.pids / "s3.pid").read_text())
+        return Store(name, pid, sb.env["HCMIGRATE_BUCKET"], {k: sb.env[k] for k in AWS_VARS})
+    if name == "minio":
+        srv = s3_minio.from_env(sb.env)
+        values = (srv.endpoint_url, srv.access_key, srv.secret_key, srv.region, str(srv.ca_bundle))
+        return Store(name, srv.pid, srv.bucket, dict(zip(AWS_VARS, values, strict=True)))
+    raise ValueError(f"no S3 store {name!r} in the sandbox (known: {', '.join(STORES)})")
+
+
 def _exec_argv(sb: Sandbox, *command: str) -> list[str]:
     kubectl = [str(sb.bin / "kubectl"), f"--kubeconfig={sb.kubeconfig}", "--context=source"]
     return [*kubectl, "exec", "-n", HCP_NS, POD, "-c", CONTAINER, "--", *command]
 
 
-def _run(argv: list[str], stdout: object = subprocess.PIPE) -> subprocess.CompletedProcess:
+def _run(argv: list[str], stdout: int | IO[Any] = subprocess.PIPE) -> subprocess.CompletedProcess:
     proc = subprocess.run(argv, stdout=stdout, stderr=subprocess.PIPE)
     if proc.returncode != 0:
         tail = proc.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
@@ -109,10 +142,10 @@ class Naive:
         return self.copy + self.upload
 
 
-def naive(sb: Sandbox, tmp: Path, n: int) -> Naive:
+def naive(sb: Sandbox, st: Store, tmp: Path, n: int) -> Naive:
     """The two steps a person would script: copy the file out, then upload it."""
-    local, key = tmp / f"naive-{n}.db", f"bench-naive-{n}/etcd-snapshot.db"
-    client, bucket = s3(sb), sb.env["HCMIGRATE_BUCKET"]
+    local, key = tmp / f"naive-{st.name}-{n}.db", f"bench-naive-{n}/etcd-snapshot.db"
+    client, bucket = st.client(sb), st.bucket
     try:
         t0 = time.perf_counter()
         with open(local, "wb") as f:
@@ -126,10 +159,10 @@ def naive(sb: Sandbox, tmp: Path, n: int) -> Naive:
     return Naive(copy=t1 - t0, upload=t2 - t1)
 
 
-def pipe(sb: Sandbox, n: int) -> float:
+def pipe(sb: Sandbox, st: Store, n: int) -> float:
     """The streaming pipe a careful SRE writes by hand, `kubectl exec ... cat snapshot | aws s3 cp -`:
     boto3's upload_fileobj on the pipe (the transfer manager `aws s3 cp -` uses). Seconds."""
-    key, client, bucket = f"bench-pipe-{n}/etcd-snapshot.db", s3(sb), sb.env["HCMIGRATE_BUCKET"]
+    key, client, bucket = f"bench-pipe-{n}/etcd-snapshot.db", st.client(sb), st.bucket
     t0 = time.perf_counter()
     proc = subprocess.Popen(_exec_argv(sb, "cat", SNAPSHOT), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
@@ -152,7 +185,7 @@ class ToolRun:
     size: int  # bytes of the snapshot it uploaded
     peak_rss: int  # bytes, the child's VmHWM as the kernel reports it on exit
     cpu: float  # user + system seconds of the CLI process
-    s3_cpu: float  # user + system seconds the sandbox's S3 server spent meanwhile
+    s3_cpu: float  # user + system seconds the store's S3 server spent meanwhile
 
 
 # The tool as it was before its requests ran a few at a time (bundle uploads and fetches, restore's
@@ -164,66 +197,70 @@ ONE_AT_A_TIME = (
 )
 
 
-def run_cli(
-    sb: Sandbox, tmp: Path, *args: str, one_at_a_time: bool = False
-) -> tuple[dict, float, resource.struct_rusage]:
-    """(JSON result, wall seconds, rusage) of `python -m kubectl_hcmigrate -o json ...`.
+@dataclass(frozen=True)
+class Usage:
+    peak_rss: int  # bytes, the CLI process's VmHWM as the kernel reports it on exit
+    cpu: float  # user + system seconds of the CLI process
 
-    The child is reaped with os.wait4 for its own rusage: RUSAGE_CHILDREN would mix in kubectl's.
+
+def run_cli(
+    sb: Sandbox, tmp: Path, *args: str, one_at_a_time: bool = False, st: Store | None = None
+) -> tuple[dict, float, Usage]:
+    """(JSON result, wall seconds, usage) of `python -m kubectl_hcmigrate -o json ...`, against
+    `st` when given (the sandbox's env, SeaweedFS, otherwise).
+
+    tests/bench_rusage.py runs it and reaps it with os.wait4 for its own rusage: RUSAGE_CHILDREN
+    would mix in kubectl's, and a child of this process would start from this process's peak RSS.
     """
-    out, err = tmp / "cli.out", tmp / "cli.err"
+    out, err, measured = tmp / "cli.out", tmp / "cli.err", tmp / "cli.rusage"
     entry = ["-c", ONE_AT_A_TIME] if one_at_a_time else ["-m", "kubectl_hcmigrate"]
-    argv = [sys.executable, *entry, "-o", "json", *args]
-    env = {**os.environ, **sb.env}
+    launcher = [sys.executable, str(REPO / "tests" / "bench_rusage.py"), str(measured)]
+    env = {**os.environ, **sb.env, **(st.env if st else {})}
     with open(out, "wb") as fo, open(err, "wb") as fe:
-        t0 = time.perf_counter()
-        proc = subprocess.Popen(argv, cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=fo, stderr=fe)
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - t0
-        proc.returncode = os.waitstatus_to_exitcode(status)
+        proc = subprocess.run([*launcher, sys.executable, *entry, "-o", "json", *args], cwd=REPO, env=env,
+                              stdin=subprocess.DEVNULL, stdout=fo, stderr=fe)  # fmt: skip
     if proc.returncode != 0:
         tail = err.read_text(errors="replace").strip().splitlines()[-3:]
         raise BenchError(f"hcmigrate {args[0]} exited {proc.returncode}: {' | '.join(tail)}")
-    return json.loads(out.read_text()), wall, usage
+    usage = json.loads(measured.read_text())
+    return json.loads(out.read_text()), usage["wall"], Usage(usage["peak_rss"], usage["cpu"])
 
 
-def s3_server_cpu(sb: Sandbox) -> float:
-    """CPU seconds the sandbox's S3 server (one `weed mini` process) has used so far."""
-    pid = (sb.cfg.pids / "s3.pid").read_text().strip()
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+def s3_server_cpu(st: Store) -> float:
+    """CPU seconds the store's S3 server process has used so far."""
+    fields = Path(f"/proc/{st.pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
 
 
-def tool(sb: Sandbox, tmp: Path, n: int) -> ToolRun:
-    """The real `backup` verb, as a user runs it; its objects are deleted afterwards."""
+def tool(sb: Sandbox, st: Store, tmp: Path, n: int) -> ToolRun:
+    """The real `backup` verb, as a user runs it, against `st`; its objects are deleted afterwards."""
     prefix = f"bench-{n}"
-    s3_cpu = s3_server_cpu(sb)
+    s3_cpu = s3_server_cpu(st)
     try:
         res, wall, usage = run_cli(
-            sb, tmp, "backup", "--hc", HC_NAME, "-n", HC_NS, "--bucket", sb.env["HCMIGRATE_BUCKET"],
-            "--prefix", prefix, "--dir", str(tmp / f"bundle-{n}"),
+            sb, tmp, "backup", "--hc", HC_NAME, "-n", HC_NS, "--bucket", st.bucket,
+            "--prefix", prefix, "--dir", str(tmp / f"bundle-{st.name}-{n}"), st=st,
         )  # fmt: skip
-        s3_cpu = s3_server_cpu(sb) - s3_cpu
+        s3_cpu = s3_server_cpu(st) - s3_cpu
     finally:
-        delete_prefix(sb, prefix)
+        delete_prefix(sb, st, prefix)
     t, size = {s["name"]: s["seconds"] for s in res["steps"]}, res["snapshot_size"]
     step, after = t["etcd snapshot"] + t["upload snapshot"], t["upload snapshot"] + t["write bundle"]
-    cpu = usage.ru_utime + usage.ru_stime
-    return ToolRun(wall, step, res["api_down_seconds"], after, size, peak_rss=usage.ru_maxrss * 1024, cpu=cpu,
+    return ToolRun(wall, step, res["api_down_seconds"], after, size, peak_rss=usage.peak_rss, cpu=usage.cpu,
                    s3_cpu=s3_cpu)  # fmt: skip
 
 
-def baseline_rss(sb: Sandbox, tmp: Path) -> int:
-    """Peak RSS of `backup --dry-run`: the same imports, clients and preflight, no snapshot."""
+def baseline_rss(sb: Sandbox, st: Store, tmp: Path) -> int:
+    """Peak RSS of `backup --dry-run` against `st`: the same imports, clients and preflight, no snapshot."""
     _, _, usage = run_cli(
-        sb, tmp, "backup", "--hc", HC_NAME, "-n", HC_NS, "--bucket", sb.env["HCMIGRATE_BUCKET"],
-        "--prefix", "bench-dry", "--dir", str(tmp / "bundle-dry"), "--dry-run",
+        sb, tmp, "backup", "--hc", HC_NAME, "-n", HC_NS, "--bucket", st.bucket,
+        "--prefix", "bench-dry", "--dir", str(tmp / f"bundle-dry-{st.name}"), "--dry-run", st=st,
     )  # fmt: skip
-    return usage.ru_maxrss * 1024  # KiB on Linux
+    return usage.peak_rss
 
 
-def delete_prefix(sb: Sandbox, prefix: str) -> None:
-    client, bucket = s3(sb), sb.env["HCMIGRATE_BUCKET"]
+def delete_prefix(sb: Sandbox, st: Store, prefix: str) -> None:
+    client, bucket = st.client(sb), st.bucket
     for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=f"{prefix}/"):
         keys = [{"Key": obj["Key"]} for obj in page.get("Contents", [])]
         if keys:  # a page is at most 1,000 keys, as one DeleteObjects takes: a bundle of 2,530 files in 3 requests
