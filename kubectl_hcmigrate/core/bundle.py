@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import Any, NamedTuple
 
 from kubectl_hcmigrate.core import kinds
+from kubectl_hcmigrate.core.bundle_dir import YAML_SUFFIXES, as_files, write_files
 from kubectl_hcmigrate.core.layout import MANIFEST, Manifest, check_relpath
 from kubectl_hcmigrate.core.objects import Obj, clean, encryption_key_names, hcp_namespace_of, name_of, namespace_of
 from kubectl_hcmigrate.core.report import PreflightError
@@ -23,7 +23,6 @@ from kubectl_hcmigrate.core.report import PreflightError
 NODEPOOL, HC, HC_SECRET = (kinds.rule_for(k, "hc") for k in ("NodePool", "HostedCluster", "Secret"))
 
 KUSTOMIZATION = "kustomization.yaml"
-YAML_SUFFIXES = (".yaml", ".yml")
 _AGAIN = "fetch it again or take a new backup"
 
 
@@ -108,35 +107,6 @@ def render_bundle(
     return files, manifest
 
 
-def _private_dir(path: Path) -> None:
-    path.mkdir(mode=0o700, exist_ok=True)
-    # mkdir's mode is cut by the umask, and the folder may predate us: set it exactly,
-    # while it holds nothing of ours yet.
-    path.chmod(0o700)
-
-
-def _write_private(path: Path, data: bytes) -> None:
-    # Created 0600 in one call: no moment where a secret is readable by others.
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
-    fd = os.open(path, flags, 0o600)
-    try:
-        if hasattr(os, "fchmod"):
-            os.fchmod(fd, 0o600)  # a file left by an earlier run keeps its old mode
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def check_bundle_dir(root: str | os.PathLike[str], overwrite: bool = False) -> None:
-    """For preflight: `write_bundle` will refuse a used directory unless `overwrite`."""
-    top = Path(root)
-    if top.exists() and (not top.is_dir() or any(top.iterdir())) and not overwrite:
-        raise PreflightError(f"{top} exists and is not an empty directory; choose another --dir")
-
-
 def write_bundle(
     root: str | os.PathLike[str],
     objects_by_namespace: Mapping[str, Iterable[Obj]],
@@ -147,29 +117,6 @@ def write_bundle(
     files, manifest = render_bundle(objects_by_namespace, manifest_meta)
     write_files(root, files, overwrite)
     return manifest
-
-
-def write_files(root: str | os.PathLike[str], files: Mapping[str, bytes], overwrite: bool = False) -> None:
-    """Write rendered bundle files under `root` (0700 folders, 0600 files), manifest.json last.
-
-    `overwrite` replaces a bundle left there by an earlier run of the same backup.
-    """
-    check_bundle_dir(root, overwrite)
-    top = Path(root)
-    top.parent.mkdir(parents=True, exist_ok=True)
-    _private_dir(top)
-    # Uncommit first: a half-rewritten bundle must not look complete.
-    (top / MANIFEST).unlink(missing_ok=True)
-    for relpath, data in files.items():
-        if relpath != MANIFEST:
-            _private_dir((top / relpath).parent)
-            _write_private(top / relpath, data)
-    for stale in set(_DirFiles(top)) - set(files):
-        if stale.endswith(YAML_SUFFIXES):
-            (top / stale).unlink()
-    tmp = top / f".{MANIFEST}.tmp"
-    _write_private(tmp, files[MANIFEST])
-    os.replace(tmp, top / MANIFEST)
 
 
 def verify_files(files: Mapping[str, bytes]) -> Manifest:
@@ -200,43 +147,9 @@ def verify_files(files: Mapping[str, bytes]) -> Manifest:
     return manifest
 
 
-class _DirFiles(Mapping[str, bytes]):
-    """A directory as `{relpath: bytes}`; lists names up front, reads a file when asked."""
-
-    def __init__(self, root: Path) -> None:
-        self._root = root
-        self._names: dict[str, None] = {}  # an ordered set
-        for folder, dirs, names in os.walk(root):
-            dirs.sort()
-            rel = Path(folder).relative_to(root).as_posix()
-            for name in sorted(names):
-                if not os.path.islink(os.path.join(folder, name)):
-                    self._names[name if rel == "." else f"{rel}/{name}"] = None
-
-    def __getitem__(self, relpath: str) -> bytes:
-        if relpath not in self._names:
-            raise KeyError(relpath)
-        return (self._root / relpath).read_bytes()
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._names)
-
-    def __len__(self) -> int:
-        return len(self._names)
-
-
-def _as_files(source: str | os.PathLike[str] | Mapping[str, bytes]) -> Mapping[str, bytes]:
-    if isinstance(source, Mapping):
-        return source
-    root = Path(source)
-    if not root.is_dir():
-        raise PreflightError(f"bundle directory {root} does not exist; check --dir")
-    return _DirFiles(root)
-
-
 def read_bundle(source: str | os.PathLike[str] | Mapping[str, bytes]) -> Bundle:
     """A verified bundle holding manifest.json and the files it lists, nothing else."""
-    files = _as_files(source)
+    files = as_files(source)
     manifest = verify_files(files)
     wanted = [*manifest.files, MANIFEST]
     return Bundle(manifest, {p: files[p] for p in wanted})

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from kubectl_hcmigrate.core import objects
-from kubectl_hcmigrate.core.bundle import check_bundle_dir
+from kubectl_hcmigrate.core.bundle_dir import check_bundle_dir
 from kubectl_hcmigrate.core.layout import BackupLayout, hc_prefix, new_backup_id, utc_timestamp
 from kubectl_hcmigrate.core.pipeline import Plan, Step, warn
 from kubectl_hcmigrate.core.ports import BucketPort, KubePort, Reporter

@@ -12,7 +12,8 @@ from typing import Any
 from kubectl_hcmigrate import __version__
 from kubectl_hcmigrate.core import objects
 from kubectl_hcmigrate.core.archive import pack
-from kubectl_hcmigrate.core.bundle import render_bundle, write_files
+from kubectl_hcmigrate.core.bundle import render_bundle
+from kubectl_hcmigrate.core.bundle_dir import write_files
 from kubectl_hcmigrate.core.layout import MANIFEST, BackupLayout, HostedClusterRef, Manifest, SnapshotRef, utc_timestamp
 from kubectl_hcmigrate.core.pipeline import changed
 from kubectl_hcmigrate.core.ports import BucketPort, Reporter

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from kubectl_hcmigrate.core import bundle, kinds
+from kubectl_hcmigrate.core import bundle, bundle_dir, kinds
 from kubectl_hcmigrate.core.layout import Manifest
 from kubectl_hcmigrate.core.report import PreflightError
 from tests.unit import hc_fixtures as fx
@@ -164,15 +164,15 @@ def test_in_memory_bundle_from_a_bucket() -> None:
 
 
 def test_manifest_is_the_commit_marker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    real, calls = bundle._write_private, []
+    real, calls = bundle_dir._write_private, []
 
-    def failing(path: Path, data: bytes) -> None:
+    def failing(path: Path, data: bytes, durable: bool = False) -> None:
         calls.append(path)
         if len(calls) == 5:
             raise OSError("disk full")
-        real(path, data)
+        real(path, data, durable)
 
-    monkeypatch.setattr(bundle, "_write_private", failing)
+    monkeypatch.setattr(bundle_dir, "_write_private", failing)
     with pytest.raises(OSError, match="disk full"):
         bundle.write_bundle(tmp_path / "b", objects_by_namespace(), META)
     assert not (tmp_path / "b/manifest.json").exists()
@@ -258,3 +258,10 @@ def test_kustomize_renders_it(written: Path) -> None:
     docs = list(yaml.safe_load_all(out))
     assert len(docs) == len(EXPECTED_FILES) - 3
     assert json.dumps(docs).count('"kind": "Secret"') == 4
+
+
+def test_only_the_manifest_is_synced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    synced: list[int] = []
+    monkeypatch.setattr(bundle_dir.os, "fsync", synced.append)
+    bundle.write_bundle(tmp_path / "b", objects_by_namespace(), META)
+    assert len(synced) == 1  # the bucket gets the files from memory; thousands of fsyncs cost seconds

@@ -33,6 +33,7 @@ def start_twin(cfg: SandboxConfig, cluster, bin_: Path, s3_ca: Path | None, etcd
         sys.executable, "-m", "tests.sandbox.twin", f"--server={cluster.server}", f"--pki={cluster.dir / 'pki'}",
         f"--aws-endpoint={aws_endpoint(cfg)}", f"--pids={cfg.pids}", f"--logs={cfg.logs}", f"--bin={bin_}",
         f"--dns-owner={seed.dns_owner(cluster.name)}", f"--dns-log={cfg.logs / 'dns.jsonl'}",
+        f"--resync={cfg.twin_resync:g}",
     ]  # fmt: skip
     if cluster.name == "destination":
         ips = ",".join(cfg.member_ip(i, "destination") for i in range(3))
