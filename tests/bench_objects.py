@@ -3,13 +3,14 @@ and the hosted API's downtime with the runbook's order of steps, in a sandbox wh
 has BENCH_MACHINES Machines (BENCH_POOL_MACHINES per NodePool; 100 NodePools of 10 by default),
 each with its MachineSet, MachineDeployment, AWSMachine(s), AWSMachineTemplate and user-data.
 
-Each round runs the tool as it is and as it was before its requests ran a few at a time (bundle
-uploads and fetches, restore's creates; tests/bench_stream.ONE_AT_A_TIME), in turn, so that the
-machine's noise hits both:
+Each round runs the tool as it is and with restore's creates made one at a time
+(tests/bench_stream.ONE_AT_A_TIME), in turn, so that the machine's noise hits both; the bundle
+goes up and comes back as one archive in both:
 
   objects         files in the bundle (each object one file)
   read objects    backup's "read objects" step: every object of the HC listed off the source
-  write bundle    backup's "write bundle" step: the files uploaded, the manifest last
+  write bundle    backup's "write bundle" step: the files rendered and written to --dir, the
+                  archive uploaded, then the manifest
   object part     read objects + write bundle: the target is < 5 s
   API down        the tool's api_down_seconds (scale-down to scale-back of kube-apiserver); `runbook
                   order` adds the upload and the bundle, which the runbook does before the scale-back
@@ -21,8 +22,10 @@ BENCH_MACHINES=0 skips this part; BENCH_MACHINES=100 makes a quick run. The dest
 twin is held stopped (SIGSTOP) meanwhile: `--no-wait` waits for nothing of it, and on 2 cores it
 would adopt a thousand Machines through the cloud twin at about one a second, then take them away
 again on each delete, inside the next run's figures. So the restored objects (restore strips their
-finalizers) go with their namespaces between runs. The source's twin runs on: a backup needs it,
-and it may still be reconciling the seeded Machines (the load is printed beside the figures).
+finalizers) go with their namespaces between runs. The source's twin runs on: a backup needs it.
+It adopts the seeded Machines through the cloud twin for some minutes after the start, so the
+runs wait for the machine to settle first; its resync is CAPA's ten minutes at this size
+(SandboxConfig.twin_resync). The load is printed beside the figures.
 """
 
 from __future__ import annotations
@@ -78,6 +81,20 @@ def delete_restored(sb: Sandbox) -> None:
     sb.destination.kubectl().run("delete", "namespace", HC_NS, HCP_NS, "--ignore-not-found", "--timeout=900s")
 
 
+def settle(sb: Sandbox, quiet: int = 5, limit: float = 900.0) -> None:
+    """Until the source twin has adopted the seeded Machines: the cloud twin's request log grows by
+    fewer than `quiet` lines in 5 s (each adoption is a few EC2 calls)."""
+    t0, log_path = time.monotonic(), sb.cfg.logs / "cloud-twin.log"
+    lines = sum(1 for _ in log_path.open("rb"))
+    while time.monotonic() - t0 < limit:
+        time.sleep(5)
+        now = sum(1 for _ in log_path.open("rb"))
+        if now - lines < quiet:
+            break
+        lines = now
+    log(f"the source twin settled after {time.monotonic() - t0:.0f}s; load {os.getloadavg()[0]:.1f}")
+
+
 def one_run(sb: Sandbox, tmp: Path, n: int, one_at_a_time: bool) -> ObjectRun:
     prefix, bucket = f"bench-objects-{n}", sb.env["HCMIGRATE_BUCKET"]
     try:
@@ -130,6 +147,7 @@ def bench_objects(slot: int, repeats: int) -> list[ObjectsRow]:
         log(f"starting a slot-{slot} sandbox with {cfg.nodepools} NodePools of {per_pool} Machines")
         sb = up(cfg)
         log(f"sandbox up in {time.monotonic() - t0:.0f}s")
+        settle(sb)
         with operator_stopped(sb, "destination"), tempfile.TemporaryDirectory(prefix="hcmigrate-bench-") as tmp:
             names = list(VARIANTS)
             for r in range(repeats):
