@@ -226,10 +226,15 @@ def run_cli(
     return json.loads(out.read_text()), usage["wall"], Usage(usage["peak_rss"], usage["cpu"])
 
 
+def process_cpu(pid: int | str) -> float:
+    """CPU seconds one process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
 def s3_server_cpu(st: Store) -> float:
     """CPU seconds the store's S3 server process has used so far."""
-    fields = Path(f"/proc/{st.pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+    return process_cpu(st.pid)
 
 
 def tool(sb: Sandbox, st: Store, tmp: Path, n: int) -> ToolRun:

@@ -20,6 +20,7 @@ import pytest
 import yaml
 
 from kubectl_hcmigrate.core import kinds, objects
+from kubectl_hcmigrate.core.archive import pack, unpack
 from kubectl_hcmigrate.core.kinds import KindRule
 from kubectl_hcmigrate.core.marks import BACKUP_ID
 from tests.conftest import SandboxManager
@@ -390,13 +391,15 @@ def test_what_a_restore_of_another_backup_left_is_replaced(
 
 
 def tamper_in_bucket(sb: Sandbox, res: dict, prefix: str) -> None:
-    """A copy of the backup's bundle under `prefix`, with one byte of the HC file changed."""
+    """A copy of the backup's bundle under `prefix`, with one byte of the HC file in its archive changed."""
     client, bucket = s3(sb), sb.env["HCMIGRATE_BUCKET"]
     source = res["manifest_key"].rsplit("/", 1)[0] + "/"
     for key in keys(sb, source):
         body = client.get_object(Bucket=bucket, Key=key)["Body"].read()
-        if key.endswith("hostedcluster-example.yaml"):
-            body = body.replace(b"SingleReplica", b"SingleReplicb", 1)
+        if key.endswith("/bundle.tar.gz"):
+            files = unpack(body, key)
+            hc_file = f"{HC_NS}/hostedcluster-example.yaml"
+            body = pack({**files, hc_file: files[hc_file].replace(b"SingleReplica", b"SingleReplicb", 1)})
         client.put_object(Bucket=bucket, Key=prefix + "/" + key.split("/", 1)[1], Body=body)
 
 
