@@ -13,8 +13,10 @@ from pathlib import Path
 import pytest
 
 from kubectl_hcmigrate.core import archive, bundle
-from kubectl_hcmigrate.core.layout import MANIFEST
+from kubectl_hcmigrate.core.layout import MANIFEST, BackupLayout
 from kubectl_hcmigrate.core.report import PreflightError
+from kubectl_hcmigrate.verbs.backup_data import forget, upload_bundle
+from tests.fakes import NullReporter
 from tests.unit import hc_fixtures as fx
 
 WHERE = "s3://b/clusters/cesar/x/bundle/bundle.tar.gz"
@@ -86,3 +88,43 @@ def test_an_archive_that_unpacks_too_large_is_refused(monkeypatch: pytest.Monkey
     monkeypatch.setattr(archive, "MAX_UNPACKED", 1000)
     with pytest.raises(PreflightError, match="unpacks to more than"):
         archive.unpack(archive.pack({"a.yaml": b"x" * 600, "b.yaml": b"y" * 600}), WHERE)
+
+
+class MemoryBucket:
+    """The few calls the bundle upload and its undo make."""
+
+    def __init__(self, fail_on: str = "") -> None:
+        self.objects: dict[str, bytes] = {}
+        self.fail_on = fail_on
+
+    def put_bytes(self, key: str, data: bytes) -> None:
+        if self.fail_on and key.endswith(self.fail_on):
+            raise OSError("connection reset by peer")
+        self.objects[key] = data
+
+    def delete(self, key: str) -> None:
+        self.objects.pop(key, None)
+
+    def abort_incomplete_uploads(self, key: str) -> None:
+        pass
+
+    def full_key(self, key: str) -> str:
+        return key
+
+
+LAYOUT = BackupLayout("", fx.NS, "cesar", "20260101T000000Z")
+
+
+def test_the_bundle_goes_up_in_two_requests_the_manifest_last() -> None:
+    bucket, uploaded = MemoryBucket(), []
+    upload_bundle(bucket, LAYOUT, rendered(), uploaded)  # type: ignore[arg-type]
+    assert list(bucket.objects) == uploaded == [LAYOUT.archive_key, LAYOUT.manifest_key]
+
+
+def test_a_bundle_whose_manifest_failed_is_removed_whole() -> None:
+    bucket, uploaded = MemoryBucket(fail_on=MANIFEST), []
+    with pytest.raises(OSError):
+        upload_bundle(bucket, LAYOUT, rendered(), uploaded)  # type: ignore[arg-type]
+    assert uploaded == [LAYOUT.archive_key, LAYOUT.manifest_key]  # listed before its request
+    forget(bucket, "b", uploaded, NullReporter())  # type: ignore[arg-type]
+    assert bucket.objects == {}
