@@ -16,6 +16,7 @@ from kubectl_hcmigrate.core.report import StepFailed
 from kubectl_hcmigrate.core.units import human_bytes
 from kubectl_hcmigrate.core.wait import alive
 from kubectl_hcmigrate.etcd.pods import CONTAINER, ETCD_PODS, said
+from kubectl_hcmigrate.etcd.saving import Saving
 from kubectl_hcmigrate.etcd.scratch import SCRATCH_DIRS, own_files, scratch_name
 from kubectl_hcmigrate.etcd.verifier import SnapshotVerifier, VerifyingReader
 
@@ -117,38 +118,66 @@ class EtcdSnapshotter:
         return self.upload(saved, bucket, key, part_size)
 
     def save(self, pods: list[str], tag: str) -> Saved:
-        """`etcdctl snapshot save` into a scratch file of the first member that can: the snapshot
-        exists, at one revision, once this returns. A member that fails leaves no file of ours."""
+        """`etcdctl snapshot save` into a scratch file, to the end (see `begin` and `finish`)."""
+        return self.finish(self.begin(pods, tag))
+
+    def begin(self, pods: list[str], tag: str) -> Saving:
+        """Starts `etcdctl snapshot save` into a scratch file of the first member that can, and
+        returns once the snapshot's content is fixed (etcd/saving.py): the source may change from
+        then on. A member that fails before that leaves no file of ours and the next one is tried."""
         errors = []
         for pod in pods:  # HA: one member's snapshot serves every member on restore
             try:
-                return self._save_in(pod, tag)
+                return self._begin_in(pod, tag)
             except StepFailed as e:
                 errors.append(str(e))
                 if pod != pods[-1]:
                     self.reporter.line(f"warning: {e}; trying the next etcd member")
         raise StepFailed(errors[-1] if errors else f"no Ready etcd pod in {self.ns}")
 
-    def _save_in(self, pod: str, tag: str) -> Saved:
+    def _begin_in(self, pod: str, tag: str) -> Saving:
         ca = self.detect_ca(pod)
         scratch = f"{self.scratch_dir(pod, self.db_size(pod, ca))}/{scratch_name(tag)}"
-        t0 = time.monotonic()
+        self.reporter.line(f"etcdctl snapshot save in {self.ns}/{pod}")
+        saving = Saving(pod, scratch).start(
+            lambda argv: self._run(pod, argv), [*self.etcdctl(ca), "snapshot", "save", scratch]
+        )
         try:
-            what = f"etcdctl snapshot save in {self.ns}/{pod}"
-            self.reporter.line(what)
-            # It prints nothing until it ends, minutes on a big etcd: the time waited shows it
-            # is alive. (Its growing file's size would take an exec per reading, on the same
-            # client as this exec, so it is not read.)
-            with alive(self.reporter, what):
-                code, _, err = self._run(pod, [*self.etcdctl(ca), "snapshot", "save", scratch])
-            if code != 0:
-                raise StepFailed(f"etcdctl snapshot save failed in {self.ns}/{pod} (exit {code}): {said(err)}")
-            size, seconds = self._file_size(pod, scratch), time.monotonic() - t0
-            self.reporter.line(f"{what}: {human_bytes(size)} in {seconds:.1f}s")
-            return Saved(pod, scratch, size, seconds)
-        except BaseException:  # failure or interrupt: etcdctl's .part too, if it got no further
-            self._remove(pod, scratch)
+            saving.wait_until_fixed(lambda argv: self._run(pod, argv))
+            if not saving.running:
+                self._check(saving, saving.wait())  # it ended before any byte was seen: did it fail?
+            return saving
+        except BaseException:
+            self.drop(saving)
             raise
+
+    def finish(self, saving: Saving) -> Saved:
+        """Waits for the save to end: its file, checked. A failure now is no reason to try another
+        member, whose snapshot would be of the source as it is now: the backup fails instead."""
+        what = f"etcdctl snapshot save in {self.ns}/{saving.pod}"
+        try:
+            # It prints nothing until it ends, minutes on a big etcd: the time waited shows it is alive.
+            with alive(self.reporter, what):
+                outcome = saving.wait()
+            self._check(saving, outcome)
+            size, seconds = self._file_size(saving.pod, saving.path), time.monotonic() - saving.started
+            self.reporter.line(f"{what}: {human_bytes(size)} in {seconds:.1f}s")
+            return Saved(saving.pod, saving.path, size, seconds)
+        except BaseException:  # failure or interrupt: etcdctl's .part too, if it got no further
+            self.drop(saving)
+            raise
+
+    def _check(self, saving: Saving, outcome: tuple[int, bytes, bytes] | None) -> None:
+        code, _, err = outcome or (-1, b"", b"")
+        if code != 0:
+            raise StepFailed(f"etcdctl snapshot save failed in {self.ns}/{saving.pod} (exit {code}): {said(err)}")
+
+    def drop(self, saving: Saving, grace: float = 10.0) -> None:
+        """Removes a save's scratch files once etcdctl has ended (else it would rename its .part back
+        into place after the removal); one still running after `grace` is left to the next backup's
+        removal of leftovers."""
+        saving.join(grace)  # how it ended is said by whoever waited for its outcome
+        self._remove(saving.pod, saving.path)
 
     def upload(self, saved: Saved, bucket: BucketPort, key: str, part_size: int) -> SnapshotResult:
         """Streams the saved file into `key`, verified as it goes; the scratch file is removed on

@@ -2,9 +2,10 @@
 objects, put the source back (or keep it paused to migrate), then stream the snapshot into S3 and
 write the kustomize-ready bundle next to it while the hosted cluster runs again.
 
-The hosted API is down only from the scale-down to the scale-back: the snapshot file and the
-objects read are all the backup needs of the quiesced source, so neither the stream nor the
-uploads add to the downtime. `--online` pauses nothing at all (upstream's HCPEtcdBackup): the
+The hosted API is down only from the scale-down to the scale-back: the objects read and a snapshot
+whose content is fixed (etcd has opened its read transaction and sent the first bytes, see
+etcd/saving.py) are all the backup needs of the quiesced source, so neither the rest of the save,
+the stream nor the uploads add to the downtime. `--online` pauses nothing at all (upstream's HCPEtcdBackup): the
 snapshot is still consistent at one etcd revision, which the manifest records.
 
 Preflight only reads. Every step that changes the source has an undo, and the original state

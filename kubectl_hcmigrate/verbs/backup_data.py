@@ -19,7 +19,8 @@ from kubectl_hcmigrate.core.pipeline import changed
 from kubectl_hcmigrate.core.ports import BucketPort, Reporter
 from kubectl_hcmigrate.core.source_state import HC
 from kubectl_hcmigrate.core.staleness import versions_of
-from kubectl_hcmigrate.etcd.snapshotter import EtcdSnapshotter, Saved, SnapshotResult
+from kubectl_hcmigrate.etcd.saving import Saving
+from kubectl_hcmigrate.etcd.snapshotter import EtcdSnapshotter, SnapshotResult
 from kubectl_hcmigrate.verbs.backup_found import Backup
 from kubectl_hcmigrate.verbs.collect import collect_objects
 
@@ -59,15 +60,19 @@ def forget(bucket: BucketPort, bucket_name: str, keys: list[str], reporter: Repo
             reporter.line(f"warning: could not remove s3://{bucket_name}/{bucket.full_key(key)}: {e}")
 
 
-def save(b: Backup) -> Saved:
+def save(b: Backup) -> Saving:
+    """Until the snapshot's content is fixed; the rest of the save runs on while the source is put back."""
     changed(f"save an etcd snapshot in a scratch file of {b.hcp_ns}")
-    b.saved = EtcdSnapshotter(b.kube, b.hcp_ns, b.reporter).save(b.etcd_pods, b.backup_id)
-    return b.saved
+    b.saving = EtcdSnapshotter(b.kube, b.hcp_ns, b.reporter).begin(b.etcd_pods, b.backup_id)
+    return b.saving
 
 
 def drop_scratch(b: Backup) -> None:
-    if b.saved is not None:  # a save that failed removed its own file already
-        EtcdSnapshotter(b.kube, b.hcp_ns, b.reporter).remove(b.saved)
+    snapshotter = EtcdSnapshotter(b.kube, b.hcp_ns, b.reporter)
+    if b.saved is not None:
+        snapshotter.remove(b.saved)
+    elif b.saving is not None:  # a save that failed removed its own file already; one under way ends first
+        snapshotter.drop(b.saving)
 
 
 def read(b: Backup) -> None:
@@ -76,9 +81,11 @@ def read(b: Backup) -> None:
 
 
 def upload(b: Backup) -> SnapshotResult:
-    assert b.saved is not None
+    assert b.saving is not None
     changed(f"upload an etcd snapshot to {b.bucket.full_key(b.layout.snapshot_key)}")
     try:
+        if b.saved is None:  # the save's end, its file checked (a failed one drops its file)
+            b.saved = EtcdSnapshotter(b.kube, b.hcp_ns, b.reporter).finish(b.saving)
         b.snapshot = EtcdSnapshotter(b.kube, b.hcp_ns, b.reporter).upload(
             b.saved, b.bucket, b.layout.snapshot_key, b.opts.part_size
         )

@@ -13,6 +13,7 @@ from kubectl_hcmigrate.core.ports import BucketPort, KubePort, Reporter
 from kubectl_hcmigrate.core.report import PreflightError
 from kubectl_hcmigrate.core.source_state import SourceState
 from kubectl_hcmigrate.core.timeline import Timeline
+from kubectl_hcmigrate.etcd.saving import Saving
 from kubectl_hcmigrate.etcd.snapshotter import Saved, SnapshotResult
 
 
@@ -49,6 +50,7 @@ class Backup:
     backup_id: str
     layout: BackupLayout
     dir: Path
+    saving: Saving | None = None  # the save under way, its content fixed
     saved: Saved | None = None  # the snapshot file in the pod, until streamed out
     found: dict[str, list[dict[str, Any]]] | None = None  # the objects read while the source was quiesced
     snapshot: SnapshotResult | None = None
