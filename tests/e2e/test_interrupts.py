@@ -22,14 +22,14 @@ BACKUP_STEPS = (
 CUTS = [
     *(Cut(step) for step in BACKUP_STEPS),
     # Inside the long steps: the scale-down and its wait, `etcdctl snapshot save`, the put-back, the
-    # stream (after the source is back), the uploads.
+    # stream (after the source is back), the bundle's uploads (held up by a store that stalls).
     Cut("quiesce control plane", 0.1),
     Cut("quiesce control plane", 0.6),
     Cut("etcd snapshot", 0.05),
     Cut("etcd snapshot", 0.4),
     Cut("resume source", 0.05),
     Cut("upload snapshot", 0.2),
-    Cut("write bundle", 0.05),
+    Cut("write bundle", 0.3, s3_stalled=True),
     Cut("pause", 0.02, signal.SIGTERM),
     Cut("upload snapshot", 0.2, signal.SIGTERM),
 ]
@@ -57,7 +57,7 @@ def test_an_interrupted_backup_leaves_the_source_as_it_was(sandbox: Sandbox, tmp
 
 @pytest.mark.parametrize(
     "cut", [Cut("quiesce control plane", 0.1, signal.SIGKILL), Cut("etcd snapshot", 0.1, signal.SIGKILL),
-            Cut("write bundle", 0.05, signal.SIGKILL)], ids=lambda c: c.id)  # fmt: skip
+            Cut("write bundle", 0.3, signal.SIGKILL, s3_stalled=True)], ids=lambda c: c.id)  # fmt: skip
 def test_a_killed_backup_is_put_right_by_the_next_run(sandbox: Sandbox, tmp_path: Path, cut: Cut) -> None:
     before = source_state(sandbox)
     prefix = f"kill-{cut.id.lower()}"
