@@ -138,12 +138,15 @@ class EtcdSnapshotter:
     def _begin_in(self, pod: str, tag: str) -> Saving:
         ca = self.detect_ca(pod)
         scratch = f"{self.scratch_dir(pod, self.db_size(pod, ca))}/{scratch_name(tag)}"
-        self.reporter.line(f"etcdctl snapshot save in {self.ns}/{pod}")
+        what = f"etcdctl snapshot save in {self.ns}/{pod}"
+        self.reporter.line(what)
         saving = Saving(pod, scratch).start(
             lambda argv: self._run(pod, argv), [*self.etcdctl(ca), "snapshot", "save", scratch]
         )
         try:
-            saving.wait_until_fixed(lambda argv: self._run(pod, argv))
+            # Until etcd sends its first bytes, the hosted API is down: the time waited shows it is alive.
+            with alive(self.reporter, what):
+                saving.wait_until_fixed(lambda argv: self._run(pod, argv))
             if not saving.running:
                 self._check(saving, saving.wait())  # it ended before any byte was seen: did it fail?
             return saving

@@ -89,11 +89,13 @@ def test_progress_fits_the_terminal_and_ctrl_c_ends_cleanly(
     args = ["backup", "--hc", HC_NAME, "--part-size-mib", "5", "--dir"]
     pane = Pane(sandbox, tmp_path, width, zipapp, *args, str(tmp_path / "a"), "--prefix", f"tty-{width}")
     try:
-        # The sandbox's etcdctl snapshot save takes a moment; a big etcd's, minutes: held for 3.5s.
+        # The sandbox's etcdctl snapshot save takes a moment; a big etcd's, minutes: held for 6s.
+        # Caught before its first bytes, the wait for them is live (the source is down); caught
+        # after, the source is put back first and then the wait for the save's end is live.
         save = stop_snapshot_save(sandbox, pane)  # type: ignore[arg-type]
         assert save is not None, "etcdctl snapshot save was never caught running"
         try:
-            time.sleep(3.5)
+            time.sleep(6)
             held = pane.screen()
         finally:
             os.kill(save, signal.SIGCONT)
