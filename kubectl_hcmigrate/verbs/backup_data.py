@@ -60,19 +60,22 @@ def forget(bucket: BucketPort, bucket_name: str, keys: list[str], reporter: Repo
             reporter.line(f"warning: could not remove s3://{bucket_name}/{bucket.full_key(key)}: {e}")
 
 
+def _snapshotter(b: Backup) -> EtcdSnapshotter:
+    return EtcdSnapshotter(b.kube, b.hcp_ns, b.reporter)
+
+
 def save(b: Backup) -> Saving:
     """Until the snapshot's content is fixed; the rest of the save runs on while the source is put back."""
     changed(f"save an etcd snapshot in a scratch file of {b.hcp_ns}")
-    b.saving = EtcdSnapshotter(b.kube, b.hcp_ns, b.reporter).begin(b.etcd_pods, b.backup_id)
+    b.saving = _snapshotter(b).begin(b.etcd_pods, b.backup_id)
     return b.saving
 
 
 def drop_scratch(b: Backup) -> None:
-    snapshotter = EtcdSnapshotter(b.kube, b.hcp_ns, b.reporter)
     if b.saved is not None:
-        snapshotter.remove(b.saved)
+        _snapshotter(b).remove(b.saved)
     elif b.saving is not None:  # a save that failed removed its own file already; one under way ends first
-        snapshotter.drop(b.saving)
+        _snapshotter(b).drop(b.saving)
 
 
 def read(b: Backup) -> None:
@@ -84,11 +87,10 @@ def upload(b: Backup) -> SnapshotResult:
     assert b.saving is not None
     changed(f"upload an etcd snapshot to {b.bucket.full_key(b.layout.snapshot_key)}")
     try:
+        snapshotter = _snapshotter(b)
         if b.saved is None:  # the save's end, its file checked (a failed one drops its file)
-            b.saved = EtcdSnapshotter(b.kube, b.hcp_ns, b.reporter).finish(b.saving)
-        b.snapshot = EtcdSnapshotter(b.kube, b.hcp_ns, b.reporter).upload(
-            b.saved, b.bucket, b.layout.snapshot_key, b.opts.part_size
-        )
+            b.saved = snapshotter.finish(b.saving)
+        b.snapshot = snapshotter.upload(b.saved, b.bucket, b.layout.snapshot_key, b.opts.part_size)
     except BaseException:
         # An interrupt can land while S3 creates or completes the upload, where its reply is
         # lost: clear whatever exists of this backup's own key, finished or not.
