@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -225,10 +225,28 @@ def stop_mid_stream(sb: Sandbox, proc: subprocess.Popen[str], timeout: float = 1
     return _stop_first(sb, proc, SNAPSHOT_CAT, _mid_file, timeout)
 
 
+SNAPSHOT_SAVE = tuple(f"snapshot save {d}" for d in SCRATCH_PREFIXES)
+
+
 def stop_snapshot_save(sb: Sandbox, proc: subprocess.Popen[str], timeout: float = 120) -> int | None:
     """Freezes the exec'd `etcdctl snapshot save` as it starts (a big etcd's save takes minutes,
     the sandbox's a moment), and returns its pid; the caller must SIGCONT it."""
-    return _stop_first(sb, proc, tuple(f"snapshot save {d}" for d in SCRATCH_PREFIXES), lambda pid: True, timeout)
+    return _stop_first(sb, proc, SNAPSHOT_SAVE, lambda pid: True, timeout)
+
+
+def stop_mid_save(sb: Sandbox, proc: subprocess.Popen[str], timeout: float = 120) -> int | None:
+    """Freezes the exec'd `etcdctl snapshot save` once etcd has sent it bytes (its `.part` file is
+    not empty), and returns its pid; the caller must SIGCONT it."""
+    return _stop_first(sb, proc, SNAPSHOT_SAVE, _part_written, timeout)
+
+
+def _part_written(pid: int) -> bool:
+    for prefix in SCRATCH_PREFIXES:
+        folder = Path(f"/proc/{pid}/root{prefix.rsplit('/', 1)[0]}")
+        with suppress(OSError):
+            if any(p.name.endswith(".part") and p.stat().st_size > 0 for p in folder.glob(".hcmigrate-snapshot-*")):
+                return True
+    return False
 
 
 def _stop_first(

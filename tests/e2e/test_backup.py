@@ -32,6 +32,7 @@ from tests.e2e.helpers import (
     s3,
     said,
     source_state,
+    stop_mid_save,
     stop_mid_stream,
 )  # fmt: skip
 from tests.sandbox import faults
@@ -216,6 +217,28 @@ def test_sigterm_mid_stream_puts_the_source_back(sandbox: Sandbox, tmp_path: Pat
     assert proc.returncode == 130, err
     assert keys(sandbox, f"{prefix}/") == [] and incomplete_uploads(sandbox, f"{prefix}/") == []
     assert source_state(sandbox) == before
+
+
+def test_the_source_is_back_while_etcd_still_sends_the_snapshot(sandbox: Sandbox, tmp_path: Path) -> None:
+    """The snapshot's content is fixed once etcd sends its first bytes: with `etcdctl snapshot save`
+    frozen after them, the source is put back (kube-apiserver at its replicas, nothing paused, no
+    record) before the save ends, and the backup completes once the save goes on."""
+    before, prefix = source_state(sandbox), f"mid-save-{uuid.uuid4().hex[:8]}"
+    proc = hcm_popen(
+        sandbox, "-o", "json", "backup", "--hc", "example", "--prefix", prefix, "--dir", str(tmp_path / "b")
+    )
+    save = stop_mid_save(sandbox, proc)
+    assert save is not None, "etcdctl snapshot save was never caught with bytes in its .part file"
+    try:
+        deadline, mid_save = time.monotonic() + 60, None
+        while time.monotonic() < deadline and (mid_save := source_state(sandbox)) != before:
+            time.sleep(0.5)
+    finally:
+        os.kill(save, signal.SIGCONT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    assert mid_save == before
+    assert json.loads(out)["snapshot_size"] > 0
 
 
 def test_the_control_plane_is_back_before_the_snapshot_upload_ends(sandbox: Sandbox, tmp_path: Path) -> None:

@@ -82,6 +82,10 @@ class Pane:
         subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True)
 
 
+# The live line of a save past two seconds.
+LIVE_SAVE = r"etcdctl snapshot save in \S+: [2-9]s"
+
+
 @pytest.mark.parametrize("width", [70, 200])
 def test_progress_fits_the_terminal_and_ctrl_c_ends_cleanly(
     sandbox: Sandbox, zipapp: Path, tmp_path: Path, width: int
@@ -89,14 +93,17 @@ def test_progress_fits_the_terminal_and_ctrl_c_ends_cleanly(
     args = ["backup", "--hc", HC_NAME, "--part-size-mib", "5", "--dir"]
     pane = Pane(sandbox, tmp_path, width, zipapp, *args, str(tmp_path / "a"), "--prefix", f"tty-{width}")
     try:
-        # The sandbox's etcdctl snapshot save takes a moment; a big etcd's, minutes: held for 6s.
-        # Caught before its first bytes, the wait for them is live (the source is down); caught
-        # after, the source is put back first and then the wait for the save's end is live.
+        # The sandbox's etcdctl snapshot save takes a moment; a big etcd's, minutes: held until its
+        # live line has counted past 2s (at most 15s). Caught before its first bytes, the wait for
+        # them is live (the source is down); caught after, the source is put back first and then
+        # the wait for the save's end is live.
         save = stop_snapshot_save(sandbox, pane)  # type: ignore[arg-type]
         assert save is not None, "etcdctl snapshot save was never caught running"
         try:
-            time.sleep(6)
-            held = pane.screen()
+            deadline, held = time.monotonic() + 15, pane.screen()
+            while time.monotonic() < deadline and not re.fullmatch(LIVE_SAVE, held[-1]):
+                time.sleep(0.5)
+                held = pane.screen()
         finally:
             os.kill(save, signal.SIGCONT)
         screen = pane.wait_for("EXIT=")
