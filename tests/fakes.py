@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class NullReporter:
     """A Reporter that says nothing."""
@@ -126,3 +128,58 @@ class PodKube:
         if (pod, previous) not in self.logs:
             raise KubeError(400, "BadRequest", f'previous terminated container "{container}" in pod "{pod}" not found')
         return self.logs[pod, previous]
+
+
+# -- the exec websocket ---------------------------------------------------------------------
+
+
+def encoded(opcode: int, payload: bytes, fin: bool = True, mask: bool = False) -> bytes:
+    """One websocket frame as a server writes it (RFC 6455, section 5.2)."""
+    n = len(payload)
+    if n < 126:
+        length = bytes([n])
+    else:
+        length = bytes([126]) + n.to_bytes(2, "big") if n < 1 << 16 else bytes([127]) + n.to_bytes(8, "big")
+    masked = bytes([length[0] | 0x80]) + length[1:] + b"\0\0\0\0" if mask else length
+    return bytes([(0x80 if fin else 0) | opcode]) + masked + payload
+
+
+class Wire:
+    """The connection's socket: the frames' bytes, then `error`, or a closed connection (`eof`), or a
+    test failure past their end."""
+
+    def __init__(self, data: bytes, error: Exception | None = None, *, eof: bool = False) -> None:
+        self.data, self.error, self.eof, self.consumed = data, error, eof, 0
+
+    def recv_into(self, buffer: memoryview, nbytes: int = 0, /) -> int:
+        if self.consumed == len(self.data):
+            if self.eof:
+                return 0
+            if self.error:
+                raise self.error
+            raise AssertionError("read past the end of the stream")
+        chunk = self.data[self.consumed : self.consumed + min(nbytes or len(buffer), 16384)]
+        buffer[: len(chunk)] = chunk
+        self.consumed += len(chunk)
+        return len(chunk)
+
+
+class FakeSocket:
+    """websocket.WebSocket as the exec reader uses it; `frames` are encoded()'s arguments."""
+
+    def __init__(self, frames: list[tuple[Any, ...]], error: Exception | None = None) -> None:
+        self.sock = Wire(b"".join(encoded(*f) for f in frames), error)
+        self.closed = False
+        self.pongs: list[bytes] = []
+
+    def ping(self) -> None:
+        pass
+
+    def pong(self, payload: bytes) -> None:
+        self.pongs.append(payload)
+
+    def send_close(self) -> None:
+        pass
+
+    def shutdown(self) -> None:
+        self.closed = True

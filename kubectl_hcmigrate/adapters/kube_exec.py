@@ -1,30 +1,35 @@
 """A command run in a pod, read as a checked binary stream (restic's fs_reader_command.go).
 
-The exec websocket's frames are read here, not through the kubernetes client's loop
-(`update()` + `read_stdout()`), which keeps every byte it has read in one growing buffer, so
-memory grows with the snapshot. `make bench` measures it: this reader draining `cat SNAPSHOT`
-(its "tool reader" row) beside plain `kubectl exec` into /dev/null ("raw exec"), in the same run,
-and the CLI's peak RSS at each snapshot size (its target: under 150 MiB, flat as the snapshot
-grows). Each frame's first byte is its channel: 1 stdout, 2 stderr, 3 the v1 Status that carries
+The exec websocket's frames are read here (adapters/ws_frames.py), not through the kubernetes
+client's loop (`update()` + `read_stdout()`), which keeps every byte it has read in one growing
+buffer, so memory grows with the snapshot; stdout goes from the socket into the caller's
+buffer. `make bench` measures it: this reader draining `cat SNAPSHOT` (its "tool reader" row)
+beside plain `kubectl exec` into /dev/null ("raw exec"), in the same run, and the CLI's peak RSS
+at each snapshot size (its target: under 150 MiB, flat as the snapshot grows). Each frame's first byte is its channel: 1 stdout, 2 stderr, 3 the v1 Status that carries
 the exit code.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
-import os
-import re
 import threading
 import time
 from collections.abc import Sequence
 from typing import Any, Protocol
 
 from kubectl_hcmigrate.adapters.exec_handshake import connect, refusal
-from kubectl_hcmigrate.core.report import StepFailed
+from kubectl_hcmigrate.adapters.exec_status import ExecFailed, command_label, parse_status, redact
+from kubectl_hcmigrate.adapters.ws_frames import (
+    OPCODE_BINARY,
+    OPCODE_CLOSE,
+    OPCODE_CONTINUATION,
+    OPCODE_PING,
+    OPCODE_TEXT,
+    Frames,
+    RawSocket,
+)
 
 STDOUT, STDERR, STATUS = 1, 2, 3
-OPCODE_TEXT, OPCODE_BINARY, OPCODE_CLOSE = 0x1, 0x2, 0x8
 STDERR_TAIL = 64 * 1024
 # The client sends no heartbeat of its own, and a quiet `etcdctl snapshot save` can run
 # for minutes: idle connections through load balancers are cut well before that.
@@ -34,83 +39,15 @@ HANDSHAKE_ATTEMPTS = 3
 RUN_EXEC_LIMIT = 16 * 1024 * 1024
 
 
-class FrameSource(Protocol):
-    """The part of websocket.WebSocket used here."""
+class Connection(Protocol):
+    """The part of websocket.WebSocket used here: its socket is read directly."""
 
-    def recv_data(self) -> tuple[int, bytes]: ...
+    sock: RawSocket
+
     def ping(self) -> None: ...
+    def pong(self, payload: bytes) -> None: ...
     def send_close(self) -> None: ...
     def shutdown(self) -> None: ...
-
-
-class ExecFailed(StepFailed):
-    """The command failed, could not start, or it is unknown whether it succeeded."""
-
-    def __init__(
-        self,
-        pod: str,
-        command: str,
-        exit_code: int | None,
-        stderr_tail: bytes,
-        reason: str = "",
-        *,
-        started: bool = True,
-    ) -> None:
-        self.pod, self.command, self.exit_code = pod, command, exit_code
-        self.stderr_tail = stderr_tail
-        lines = stderr_tail.decode("utf-8", "replace").strip().splitlines()
-        said = lines[-1].strip()[:300] if lines else "no error output"
-        if not started:
-            message = f"cannot exec {command} in pod {pod}: {reason}"
-        elif exit_code is None:
-            message = f"{command} in pod {pod} gave no exit status: {reason or said}"
-        else:
-            message = f"{command} in pod {pod} exited with code {exit_code}: {said}"
-        super().__init__(message)
-
-
-def command_label(argv: Sequence[str]) -> str:
-    """argv[0] and its subcommand only: later arguments could hold something secret."""
-    label = os.path.basename(argv[0]) if argv else "command"
-    previous = ""
-    for arg in argv[1:]:
-        if not arg.startswith("-"):
-            # After "--flag" without "=", this word may be the flag's value.
-            if not previous and re.fullmatch(r"[a-z][a-z0-9-]{0,30}", arg):
-                label += f" {arg}"
-            break
-        previous = "" if "=" in arg else arg
-    return label
-
-
-def parse_status(payload: bytes) -> tuple[int | None, str]:
-    """(exit code, or None with the reason) from the status channel's v1 Status."""
-    try:
-        status = json.loads(payload)
-    except ValueError:
-        status = None
-    if not isinstance(status, dict):
-        return None, "the exit status could not be read"
-    if status.get("status") == "Success":
-        return 0, ""
-    message = str(status.get("message") or status.get("reason") or "exec failed").strip()
-    if status.get("reason") == "NonZeroExitCode":
-        for cause in (status.get("details") or {}).get("causes") or []:
-            if cause.get("reason") == "ExitCode" and str(cause.get("message", "")).isdigit():
-                return int(cause["message"]), ""
-    # Runtimes that skip NonZeroExitCode (kwok among them) end the message with it.
-    found = re.search(r"exit (?:status|code) (\d+)$", message)
-    if found:
-        return int(found.group(1)), ""
-    return None, (message.splitlines() or ["exec failed"])[0][:300]
-
-
-def redact(text: str, argv: Sequence[str]) -> str:
-    """`text` without the arguments after argv[0]: runtimes quote the command line."""
-    for arg in sorted(argv[1:], key=len, reverse=True):
-        if len(arg) > 2:
-            text = text.replace(arg, "...")
-    return text
 
 
 class ExecReader:
@@ -118,7 +55,7 @@ class ExecReader:
 
     def __init__(
         self,
-        sock: FrameSource,
+        sock: Connection,
         pod: str,
         argv: Sequence[str],
         *,
@@ -128,7 +65,10 @@ class ExecReader:
         self._sock, self.pod, self.command = sock, pod, command_label(argv)
         self._argv = list(argv)
         self._raise_on_exit_code = raise_on_exit_code
-        self._pending = memoryview(b"")  # unread rest of the last stdout frame
+        self._frames = Frames(sock.sock)
+        self._left = 0  # bytes of the current stdout frame still on the socket
+        self._channel = 0  # of the message being read: its continuation frames carry no channel byte
+        self._status_message = bytearray()  # until its last frame
         self._stderr = bytearray()
         self._status: tuple[int | None, str] | None = None
         self._eof = False
@@ -156,27 +96,41 @@ class ExecReader:
         self.close()
 
     def _receive(self) -> bool:
-        """Receive frames until stdout has bytes (True) or the stream ends (False)."""
-        while not self._eof and not self._pending:
+        """Read frames until a stdout payload is next on the socket (True) or the stream ends (False)."""
+        while not self._eof and not self._left:
             try:
-                opcode, data = self._sock.recv_data()
+                self._frame()
             except Exception as e:
-                self._end((None, f"the connection was lost ({type(e).__name__})"))
-                break
-            if opcode == OPCODE_CLOSE:
-                self._end((None, "the connection closed before the command ended"))
-            elif opcode in (OPCODE_BINARY, OPCODE_TEXT) and len(data) > 1:
-                # Frames holding only a channel byte open each channel: nothing to do.
-                channel, payload = data[0], memoryview(data)[1:]
-                if channel == STDOUT:
-                    self._pending = payload
-                elif channel == STDERR:
-                    self._stderr += payload
-                    del self._stderr[:-STDERR_TAIL]
-                elif channel == STATUS:
-                    code, reason = parse_status(bytes(payload))
+                self._lost(e)
+        return bool(self._left)
+
+    def _frame(self) -> None:
+        fin, opcode, length, channel = self._frames.header()
+        if opcode == OPCODE_CLOSE:
+            self._end((None, "the connection closed before the command ended"))
+        elif opcode == OPCODE_PING:  # websocket-client answered these itself
+            self._sock.pong(self._frames.payload(length))
+        elif opcode in (OPCODE_BINARY, OPCODE_TEXT, OPCODE_CONTINUATION):
+            if channel is not None:  # frames of only a channel byte open each channel
+                self._channel = channel
+            if self._channel == STDOUT:
+                self._left = length
+                return
+            payload = self._frames.payload(length)
+            if self._channel == STDERR:
+                self._stderr += payload
+                del self._stderr[:-STDERR_TAIL]
+            elif self._channel == STATUS:
+                self._status_message += payload
+                if fin and self._status_message:
+                    code, reason = parse_status(bytes(self._status_message))
                     self._end((code, redact(reason, self._argv)))
-        return bool(self._pending)
+        else:  # a pong, or nothing meant for us
+            self._frames.payload(length)
+
+    def _lost(self, error: Exception) -> None:
+        self._left = 0
+        self._end((None, f"the connection was lost ({type(error).__name__})"))
 
     def _finished(self) -> None:
         code, reason = self._status or (None, "the stream ended without one")
@@ -189,10 +143,13 @@ class ExecReader:
         with memoryview(buffer) as raw, raw.cast("B") as view:
             pos = 0
             while pos < len(view) and self._receive():
-                k = min(len(self._pending), len(view) - pos)
-                view[pos : pos + k] = self._pending[:k]
-                self._pending = self._pending[k:]
-                pos += k
+                try:
+                    got = self._frames.into(view[pos : pos + min(self._left, len(view) - pos)])
+                except Exception as e:
+                    self._lost(e)
+                    break
+                self._left -= got
+                pos += got
             if pos == 0 and len(view):
                 self._finished()
         return pos

@@ -1,6 +1,7 @@
 """ExecReader's frame, status and buffering logic, fed by an in-memory frame source.
 
-The fake stands in for websocket.WebSocket.recv_data: a list of (opcode, payload) frames.
+The fake (tests/fakes.py) stands in for websocket.WebSocket: its socket serves (opcode, payload)
+frames encoded as a server sends them.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from kubectl_hcmigrate.adapters.kube_exec import (
     parse_status,
     redact,
 )
+from tests.fakes import FakeSocket
 
 SUCCESS = json.dumps({"metadata": {}, "status": "Success"}).encode()
 
@@ -34,31 +36,6 @@ def exit_status(code: int) -> bytes:
             "details": {"causes": [{"reason": "ExitCode", "message": str(code)}]},
         }
     ).encode()
-
-
-class FakeSocket:
-    def __init__(self, frames: list[tuple[int, bytes]], error: Exception | None = None) -> None:
-        self.frames = list(frames)
-        self.error = error
-        self.closed = False
-        self.received = 0
-
-    def recv_data(self) -> tuple[int, bytes]:
-        if not self.frames:
-            if self.error:
-                raise self.error
-            raise AssertionError("read past the end of the stream")
-        self.received += 1
-        return self.frames.pop(0)
-
-    def ping(self) -> None:
-        pass
-
-    def send_close(self) -> None:
-        pass
-
-    def shutdown(self) -> None:
-        self.closed = True
 
 
 def frame(channel: int, data: bytes = b"") -> tuple[int, bytes]:
@@ -103,8 +80,8 @@ def test_readinto_holds_at_most_one_frame_besides_the_buffer() -> None:
     reader, sock = reader_for(stream_of(b"x" * 10_000, 1000))
     buf = bytearray(1500)
     assert reader.readinto(buf) == 1500
-    # 3 channel-opening frames + 2 data frames: it did not read ahead.
-    assert sock.received == 5
+    # 3 channel-opening frames, one whole data frame and 500 bytes of the next: no read-ahead.
+    assert sock.sock.consumed == 3 * 3 + (4 + 1 + 1000) + (4 + 1 + 500)
 
 
 def test_stderr_is_kept_apart_and_bounded() -> None:

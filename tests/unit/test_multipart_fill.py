@@ -21,18 +21,18 @@ class Trickle:
 
 def test_fills_whole_parts_from_short_reads() -> None:
     src, seen = Trickle(bytes(range(25))), []
-    assert _fill(src, 10, 0, seen.append) == bytes(range(10))
-    assert _fill(src, 10, 10, seen.append) == bytes(range(10, 20))
-    assert _fill(src, 10, 20, seen.append) == bytes(range(20, 25))  # EOF: a short last part
-    assert _fill(src, 10, 25, seen.append) == b""
+    assert _fill(src, bytearray(10), 0, seen.append) == bytes(range(10))
+    assert _fill(src, bytearray(10), 10, seen.append) == bytes(range(10, 20))
+    assert _fill(src, bytearray(10), 20, seen.append) == bytes(range(20, 25))  # EOF: a short last part
+    assert _fill(src, bytearray(10), 25, seen.append) == b""
     assert max(src.asked) <= 10  # never more than the part has room for
     assert seen[-1] == 25
 
 
 def test_readinto_is_preferred() -> None:
     src = io.BytesIO(b"abcdefgh")
-    assert _fill(src, 5, 0, None) == b"abcde"
-    assert _fill(src, 5, 5, None) == b"fgh"
+    assert _fill(src, bytearray(5), 0, None) == b"abcde"
+    assert _fill(src, bytearray(5), 5, None) == b"fgh"
 
 
 def test_a_reader_keeping_a_view_does_not_break_the_trim() -> None:
@@ -47,4 +47,4 @@ def test_a_reader_keeping_a_view_does_not_break_the_trim() -> None:
             b[:n] = b"wxyz"[:n]
             return n
 
-    assert _fill(Keeper(), 10, 0, None) == b"wxyz"
+    assert _fill(Keeper(), bytearray(10), 0, None) == b"wxyz"
