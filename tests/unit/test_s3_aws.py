@@ -92,3 +92,28 @@ def test_s3_requests_time_out_as_asked(given: float | None, connect: float, read
 
     config = make_client(BucketTarget("b", request_timeout=given), "http://127.0.0.1:9", "us-east-1", 3).meta.config
     assert (config.connect_timeout, config.read_timeout) == (connect, read)
+
+
+class Sent(Exception):
+    """Raised by the test's hook with the request's headers, before anything goes on the wire."""
+
+
+@pytest.mark.parametrize(("endpoint", "signed"), [("https://127.0.0.1:9", False), ("http://127.0.0.1:9", True)])
+def test_a_part_is_hashed_for_its_signature_only_without_tls(
+    endpoint: str, signed: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import hashlib
+
+    from kubectl_hcmigrate.adapters.s3session import make_client
+
+    def stop(request: object, **_: object) -> None:
+        raise Sent(dict(request.headers))  # type: ignore[attr-defined]
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
+    client = make_client(BucketTarget("b"), endpoint, "us-east-1", 1)
+    client.meta.events.register("before-send.s3.UploadPart", stop)
+    with pytest.raises(Sent) as sent:
+        client.upload_part(Bucket="b", Key="k", UploadId="u", PartNumber=1, Body=b"part")
+    body_hash = sent.value.args[0]["X-Amz-Content-SHA256"]
+    assert body_hash == (hashlib.sha256(b"part").hexdigest().encode() if signed else b"UNSIGNED-PAYLOAD")
