@@ -27,9 +27,12 @@ __all__ = ["ClusterUnreachable", "Kube", "KubeError"]
 
 FIELD_MANAGER = "hcmigrate"
 # A read is idempotent: tried this many times in all over a dropped connection, a timeout, a 429 or
-# a 5xx, with a growing pause. A write is tried once: a timed-out write may have been applied.
+# a 5xx, with a growing pause. A write is tried again only after a 429, which the apiserver sends
+# before it does anything (its limit on requests in flight, or priority and fairness): a timed-out
+# write, or a 5xx, may have been applied.
 READ_ATTEMPTS = 3
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+WRITE_RETRY_STATUSES = frozenset({429})
 _log = logging.getLogger("hcmigrate.kube")  # -v: each request, for a bug report (verbose.py redacts)
 
 
@@ -65,8 +68,9 @@ class Kube:
         from kubernetes.client.exceptions import ApiException
         from urllib3.exceptions import HTTPError
 
-        attempts = READ_ATTEMPTS if method == "GET" else 1
-        for attempt in range(1, attempts + 1):
+        reads = method == "GET"
+        retried = RETRY_STATUSES if reads else WRITE_RETRY_STATUSES
+        for attempt in range(1, READ_ATTEMPTS + 1):
             _log.debug("%s %s %s (context %s, try %d)", self.role, method, path.split("?")[0], self.context, attempt)
             try:
                 resp = self.api.call_api(
@@ -84,10 +88,10 @@ class Kube:
                 error = _kube_error(e)
                 if error.status == 403:
                     error = forbidden(self.role, method, path, error)
-                if error.status not in RETRY_STATUSES or attempt == attempts:
+                if error.status not in retried or attempt == READ_ATTEMPTS:
                     raise error from None
             except (HTTPError, OSError) as e:
-                if attempt == attempts:
+                if not reads or attempt == READ_ATTEMPTS:
                     raise self._unreachable(method, path, e) from None
             else:
                 data = resp[0].data if isinstance(resp, tuple) else resp.data

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from kubectl_hcmigrate.core import bundle
-from kubectl_hcmigrate.core.bounded import run_bounded
+from kubectl_hcmigrate.core.bounded import IN_FLIGHT, run_bounded
 from kubectl_hcmigrate.core.options import BucketTarget
 from kubectl_hcmigrate.core.pipeline import Plan, RunFailed, Step, changed, execute
 from kubectl_hcmigrate.core.ports import KubeError
@@ -52,7 +52,7 @@ def test_records_land_in_the_steps_log_and_no_more_than_the_bound_run_at_once() 
     log = execute(plan, NullReporter())
     assert sorted(log.changes["create"]) == sorted(f"create {i}" for i in range(40))
     assert sorted(done) == [i * 10 for i in range(40)]
-    assert 1 < gauge.most <= 8
+    assert 1 < gauge.most <= IN_FLIGHT
 
 
 def test_a_failure_stops_what_has_not_started_and_the_writes_in_flight_end_first() -> None:
@@ -129,7 +129,7 @@ def test_restore_creates_a_phase_a_few_at_a_time_and_lists_them_in_the_bundles_o
     kube = CreatingKube(there="s-007")
     r, objs = restore_of(kube, 60)
     log = execute(Plan("restore").add(Step("create Secret", lambda: restore_apply.create(r, objs))), NullReporter())
-    assert 1 < kube.gauge.most <= 8
+    assert 1 < kube.gauge.most <= IN_FLIGHT
     assert r.created == [o.label for o in objs if not o.label.endswith("s-007")]
     assert r.kept == [f"Secret {fx.NS}/s-007"]
     assert sorted(log.changes["create Secret"]) == sorted(f"create {c}" for c in r.created)  # kept: no change

@@ -1,5 +1,6 @@
-"""Every request has a timeout; reads are tried a bounded number of times, writes once; an
-interrupt is never retried; an apiserver that stops answering is a step failure that names it."""
+"""Every request has a timeout; reads are tried a bounded number of times, writes once unless
+refused as too many; an interrupt is never retried; an apiserver that stops answering is a step
+failure that names it."""
 
 from __future__ import annotations
 
@@ -71,6 +72,16 @@ def test_a_write_is_tried_once() -> None:
     kube, api, _ = _kube([_timeout()])
     with pytest.raises(ClusterUnreachable):
         kube.request("PATCH", "/apis/apps/v1/namespaces/x/deployments/y/scale", {})
+    assert len(api.calls) == 1
+
+
+def test_a_write_refused_as_too_many_is_tried_again_but_not_one_that_may_have_landed() -> None:
+    kube, api, slept = _kube([ApiException(status=429, reason="TooManyRequests")])
+    assert kube.request("POST", "/api/v1/namespaces", {}) == {"kind": "Namespace"}
+    assert len(api.calls) == 2 and slept == [0.5]
+    kube, api, _ = _kube([ApiException(status=503, reason="ServiceUnavailable")])
+    with pytest.raises(KubeError):
+        kube.request("POST", "/api/v1/namespaces", {})
     assert len(api.calls) == 1
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from kubectl_hcmigrate.core.bounded import IN_FLIGHT
 from kubectl_hcmigrate.core.marks import SOURCE_STATE as STATE_ANNOTATION
 from kubectl_hcmigrate.core.source_state import SourceState, recorded
 
@@ -101,7 +102,7 @@ def test_a_hundred_nodepools_are_paused_and_put_back_a_few_at_a_time_the_hc_arou
     ctl = SourceControl(kube, "clusters", "example", SourceState(None, pools, {}))  # type: ignore[arg-type]
     log = execute(Plan("backup").add(Step("pause", ctl.pause)), NullReporter())
     assert kube.patches[0] == ("HostedCluster", "example", "true") and len(kube.patches) == 101
-    assert len(log.changes["pause"]) == 101 and 1 < kube.most <= 8
+    assert len(log.changes["pause"]) == 101 and 1 < kube.most <= IN_FLIGHT
     kube.patches.clear()
     ctl.unpause()
     assert {(n, v) for _, n, v in kube.patches[:-1]} == set(pools.items())
