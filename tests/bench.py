@@ -53,9 +53,10 @@ there the store is the ceiling (tool/ceiling against S3 upload); on MinIO the ex
 tool/raw is the figure to approach. The 1,000-Machines part and its downtime row run on SeaweedFS.
 
 Environment: BENCH_SIZES_MB="64,1024" picks the sizes (BENCH_SIZES_MB=64 for a quick run, "" for
-none), BENCH_STORES="seaweedfs,minio" the stores (one of them alone for a shorter run),
-BENCH_REPEATS=3 the runs per figure, BENCH_MACHINES=1000 the Machines of tests/bench_objects.py
-(0 skips it). Nothing here asserts: it prints figures, then the start-up bench of
+none), BENCH_RSS_SIZES_MB="2048" the sizes where one backup per store is run for its peak RSS alone
+(2 GiB is too large to repeat every method at; "" for none), BENCH_STORES="seaweedfs,minio" the
+stores (one of them alone for a shorter run), BENCH_REPEATS=3 the runs per figure,
+BENCH_MACHINES=1000 the Machines of tests/bench_objects.py (0 skips it). Nothing here asserts: it prints figures, then the start-up bench of
 tests/bench_startup.py.
 """
 
@@ -159,6 +160,25 @@ def bench_size(etcd_mb: int, store_names: list[str], repeats: int) -> list[Row]:
         log(f"sandbox etcd_mb={etcd_mb} down after {time.monotonic() - t0:.0f}s")
 
 
+def rss_at(etcd_mb: int, store_names: list[str]) -> list[str]:
+    """Peak RSS of one backup per store at a size too large to repeat every method at: the
+    target says flat from 64 MiB to 2 GiB. The save takes the pod's disk, the stream none."""
+    cfg = SandboxConfig(etcd_mb=etcd_mb, slot=SLOT)
+    try:
+        log(f"starting a slot-{SLOT} sandbox with etcd_mb={etcd_mb} for peak RSS")
+        sb = up(cfg)
+        lines = []
+        with tempfile.TemporaryDirectory(prefix="hcmigrate-bench-") as tmp:
+            for st in (m.store(sb, name) for name in store_names):
+                run = m.tool(sb, st, Path(tmp), 0)
+                lines.append(f"peak RSS at {run.size / 2**20:.0f} MiB on {st.name}: {run.peak_rss / 2**20:.0f} MiB "
+                             f"(one backup: {run.step:.1f} s for save and stream, {run.cpu:.1f} CPU-s)")  # fmt: skip
+                log(lines[-1])
+        return lines
+    finally:
+        down(cfg)
+
+
 def startup() -> int:
     """Runs the start-up bench when tests/bench_startup.py exists; 1 if it failed."""
     try:
@@ -191,6 +211,9 @@ def main() -> int:
     print_tables(rows, objects, repeats)
     if rows:
         print_verdicts(rows)
+    rss_sizes = [int(s) for s in os.environ.get("BENCH_RSS_SIZES_MB", "2048").split(",") if s.strip()]
+    for line in [line for mb in rss_sizes for line in rss_at(mb, stores)]:
+        print(line)
     for failure in RETRIES:
         print(f"note: retried after a failed run ({failure})")
     took = time.monotonic() - t0
