@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -206,11 +207,6 @@ def scratch_files(sb: Sandbox, pod: str = "etcd-0") -> list[str]:
     return [name for name in out.split() if "hcmigrate" in name]
 
 
-def etcd_mount_ns(sb: Sandbox) -> str:
-    """The mount namespace of this sandbox's source etcd-0 kwok: what it execs runs in it."""
-    return _mount_ns(int((sb.cfg.pids / "source-kwok-kwok-etcd-0.pid").read_text()))
-
-
 def _mount_ns(pid: int) -> str:
     try:
         return os.readlink(f"/proc/{pid}/ns/mnt")
@@ -234,17 +230,22 @@ def stop_snapshot_save(sb: Sandbox, proc: subprocess.Popen[str], timeout: float 
     return _stop_first(sb, proc, SNAPSHOT_SAVE, lambda pid: True, timeout)
 
 
-def stop_mid_save(sb: Sandbox, proc: subprocess.Popen[str], timeout: float = 120) -> int | None:
+def stop_mid_save(
+    sb: Sandbox, proc: subprocess.Popen[str], timeout: float = 120, *, bytes_in: bool = True
+) -> int | None:
     """Freezes the exec'd `etcdctl snapshot save` once etcd has sent it bytes (its `.part` file is
-    not empty), and returns its pid; the caller must SIGCONT it."""
-    return _stop_first(sb, proc, SNAPSHOT_SAVE, _part_written, timeout)
+    not empty; with bytes_in=False, once the file exists), and returns its pid; the caller must
+    SIGCONT it."""
+    return _stop_first(sb, proc, SNAPSHOT_SAVE, partial(_part_written, least=1 if bytes_in else 0), timeout)
 
 
-def _part_written(pid: int) -> bool:
+def _part_written(pid: int, least: int) -> bool:
     for prefix in SCRATCH_PREFIXES:
         folder = Path(f"/proc/{pid}/root{prefix.rsplit('/', 1)[0]}")
         with suppress(OSError):
-            if any(p.name.endswith(".part") and p.stat().st_size > 0 for p in folder.glob(".hcmigrate-snapshot-*")):
+            if any(
+                p.name.endswith(".part") and p.stat().st_size >= least for p in folder.glob(".hcmigrate-snapshot-*")
+            ):
                 return True
     return False
 

@@ -11,13 +11,12 @@ import uuid
 from pathlib import Path
 
 from tests.e2e.helpers import (
-    etcd_mount_ns,
-    find_pids,
     hcm,
     hcm_popen,
     put_back,
     scratch_files,
     source_state,
+    stop_mid_save,
     stop_mid_stream,
 )
 from tests.sandbox.harness import Sandbox
@@ -48,31 +47,10 @@ def test_no_scratch_file_after_a_killed_backup_and_its_rerun(sandbox: Sandbox, t
             put_back(sandbox, before)
 
 
-def _stop_while_saving(sb: Sandbox, proc: object, timeout: float = 120) -> int | None:
-    """Freezes the exec'd `etcdctl snapshot save` once its `.part` file exists; its pid."""
-    ours, deadline = etcd_mount_ns(sb), time.monotonic() + timeout
-    stale = set(find_pids("snapshot save"))
-    while proc.poll() is None and time.monotonic() < deadline:  # type: ignore[attr-defined]
-        for pid in set(find_pids("snapshot save")) - stale:
-            try:
-                if os.readlink(f"/proc/{pid}/ns/mnt") != ours:
-                    continue
-                os.kill(pid, signal.SIGSTOP)
-            except (OSError, ProcessLookupError):
-                continue
-            data = Path(f"/proc/{pid}/root/var/lib/data")
-            with contextlib.suppress(OSError):
-                if any(p.name.endswith(".part") and "hcmigrate" in p.name for p in data.iterdir()):
-                    return pid
-            os.kill(pid, signal.SIGCONT)
-        time.sleep(0.001)
-    return None
-
-
 def test_no_scratch_file_after_an_interrupt_during_snapshot_save(sandbox: Sandbox, tmp_path: Path) -> None:
     before, prefix = source_state(sandbox), f"scratch-int-{uuid.uuid4().hex[:8]}"
     proc = hcm_popen(sandbox, *_backup_args(prefix, tmp_path / "b"))
-    etcdctl = _stop_while_saving(sandbox, proc)
+    etcdctl = stop_mid_save(sandbox, proc, bytes_in=False)
     assert etcdctl is not None, "etcdctl snapshot save was never caught with its .part file"
     assert any(name.endswith(".part") for name in scratch_files(sandbox))
     proc.send_signal(signal.SIGINT)
