@@ -114,15 +114,15 @@ def teardown(
     output: flags.OutputOpt = None,
 ) -> None:
     """Delete the HC from the source once the destination runs it; S3 and bundles stay."""
-    from kubectl_hcmigrate import commands
+    from kubectl_hcmigrate import commands_teardown
     from kubectl_hcmigrate.verbs.teardown import TeardownOptions
 
     opts = TeardownOptions(name=hc, namespace=namespace, force=force, timeout=flags.seconds(timeout, "--timeout"))
     source = g.source(ctx, kubeconfig, context, request_timeout)
     destination = g.destination(ctx, source, to_kubeconfig, to_context)
     cloud = flags.cloud_target(hosted_zone_id, cloud_endpoint_url, None, None, resolver)
-    raise typer.Exit(commands.teardown(source, destination, opts, yes=yes, dry_run=dry_run,
-                                       output=g.output(ctx, output), cloud=cloud))  # fmt: skip
+    raise typer.Exit(commands_teardown.teardown(source, destination, opts, yes=yes, dry_run=dry_run,
+                                                output=g.output(ctx, output), cloud=cloud))  # fmt: skip
 
 
 @app.command()

@@ -10,13 +10,13 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from kubectl_hcmigrate import verbose
 from kubectl_hcmigrate.cli_help import prog_name
 from kubectl_hcmigrate.core import permissions
-from kubectl_hcmigrate.core.options import CloudTarget, KubeTarget, OutputFormat
-from kubectl_hcmigrate.core.pipeline import RunFailed, RunLog, run_verb
+from kubectl_hcmigrate.core.options import KubeTarget, OutputFormat
+from kubectl_hcmigrate.core.pipeline import RunFailed, RunLog, interrupts_held, run_verb
 from kubectl_hcmigrate.core.report import EXIT_CODES, HcmigrateError, Outcome, nothing_changed
 from kubectl_hcmigrate.next_steps import next_step
 from kubectl_hcmigrate.render import document, now, show
@@ -26,6 +26,11 @@ if TYPE_CHECKING:
     from kubectl_hcmigrate.adapters.kube import Kube
     from kubectl_hcmigrate.core.lease import Lease
     from kubectl_hcmigrate.core.ports import KubePort
+    from kubectl_hcmigrate.verbs.backup_found import BackupOptions
+    from kubectl_hcmigrate.verbs.list import ListOptions
+    from kubectl_hcmigrate.verbs.migrate import MigrateOptions
+    from kubectl_hcmigrate.verbs.restore_found import RestoreOptions
+    from kubectl_hcmigrate.verbs.verify import VerifyOptions
 
 
 def _fail(out: Out, outcome: Outcome, message: str, undo_errors: Sequence[str] = (), log: RunLog | None = None) -> int:
@@ -85,12 +90,22 @@ def run(
     except KeyboardInterrupt:
         reporter.end()
         return _fail(out, Outcome.INTERRUPTED, "interrupted")
-    doc = document(out.kind, result, out.started)
-    if text is not None and out.fmt is OutputFormat.text:
-        text(result)
-    else:
-        show(doc, out.fmt, next_step=next_step(doc, prog_name()))
-    return EXIT_CODES[Outcome(result.get("outcome", "SUCCEEDED"))]
+    with interrupts_held(reporter):  # the run is over: its result is printed whole, and its code stands
+        doc = document(out.kind, result, out.started)
+        if text is not None and out.fmt is OutputFormat.text:
+            text(result)
+        else:
+            show(doc, out.fmt, next_step=next_step(doc, prog_name()))
+        return EXIT_CODES[Outcome(result.get("outcome", "SUCCEEDED"))]
+
+
+class NamesAnHC(Protocol):
+    """What the lease and the access check need of a verb's options."""
+
+    @property
+    def namespace(self) -> str: ...
+    @property
+    def name(self) -> str: ...
 
 
 def say_where(reporter: TextReporter, doing: str, kube: Kube) -> None:
@@ -100,7 +115,7 @@ def say_where(reporter: TextReporter, doing: str, kube: Kube) -> None:
 
 @contextmanager
 def one_run(
-    kubes: Sequence[tuple[KubePort, bool]], opts: Any, run_id: str, reporter: TextReporter, *, dry_run: bool
+    kubes: Sequence[tuple[KubePort, bool]], opts: NamesAnHC, run_id: str, reporter: TextReporter, *, dry_run: bool
 ) -> Iterator[list[Lease]]:
     """The HC's lease on every cluster the run changes (core/lease.py), held for the block; a dry
     run takes none but is refused as the real run would be. `(kube, True)`: may create the HC's
@@ -117,7 +132,7 @@ def one_run(
         yield leases
 
 
-def check_access(kube: Any, needs: Sequence[Any], opts: Any, side: str) -> None:
+def check_access(kube: Any, needs: Sequence[Any], opts: NamesAnHC, side: str) -> None:
     """Refuse before the lease or any change unless the user may do all the run will do."""
     from kubectl_hcmigrate.adapters.kube_rbac import allowed
     from kubectl_hcmigrate.core.permissions import require
@@ -126,7 +141,7 @@ def check_access(kube: Any, needs: Sequence[Any], opts: Any, side: str) -> None:
         require(lambda checks: allowed(kube, checks), needs, opts.namespace, opts.name, side)
 
 
-def backup(kube_target: KubeTarget, opts: Any, *, dry_run: bool, output: OutputFormat) -> int:
+def backup(kube_target: KubeTarget, opts: BackupOptions, *, dry_run: bool, output: OutputFormat) -> int:
     def body(reporter: TextReporter) -> dict[str, Any]:
         from kubectl_hcmigrate.adapters.kube import Kube
         from kubectl_hcmigrate.adapters.s3dryrun import DryRunBucket
@@ -150,7 +165,7 @@ def backup(kube_target: KubeTarget, opts: Any, *, dry_run: bool, output: OutputF
     return run(Out(output, "BackupResult"), body)
 
 
-def restore(destination: KubeTarget, opts: Any, *, dry_run: bool, output: OutputFormat) -> int:
+def restore(destination: KubeTarget, opts: RestoreOptions, *, dry_run: bool, output: OutputFormat) -> int:
     def body(reporter: TextReporter) -> dict[str, Any]:
         from kubectl_hcmigrate.adapters.kube import Kube
         from kubectl_hcmigrate.adapters.s3store import Bucket
@@ -173,7 +188,7 @@ def restore(destination: KubeTarget, opts: Any, *, dry_run: bool, output: Output
     return run(Out(output, "RestoreResult"), body)
 
 
-def list_backups(opts: Any, *, output: OutputFormat, wide: bool = False, headers: bool = True) -> int:
+def list_backups(opts: ListOptions, *, output: OutputFormat, wide: bool = False, headers: bool = True) -> int:
     """The table (text), or `{"items": [...]}` as kubectl lists; notes on stderr."""
     from kubectl_hcmigrate.verbs import list as catalog
 
@@ -192,7 +207,7 @@ def list_backups(opts: Any, *, output: OutputFormat, wide: bool = False, headers
     return 0
 
 
-def verify(opts: Any, *, output: OutputFormat) -> int:
+def verify(opts: VerifyOptions, *, output: OutputFormat) -> int:
     def body(reporter: TextReporter) -> dict[str, Any]:
         from kubectl_hcmigrate.adapters.s3store import Bucket
         from kubectl_hcmigrate.verbs import verify as verb
@@ -203,64 +218,9 @@ def verify(opts: Any, *, output: OutputFormat) -> int:
     return run(Out(output, "VerifyResult"), body)
 
 
-def _confirm_force(name: str, *, yes: bool) -> None:
-    """--force deletes without proof that the destination runs the HC: the user must say so."""
-    from kubectl_hcmigrate.core.report import PreflightError
-
-    if yes:
-        return
-    if not sys.stdin.isatty():
-        raise PreflightError("--force needs --yes when there is no terminal to confirm on; nothing was changed")
-    sys.stderr.write(f"--force: type the HostedCluster's name ({name}) to delete it from the source anyway: ")
-    sys.stderr.flush()
-    typed = sys.stdin.readline().strip()
-    if not sys.stderr.isatty():  # else the terminal echoed the newline
-        sys.stderr.write("\n")
-    if typed != name:
-        raise PreflightError("the name typed does not match; nothing was changed")
-
-
-def _checked(destination: KubeTarget, opts: Any) -> Any:
-    """The destination teardown reads (only without --force), once its reads are allowed."""
-    from kubectl_hcmigrate.adapters.kube import Kube
-
-    kube = Kube(destination, "destination")
-    check_access(kube, permissions.TEARDOWN_DESTINATION, opts, "destination")
-    return kube
-
-
-def teardown(
-    source: KubeTarget,
-    destination: KubeTarget,
-    opts: Any,
-    *,
-    yes: bool,
-    dry_run: bool,
-    output: OutputFormat,
-    cloud: CloudTarget | None = None,
+def migrate(
+    source: KubeTarget, destination: KubeTarget, opts: MigrateOptions, *, dry_run: bool, output: OutputFormat
 ) -> int:
-    def body(reporter: TextReporter) -> dict[str, Any]:
-        from kubectl_hcmigrate.adapters.kube import Kube
-        from kubectl_hcmigrate.core.lease import new_run_id
-        from kubectl_hcmigrate.verbs import teardown as verb
-
-        kube = Kube(source, "source")
-        doing = "planning the teardown of" if dry_run else "tearing down"
-        say_where(reporter, f"{doing} {opts.namespace}/{opts.name} from", kube)
-        check_access(kube, permissions.TEARDOWN, opts, "source")
-        with one_run([(kube, False)], opts, new_run_id(), reporter, dry_run=dry_run):
-            with nothing_changed():
-                t = verb.preflight(opts, kube, lambda: _checked(destination, opts), reporter)
-                if cloud is not None and cloud.hosted_zone_id and not opts.force:  # T16: the records moved too
-                    _check_records_moved(cloud, t)
-            if opts.force and not dry_run:
-                _confirm_force(opts.name, yes=yes)
-            return run_verb(verb, t, reporter, dry_run=dry_run)
-
-    return run(Out(output, "TeardownResult"), body)
-
-
-def migrate(source: KubeTarget, destination: KubeTarget, opts: Any, *, dry_run: bool, output: OutputFormat) -> int:
     def body(reporter: TextReporter) -> dict[str, Any]:
         from kubectl_hcmigrate.adapters.cloud import records_for
         from kubectl_hcmigrate.adapters.kube import Kube
@@ -287,14 +247,3 @@ def migrate(source: KubeTarget, destination: KubeTarget, opts: Any, *, dry_run: 
             )
 
     return run(Out(output, "MigrateResult"), body)
-
-
-def _check_records_moved(cloud: CloudTarget, t: Any) -> None:
-    """The teardown guard's DNS half: the HC's hostnames are the destination's ExternalDNS's now."""
-    from kubectl_hcmigrate.adapters.cloud import records_for
-    from kubectl_hcmigrate.core.report import PreflightError
-    from kubectl_hcmigrate.verbs.handoff import destination_problem
-
-    problem = destination_problem(records_for(cloud), t.hc, t.dst) if t.hc is not None and t.dst is not None else None
-    if problem:
-        raise PreflightError(f"{problem}; nothing was changed (--force skips this check)")

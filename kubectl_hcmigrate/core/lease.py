@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from kubectl_hcmigrate.core.pipeline import changed
+from kubectl_hcmigrate.core.pipeline import changed, interrupts_held
 from kubectl_hcmigrate.core.ports import KubeError, KubePort, Reporter
 from kubectl_hcmigrate.core.report import PreflightError, nothing_changed
 from kubectl_hcmigrate.core.teardown_rules import leftovers
@@ -237,7 +237,8 @@ def holding(
     kubes: Sequence[tuple[KubePort, bool]], namespace: str, hc_name: str, run_id: str, reporter: Reporter
 ) -> Iterator[list[Lease]]:
     """Holds the HC's lease on each cluster (with: may the run create the namespace there) for
-    the block; released however the block ends."""
+    the block; released however the block ends. Once the block has ended well, its run is done:
+    an interrupt during the release is said and held, not let turn it into a failure."""
     holder, leases = identity(run_id), []
     try:
         with nothing_changed():  # before any change of the run: a cluster that fails here is a refusal
@@ -248,9 +249,16 @@ def holding(
                 if lease.held:
                     lease.keep_renewing()
         yield leases
-    finally:
-        for lease in reversed(leases):
-            try:
-                lease.release()
-            except Exception as e:  # expires on its own; the run's own outcome matters more
-                reporter.line(f"warning: could not release the lease on {lease.where}: {e}")
+    except BaseException:
+        _release(leases, reporter)
+        raise
+    with interrupts_held(reporter):
+        _release(leases, reporter)
+
+
+def _release(leases: list[Lease], reporter: Reporter) -> None:
+    for lease in reversed(leases):
+        try:
+            lease.release()
+        except Exception as e:  # expires on its own; the run's own outcome matters more
+            reporter.line(f"warning: could not release the lease on {lease.where}: {e}")

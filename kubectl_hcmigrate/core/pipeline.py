@@ -204,15 +204,29 @@ def rollback(begun: list[Step], reporter: Reporter, log: RunLog | None = None) -
 def _interrupts_deferred(reporter: Reporter) -> Iterator[None]:
     """A second Ctrl-C or SIGTERM while putting the source back would leave it half put back:
     hold them until the undo is done; the run ends right after, with the first cause."""
+    with interrupts_held(reporter, "interrupt received: finishing putting the source back first"):
+        yield
+
+
+# What a run says of a Ctrl-C or SIGTERM that lands once its last step has ended.
+LATE_INTERRUPT = "interrupt received after the last step had ended: nothing is left to stop"
+
+
+@contextmanager
+def interrupts_held(reporter: Reporter, said: str = LATE_INTERRUPT) -> Iterator[list[int]]:
+    """Ctrl-C and SIGTERM are held for the block, saying `said` at the first: the block ends as
+    it would have, and the held signals are the caller's to act on. After the last step (the
+    lease's release, the result's output) there is nothing to stop, and an interrupt there used
+    to turn a finished run into "interrupted" with no word of what it had changed."""
     held: list[int] = []
 
     def hold(signum: int, frame: object) -> None:
         if not held:
-            reporter.line("interrupt received: finishing putting the source back first")
+            reporter.line(said)
         held.append(signum)
 
     with interrupts_to(hold):
-        yield
+        yield held
 
 
 @contextmanager

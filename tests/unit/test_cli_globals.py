@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from kubectl_hcmigrate import commands
+from kubectl_hcmigrate import commands, commands_teardown
 from kubectl_hcmigrate.cli import app
 from kubectl_hcmigrate.core.options import KubeTarget, OutputFormat
 
@@ -48,7 +48,7 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
         return record
 
     for verb in VERBS:
-        monkeypatch.setattr(commands, verb, recorder(verb))
+        monkeypatch.setattr(commands_teardown if verb == "teardown" else commands, verb, recorder(verb))
     return seen
 
 

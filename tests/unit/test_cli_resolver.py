@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from kubectl_hcmigrate import commands, commands_handoff
+from kubectl_hcmigrate import commands, commands_handoff, commands_teardown
 from kubectl_hcmigrate.cli import app
 from kubectl_hcmigrate.core.options import CloudTarget
 
@@ -33,7 +33,7 @@ def clouds(monkeypatch: pytest.MonkeyPatch) -> list[CloudTarget]:
         return 0
 
     monkeypatch.setattr(commands, "migrate", record)
-    monkeypatch.setattr(commands, "teardown", record)
+    monkeypatch.setattr(commands_teardown, "teardown", record)
     monkeypatch.setattr(commands_handoff, "handoff", record)
     return seen
 

@@ -3,6 +3,8 @@ apiserver does (resourceVersion, 409 on a lost race)."""
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -10,6 +12,7 @@ from typing import Any
 import pytest
 
 from kubectl_hcmigrate.core import lease as L
+from kubectl_hcmigrate.core.pipeline import LATE_INTERRUPT
 from kubectl_hcmigrate.core.report import PreflightError
 from tests.fakes import LeaseKube, LinesReporter
 
@@ -111,6 +114,20 @@ def test_holding_releases_when_the_run_fails() -> None:
         assert kube.leases[("clusters", NAME)]["spec"]["holderIdentity"].endswith("/aaaa1111")
         raise RuntimeError("boom")
     assert kube.leases == {}
+
+
+def test_an_interrupt_while_a_finished_run_releases_its_lease_is_said_and_stops_nothing() -> None:
+    class Interrupted(LeaseKube):
+        def delete_lease(self, *args: Any) -> None:
+            os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C just as the run's last request goes out
+            super().delete_lease(*args)
+
+    kube, reporter = Interrupted(), LinesReporter()
+    with L.holding([(kube, False)], "clusters", "example", "aaaa1111", reporter):  # type: ignore[list-item]
+        pass
+    assert kube.leases == {} and reporter.lines == [LATE_INTERRUPT]
+    with pytest.raises(KeyboardInterrupt):  # and Ctrl-C works as before once it is over
+        os.kill(os.getpid(), signal.SIGINT)
 
 
 def test_a_dry_run_is_refused_as_the_real_run_but_takes_nothing() -> None:
