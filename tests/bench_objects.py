@@ -3,9 +3,9 @@ and the hosted API's downtime with the runbook's order of steps, in a sandbox wh
 has BENCH_MACHINES Machines (BENCH_POOL_MACHINES per NodePool; 100 NodePools of 10 by default),
 each with its MachineSet, MachineDeployment, AWSMachine(s), AWSMachineTemplate and user-data.
 
-Each round runs the tool as it is and with restore's creates made one at a time
-(tests/bench_stream.ONE_AT_A_TIME), in turn, so that the machine's noise hits both; the bundle
-goes up and comes back as one archive in both:
+Each round runs the tool as it is (32 requests in flight), as it was before session 8 (8), and
+with restore's creates made one at a time (tests/bench_stream.IN_FLIGHT_ENTRY), in turn, so that
+the machine's noise hits all three; the bundle goes up and comes back as one archive in each:
 
   objects         files in the bundle (each object one file)
   read objects    backup's "read objects" step: every object of the HC listed off the source
@@ -46,7 +46,8 @@ from tests.sandbox.config import SandboxConfig
 from tests.sandbox.harness import Sandbox, down, up
 
 OBJECT_PART_TARGET, RESTORE_TARGET = 5.0, 10.0
-VARIANTS = {"now": False, "one at a time": True}
+# Requests in flight of each variant: as the tool is (32 since session 8), as it was (8), none together.
+VARIANTS: dict[str, int | None] = {"now": None, "8 in flight": 8, "one at a time": 1}
 
 
 @dataclass(frozen=True)
@@ -107,19 +108,19 @@ def destination_server_cpu(sb: Sandbox) -> float:
     return sum(m.process_cpu((sb.cfg.pids / f"destination-{p}.pid").read_text().strip()) for p in ("apiserver", "etcd"))
 
 
-def one_run(sb: Sandbox, tmp: Path, n: int, one_at_a_time: bool) -> ObjectRun:
+def one_run(sb: Sandbox, tmp: Path, n: int, in_flight: int | None) -> ObjectRun:
     prefix, bucket = f"bench-objects-{n}", sb.env["HCMIGRATE_BUCKET"]
     try:
         res, backup_wall, _ = m.run_cli(
             sb, tmp, "backup", "--hc", HC_NAME, "-n", HC_NS, "--bucket", bucket, "--prefix", prefix,
-            "--dir", str(tmp / f"objects-{n}"), one_at_a_time=one_at_a_time,
+            "--dir", str(tmp / f"objects-{n}"), in_flight=in_flight,
         )  # fmt: skip
         t = {s["name"]: s["seconds"] for s in res["steps"]}
         server_cpu = destination_server_cpu(sb)
         out, restore_wall, _ = m.run_cli(
             sb, tmp, "restore", "--hc", HC_NAME, "-n", HC_NS, "--bucket", bucket, "--prefix", prefix,
             "--backup-id", res["backup_id"], "--to-context", "destination", "--with-nodes", "--no-wait",
-            one_at_a_time=one_at_a_time,
+            in_flight=in_flight,
         )  # fmt: skip
         server_cpu = destination_server_cpu(sb) - server_cpu
     finally:
@@ -137,11 +138,11 @@ def one_run(sb: Sandbox, tmp: Path, n: int, one_at_a_time: bool) -> ObjectRun:
     )  # fmt: skip
 
 
-def _retried(sb: Sandbox, tmp: Path, n: int, one_at_a_time: bool, attempts: int = 3) -> ObjectRun:
+def _retried(sb: Sandbox, tmp: Path, n: int, in_flight: int | None, attempts: int = 3) -> ObjectRun:
     """Again with a fresh prefix: other people's e2e tests on this host SIGKILL exec'd `cat`s they match."""
     for attempt in range(attempts):
         try:
-            return one_run(sb, tmp, n + 100 * attempt, one_at_a_time)
+            return one_run(sb, tmp, n + 100 * attempt, in_flight)
         except m.BenchError as e:
             if attempt == attempts - 1:
                 raise
@@ -165,7 +166,7 @@ def bench_objects(slot: int, repeats: int) -> list[ObjectsRow]:
         with operator_stopped(sb, "destination"), tempfile.TemporaryDirectory(prefix="hcmigrate-bench-") as tmp:
             names = list(VARIANTS)
             for r in range(repeats):
-                for k, name in enumerate(names[r % 2 :] + names[: r % 2]):
+                for k, name in enumerate(names[r % len(names) :] + names[: r % len(names)]):
                     run = _retried(sb, Path(tmp), 10 * r + k, VARIANTS[name])
                     runs[name].append(run)
                     log(f"machines={machines} round {r + 1}/{repeats} {name}: {run}")

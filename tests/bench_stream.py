@@ -188,11 +188,11 @@ class ToolRun:
     s3_cpu: float  # user + system seconds the store's S3 server spent meanwhile
 
 
-# The tool as it was before its requests ran a few at a time (bundle uploads and fetches, restore's
-# creates): `make bench` prints both, measured in the same run.
-ONE_AT_A_TIME = (
+# The tool with its requests `{n}` at a time (bundle uploads and fetches, restore's creates): 1 is
+# the tool as it was before they ran together, and `make bench` prints it beside the tool as it is.
+IN_FLIGHT_ENTRY = (
     "import sys; from kubectl_hcmigrate.core import bounded; from kubectl_hcmigrate.verbs import readback; "
-    "bounded.IN_FLIGHT = readback.FETCHES_IN_FLIGHT = 1; "
+    "bounded.IN_FLIGHT = readback.FETCHES_IN_FLIGHT = {n}; "
     "from kubectl_hcmigrate.__main__ import main; main()"
 )
 
@@ -204,7 +204,7 @@ class Usage:
 
 
 def run_cli(
-    sb: Sandbox, tmp: Path, *args: str, one_at_a_time: bool = False, st: Store | None = None
+    sb: Sandbox, tmp: Path, *args: str, in_flight: int | None = None, st: Store | None = None
 ) -> tuple[dict, float, Usage]:
     """(JSON result, wall seconds, usage) of `python -m kubectl_hcmigrate -o json ...`, against
     `st` when given (the sandbox's env, SeaweedFS, otherwise).
@@ -213,7 +213,7 @@ def run_cli(
     would mix in kubectl's, and a child of this process would start from this process's peak RSS.
     """
     out, err, measured = tmp / "cli.out", tmp / "cli.err", tmp / "cli.rusage"
-    entry = ["-c", ONE_AT_A_TIME] if one_at_a_time else ["-m", "kubectl_hcmigrate"]
+    entry = ["-m", "kubectl_hcmigrate"] if in_flight is None else ["-c", IN_FLIGHT_ENTRY.format(n=in_flight)]
     launcher = [sys.executable, str(REPO / "tests" / "bench_rusage.py"), str(measured)]
     env = {**os.environ, **sb.env, **(st.env if st else {})}
     with open(out, "wb") as fo, open(err, "wb") as fe:
