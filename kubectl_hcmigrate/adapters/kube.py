@@ -26,10 +26,10 @@ if TYPE_CHECKING:
 __all__ = ["ClusterUnreachable", "Kube", "KubeError"]
 
 FIELD_MANAGER = "hcmigrate"
-# A read is idempotent: tried this many times in all over a dropped connection, a timeout, a 429 or
-# a 5xx, with a growing pause. A write is tried again only after a 429, which the apiserver sends
-# before it does anything (its limit on requests in flight, or priority and fairness): a timed-out
-# write, or a 5xx, may have been applied.
+# A read is idempotent: tried READ_ATTEMPTS times in all over a dropped connection, a timeout, a
+# 429 or a 5xx, with a growing pause. A write is tried again (as many times) only after a 429,
+# which the apiserver sends before it does anything (its limit on requests in flight, or priority
+# and fairness): a timed-out write, or a 5xx, may have been applied.
 READ_ATTEMPTS = 3
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 WRITE_RETRY_STATUSES = frozenset({429})

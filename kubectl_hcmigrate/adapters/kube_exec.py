@@ -5,8 +5,8 @@ client's loop (`update()` + `read_stdout()`), which keeps every byte it has read
 buffer, so memory grows with the snapshot; stdout goes from the socket into the caller's
 buffer. `make bench` measures it: this reader draining `cat SNAPSHOT` (its "tool reader" row)
 beside plain `kubectl exec` into /dev/null ("raw exec"), in the same run, and the CLI's peak RSS
-at each snapshot size (its target: under 150 MiB, flat as the snapshot grows). Each frame's first byte is its channel: 1 stdout, 2 stderr, 3 the v1 Status that carries
-the exit code.
+at each snapshot size (its target: under 150 MiB, flat as the snapshot grows). Each message's
+first byte is its channel: 1 stdout, 2 stderr, 3 the v1 Status that carries the exit code.
 """
 
 from __future__ import annotations

@@ -119,7 +119,8 @@ def execute(plan: Plan, reporter: Reporter) -> RunLog:
                 _current.reset(token)
             log.timings[step.name] = time.monotonic() - t0
     except BaseException as exc:
-        with _interrupts_deferred(reporter):
+        # The run ends right after the undo, with the first cause.
+        with interrupts_held(reporter, "interrupt received: finishing putting the source back first"):
             undo_errors = rollback(begun, reporter, log)
         where = begun[-1].name if begun else plan.verb
         raise RunFailed(outcome_of(exc, begun, log, undo_errors), _message(exc, where), undo_errors, log) from exc
@@ -200,33 +201,26 @@ def rollback(begun: list[Step], reporter: Reporter, log: RunLog | None = None) -
     return errors
 
 
-@contextmanager
-def _interrupts_deferred(reporter: Reporter) -> Iterator[None]:
-    """A second Ctrl-C or SIGTERM while putting the source back would leave it half put back:
-    hold them until the undo is done; the run ends right after, with the first cause."""
-    with interrupts_held(reporter, "interrupt received: finishing putting the source back first"):
-        yield
-
-
 # What a run says of a Ctrl-C or SIGTERM that lands once its last step has ended.
 LATE_INTERRUPT = "interrupt received after the last step had ended: nothing is left to stop"
 
 
 @contextmanager
-def interrupts_held(reporter: Reporter, said: str = LATE_INTERRUPT) -> Iterator[list[int]]:
-    """Ctrl-C and SIGTERM are held for the block, saying `said` at the first: the block ends as
-    it would have, and the held signals are the caller's to act on. After the last step (the
-    lease's release, the result's output) there is nothing to stop, and an interrupt there used
-    to turn a finished run into "interrupted" with no word of what it had changed."""
-    held: list[int] = []
+def interrupts_held(reporter: Reporter, said: str = LATE_INTERRUPT) -> Iterator[None]:
+    """Ctrl-C and SIGTERM are held for the block, saying `said` at the first; the block ends as
+    it would have. While the source is put back, a second one would leave it half put back; after
+    the last step (the lease's release, the result's output) there is nothing left to stop, and
+    an interrupt there turned a finished run into "interrupted" with no word of what it changed."""
+    said_it = False
 
     def hold(signum: int, frame: object) -> None:
-        if not held:
+        nonlocal said_it
+        if not said_it:
             reporter.line(said)
-        held.append(signum)
+            said_it = True
 
     with interrupts_to(hold):
-        yield held
+        yield
 
 
 @contextmanager
