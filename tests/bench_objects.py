@@ -24,6 +24,8 @@ waiting for them to stop did not help). A real source does that on its own machi
   preflight       its preflight; `creates` its create steps
   server CPU      CPU seconds the destination's kube-apiserver and etcd spent during that restore:
                   divided by the machine's cores, the least any client could take for those creates
+  CPU probe       CPU seconds of a fixed piece of work just before the restore: how fast this
+                  machine was then (the same work took 0.30 to 0.58 s on an idle machine)
 
 BENCH_MACHINES=0 skips this part; BENCH_MACHINES=100 makes a quick run. The destination's HyperShift
 twin is held stopped (SIGSTOP) meanwhile: `--no-wait` waits for nothing of it, and on 2 cores it
@@ -37,6 +39,7 @@ runs wait for the machine to settle first; its resync is CAPA's ten minutes at t
 
 from __future__ import annotations
 
+import hashlib
 import os
 import statistics
 import sys
@@ -71,6 +74,7 @@ class ObjectRun:
     creates: float
     created: int
     server_cpu: float
+    probe: float
 
     @property
     def object_part(self) -> float:
@@ -112,6 +116,31 @@ def settle(sb: Sandbox, quiet: int = 5, limit: float = 900.0) -> None:
     log(f"the source twin settled after {time.monotonic() - t0:.0f}s; load {os.getloadavg()[0]:.1f}")
 
 
+def quiet(busy: float = 0.3, limit: float = 120.0) -> None:
+    """Until the whole machine uses less than `busy` of a core for 2 s in a row (`limit` at most):
+    the last run's namespaces are gone when `kubectl delete` returns, but their garbage collection
+    and etcd's compaction run on for a while, as does the source apiserver's answer to the backup.
+    A destination would not be deleting 2,500 objects of its own while a restore runs. (In
+    session 9's first run it found the machine quiet within 3 s each time, and the restores still
+    took 10.1 to 13.8 s: that spread is the machine's own, see cpu_probe.)"""
+    t0, calm, last = time.monotonic(), 0, m.machine_cpu()
+    while calm < 2 and time.monotonic() - t0 < limit:
+        time.sleep(1)
+        now = m.machine_cpu()
+        calm, last = (calm + 1 if now - last < busy else 0), now
+    log(f"quiet after {time.monotonic() - t0:.0f}s (load {os.getloadavg()[0]:.1f})")
+
+
+def cpu_probe() -> float:
+    """CPU seconds of a fixed piece of work (hashing 64 MiB, counting to 3 million): on this
+    machine the same work took 0.30 to 0.58 s minutes apart, with the machine otherwise idle and no
+    steal time, so a figure set beside it reads for what it is."""
+    data, t0 = bytes(64 << 20), time.thread_time()
+    hashlib.sha256(data).digest()
+    sum(range(3_000_000))
+    return time.thread_time() - t0
+
+
 def destination_server_cpu(sb: Sandbox) -> float:
     return sum(m.process_cpu((sb.cfg.pids / f"destination-{p}.pid").read_text().strip()) for p in ("apiserver", "etcd"))
 
@@ -127,6 +156,8 @@ def one_run(sb: Sandbox, tmp: Path, n: int, in_flight: int | None) -> ObjectRun:
         # The source's answer to the backup's resume runs on its own machines in real life, not
         # on the destination's 2 cores: see the docstring.
         with operator_stopped(sb, "source"), operator_stopped(sb, "cloud"):
+            quiet()
+            probe = cpu_probe()
             server_cpu = destination_server_cpu(sb)
             out, restore_wall, _ = m.run_cli(
                 sb, tmp, "restore", "--hc", HC_NAME, "-n", HC_NS, "--bucket", bucket, "--prefix", prefix,
@@ -145,7 +176,7 @@ def one_run(sb: Sandbox, tmp: Path, n: int, in_flight: int | None) -> ObjectRun:
         read=t["read objects"], bundle=t["write bundle"], down=res["api_down_seconds"],
         after=t["upload snapshot"] + t["write bundle"], backup_wall=backup_wall, restore=restore_wall,
         preflight=steps["preflight"], creates=sum(v for k, v in steps.items() if k.startswith("create ")),
-        created=out["objects_created"], server_cpu=server_cpu,
+        created=out["objects_created"], server_cpu=server_cpu, probe=probe,
     )  # fmt: skip
 
 
@@ -195,7 +226,7 @@ def _median(runs: list[ObjectRun]) -> ObjectRun:
 def print_objects(rows: list[ObjectsRow], repeats: int) -> None:
     if not rows:
         return
-    names = "Machines|variant|objects|read objects|write bundle|object part|API down|runbook order|backup wall|restore|preflight|creates|server CPU"
+    names = "Machines|variant|objects|read objects|write bundle|object part|API down|runbook order|backup wall|restore|preflight|creates|server CPU|CPU probe"
     widths = [max(len(n), 8) for n in names.split("|")]
     widths[1] = 14
     print(
@@ -206,7 +237,7 @@ def print_objects(rows: list[ObjectsRow], repeats: int) -> None:
         r = row.run
         cells = [f"{row.machines}", row.variant, f"{r.files}"] + [
             f"{v:.2f}" for v in (r.read, r.bundle, r.object_part, r.down, r.down + r.after, r.backup_wall,
-                                 r.restore, r.preflight, r.creates, r.server_cpu)
+                                 r.restore, r.preflight, r.creates, r.server_cpu, r.probe)
         ]  # fmt: skip
         print(" ".join(c.rjust(w) for c, w in zip(cells, widths, strict=True)))
     now = next(row.run for row in rows if row.variant == "now")

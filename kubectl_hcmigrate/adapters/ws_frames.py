@@ -18,6 +18,10 @@ OPCODE_CLOSE, OPCODE_PING, OPCODE_PONG = 0x8, 0x9, 0xA
 # What `payload` holds in memory at once: a stderr or status frame, a ping. The apiserver sends
 # at most 32 KiB a frame; a larger length would be a broken stream, not one to allocate for.
 MAX_HELD = 1024 * 1024
+# The longest header: 2 bytes, an 8-byte length, the channel byte. A stdout frame's is 5 bytes
+# (its 32 KiB takes the 2-byte length), asked for in one read rather than the 2 and 3 that its
+# fields need: one TLS read less for each 32 KiB of the stream.
+MAX_HEADER, HEADER_READ = 11, 5
 
 
 class RawSocket(Protocol):
@@ -44,10 +48,17 @@ class Frames:
 
     def __init__(self, sock: RawSocket) -> None:
         self._sock = sock
-        self._head = memoryview(bytearray(9))  # a header's bytes: reused, a frame is read 32 KiB at a time
+        # A header's bytes, reused: a frame is read 32 KiB at a time. A read for a header asks for
+        # HEADER_READ bytes, which may bring the first bytes after a shorter header: kept here, in
+        # [_ahead, _end), and handed out before the socket is read again.
+        self._head = memoryview(bytearray(MAX_HEADER))
+        self._ahead = self._end = 0
 
     def header(self) -> Header:
-        first, second = self._exact(2)
+        have = self._end - self._ahead
+        self._head[:have] = bytes(self._head[self._ahead : self._end])
+        have = self._at_least(2, have)
+        first, second = self._head[0], self._head[1]
         if first & 0x70:
             raise FrameError("a websocket frame uses an extension that was not negotiated")
         if second & 0x80:
@@ -55,32 +66,39 @@ class Frames:
         opcode, length = first & 0x0F, second & 0x7F
         extended = 0 if length < 126 else 2 if length == 126 else 8
         led = opcode in (OPCODE_TEXT, OPCODE_BINARY) and bool(length)
-        rest = self._exact(extended + led)
+        size = 2 + extended + led
+        self._ahead, self._end = size, self._at_least(size, have)
         if extended:
-            length = int.from_bytes(rest[:extended], "big")
-        return Header(bool(first & 0x80), opcode, length - led, rest[extended] if led else None)
+            length = int.from_bytes(self._head[2 : 2 + extended], "big")
+        return Header(bool(first & 0x80), opcode, length - led, self._head[2 + extended] if led else None)
 
     def into(self, view: memoryview) -> int:
         """Some of the current payload into `view` (never more than fits): at least one byte."""
-        got = self._sock.recv_into(view, len(view))
-        if not got:
-            raise FrameError("the connection closed inside a websocket frame")
-        return got
+        if self._ahead < self._end:  # read with the header
+            got = min(len(view), self._end - self._ahead)
+            view[:got] = self._head[self._ahead : self._ahead + got]
+            self._ahead += got
+            return got
+        return self._recv(view, len(view))
 
     def payload(self, length: int) -> bytes:
         """Exactly `length` bytes of the current payload."""
         if length > MAX_HELD:
             raise FrameError(f"a websocket frame of {length} bytes on a channel that is not read in place")
         buf = bytearray(length)
-        self._fill(memoryview(buf))
+        view, pos = memoryview(buf), 0
+        while pos < length:
+            pos += self.into(view[pos:])
         return bytes(buf)
 
-    def _exact(self, n: int) -> memoryview:
-        view = self._head[:n]
-        self._fill(view)
-        return view
+    def _at_least(self, n: int, have: int) -> int:
+        """Header bytes until `have` is `n` or more, in one read when they are all there."""
+        while have < n:
+            have += self._recv(self._head[have:], max(n, HEADER_READ) - have)
+        return have
 
-    def _fill(self, view: memoryview) -> None:
-        pos = 0
-        while pos < len(view):
-            pos += self.into(view[pos:])
+    def _recv(self, view: memoryview, n: int) -> int:
+        got = self._sock.recv_into(view, n)
+        if not got:
+            raise FrameError("the connection closed inside a websocket frame")
+        return got

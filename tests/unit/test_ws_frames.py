@@ -75,3 +75,25 @@ def test_what_no_server_sends_ends_the_stream_as_a_lost_connection(wire: bytes, 
     sock.sock = Wire(wire, eof=True)
     with pytest.raises(ExecFailed, match="no exit status: the connection was lost"):
         ExecReader(sock, "etcd-0", ["cat", "x"], keepalive=None).read()
+
+
+def test_a_stdout_frame_header_is_one_read_and_bytes_read_past_a_short_one_are_kept() -> None:
+    class Counted(Wire):
+        def __init__(self, data: bytes) -> None:
+            super().__init__(data)
+            self.asked: list[int] = []
+
+        def recv_into(self, buffer: memoryview, nbytes: int = 0, /) -> int:
+            self.asked.append(nbytes)
+            return super().recv_into(buffer, nbytes)
+
+    # A channel opening (a 3-byte header and nothing else), then what a 32 KiB stdout frame carries.
+    wire = Counted(encoded(OPCODE_BINARY, b"\x01") + encoded(OPCODE_BINARY, b"\x01" + b"s" * 32_768))
+    frames = Frames(wire)
+    assert frames.header() == (True, OPCODE_BINARY, 0, 1)  # its read brought the next header's first 2 bytes
+    assert frames.header() == (True, OPCODE_BINARY, 32_768, 1)
+    assert wire.asked == [5, 3]
+    assert frames.payload(32_768) == b"s" * 32_768
+    wire = Counted(encoded(OPCODE_BINARY, b"\x01" + b"s" * 32_768))
+    Frames(wire).header()
+    assert wire.asked == [5]
