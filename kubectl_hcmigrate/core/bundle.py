@@ -159,7 +159,8 @@ def load_objects(bundle: Bundle) -> list[BundleObject]:
     """The bundle's objects (not its kustomizations) by file path, each with its kind's row."""
     import yaml
 
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser when the wheel has it
+    from kubectl_hcmigrate.core.bundle_yaml import load_all
+
     out: list[BundleObject] = []
     for relpath in sorted(bundle.manifest.files):
         folder, _, base = relpath.rpartition("/")
@@ -167,9 +168,9 @@ def load_objects(bundle: Bundle) -> list[BundleObject]:
             continue
         try:
             scope = _scope(folder, bundle.manifest)
-            docs = [d for d in yaml.load_all(bundle.files[relpath], Loader=loader) if d is not None]
+            docs = load_all(bundle.files[relpath])
             out.extend(BundleObject(relpath, d, kinds.rule_for_object(d, scope)) for d in docs)
-        except (ValueError, KeyError, TypeError, AttributeError, yaml.YAMLError) as e:
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError, yaml.YAMLError) as e:
             reason = (str(e).strip("'\"") or type(e).__name__).splitlines()[0]
             raise PreflightError(
                 f"bundle file {relpath} does not hold an object this tool restores ({reason}); {_AGAIN}"

@@ -9,6 +9,7 @@ import ast
 import json
 import os
 import re
+import signal
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from typer.testing import CliRunner
 from kubectl_hcmigrate import commands
 from kubectl_hcmigrate.cli import app
 from kubectl_hcmigrate.core.options import OutputFormat
+from kubectl_hcmigrate.core.pipeline import LATE_INTERRUPT
 from kubectl_hcmigrate.core.report import PreflightError
 from tests.unit import output_samples as s
 
@@ -208,3 +210,25 @@ def test_a_restore_that_did_not_wait_is_valid_too(capsys: pytest.CaptureFixture[
     result = {**s.RESTORE, "etcd_members": None, "restore_url": None, "waited": []}
     _, out = run("RestoreResult", result, OutputFormat.json, capsys)
     assert valid(json.loads(out))["etcd_members"] is None
+
+
+def test_an_interrupt_while_the_result_is_printed_is_said_and_the_result_and_code_stand(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Ctrl-C (or a runbook's SIGTERM) as a finished restore prints: the whole document, its own
+    exit code, a line saying the interrupt came late; and Ctrl-C works again afterwards."""
+    printed = commands.show
+
+    def interrupted(*args: Any, **kw: Any) -> None:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            os.kill(os.getpid(), signum)
+        printed(*args, **kw)
+
+    monkeypatch.setattr(commands, "show", interrupted)
+    kind, result = RESULTS["restore"]
+    code = commands.run(commands.Out(OutputFormat.json, kind, STARTED), lambda reporter: result)
+    out, err = capsys.readouterr()
+    assert code == 0 and json.loads(out)["outcome"] == result["outcome"]
+    assert err.count(LATE_INTERRUPT) == 1  # said once, for both
+    with pytest.raises(KeyboardInterrupt):
+        os.kill(os.getpid(), signal.SIGINT)
