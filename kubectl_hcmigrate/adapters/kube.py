@@ -12,11 +12,11 @@ import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from kubectl_hcmigrate.adapters.kube_errors import ClusterUnreachable, kube_error, unreachable
+from kubectl_hcmigrate.adapters.kube_errors import kube_error as _kube_error
 from kubectl_hcmigrate.adapters.kube_rbac import forbidden
 from kubectl_hcmigrate.core.options import KubeTarget
 from kubectl_hcmigrate.core.ports import ExecStream, KubeError, Obj
-from kubectl_hcmigrate.core.report import PreflightError
+from kubectl_hcmigrate.core.report import PreflightError, StepFailed
 
 if TYPE_CHECKING:
     from kubernetes.client import ApiClient
@@ -34,6 +34,11 @@ READ_ATTEMPTS = 3
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 WRITE_RETRY_STATUSES = frozenset({429})
 _log = logging.getLogger("hcmigrate.kube")  # -v: each request, for a bug report (verbose.py redacts)
+
+
+class ClusterUnreachable(StepFailed):
+    """The apiserver did not answer in time or dropped the connection. A failure of the step (exit 1
+    or 4) once something changed; preflight turns it into a refusal (exit 3)."""
 
 
 class Kube:
@@ -60,53 +65,50 @@ class Kube:
         content_type: str = "application/json",
         query: list[tuple[str, str]] | None = None,
     ) -> Obj:
+        from kubernetes.client.exceptions import ApiException
         from urllib3.exceptions import HTTPError
 
         reads = method == "GET"
         retried = RETRY_STATUSES if reads else WRITE_RETRY_STATUSES
-        data = None if body is None else json.dumps(body).encode()
         for attempt in range(1, READ_ATTEMPTS + 1):
             _log.debug("%s %s %s (context %s, try %d)", self.role, method, path.split("?")[0], self.context, attempt)
             try:
-                status, answer = self._send(method, path, data, content_type, query)
-            except (HTTPError, OSError) as e:
-                # An interrupt inside the connection pool can come out as its error: the interrupt it is.
-                if isinstance(e.__context__, (KeyboardInterrupt, SystemExit)):
+                resp = self.api.call_api(
+                    path, method, query_params=query or [], body=body,
+                    header_params={"Content-Type": content_type, "Accept": "application/json"},
+                    auth_settings=["BearerToken"], _preload_content=False,
+                    # (connect, read): the client silently drops a float; a tuple of two it passes on.
+                    _request_timeout=(self.target.request_timeout, self.target.request_timeout),
+                )  # fmt: skip
+            except ApiException as e:
+                # The client turns an interrupt during a request into ApiException(status=0). An answer (a
+                # 404) while an earlier interrupt is being handled, as undos are, has it as context too.
+                if not e.status and isinstance(e.__context__, (KeyboardInterrupt, SystemExit)):
                     raise e.__context__ from None
-                if not reads or attempt == READ_ATTEMPTS:
-                    raise self._unreachable(method, path, e) from None
-            else:
-                if 200 <= status < 300:
-                    return json.loads(answer) if answer else {}
-                error = kube_error(status, answer)
+                error = _kube_error(e)
                 if error.status == 403:
                     error = forbidden(self.role, method, path, error)
                 if error.status not in retried or attempt == READ_ATTEMPTS:
-                    raise error
+                    raise error from None
+            except (HTTPError, OSError) as e:
+                if not reads or attempt == READ_ATTEMPTS:
+                    raise self._unreachable(method, path, e) from None
+            else:
+                data = resp[0].data if isinstance(resp, tuple) else resp.data
+                return json.loads(data) if data else {}
             self._sleep(0.5 * 2 ** (attempt - 1))
         raise AssertionError("unreachable")  # the loop returns or raises
 
-    def _send(
-        self, method: str, path: str, data: bytes | None, content_type: str, query: list[tuple[str, str]] | None
-    ) -> tuple[int, bytes]:
-        """(status, body) of one request, on the generated client's pool of connections (its TLS,
-        proxy and certificates) with its credentials (refreshed when they expire), but not through its
-        ApiClient: that walks every body to serialise it and wraps every answer, some 0.2 ms of CPU a
-        request, and a restore at 1,000 Machines makes 2,500 of them on the apiserver's own cores."""
-        import urllib3
-
-        headers = {**self.api.default_headers, "Content-Type": content_type, "Accept": "application/json"}
-        params = list(query or [])
-        self.api.update_params_for_auth(headers, params, ["BearerToken"])
-        url = self.server + path + (("&" if "?" in path else "?") + urlencode(params) if params else "")
-        timeout = self.target.request_timeout
-        resp = self.api.rest_client.pool_manager.request(
-            method, url, body=data, headers=headers, timeout=urllib3.Timeout(connect=timeout, read=timeout)
-        )
-        return resp.status, resp.data
-
     def _unreachable(self, method: str, path: str, e: BaseException) -> ClusterUnreachable:
-        return unreachable(self.role, self.context, self.server, self.target.request_timeout, f"{method} {path}", e)
+        host = self.api.configuration.host
+        timeout = self.target.request_timeout
+        cause = getattr(e, "reason", None) or e  # urllib3 wraps the timeout in MaxRetryError
+        timed_out = "Timeout" in type(e).__name__ or "Timeout" in type(cause).__name__
+        what = f"did not answer within {timeout:g}s" if timed_out else f"failed ({type(cause).__name__})"
+        return ClusterUnreachable(
+            f"the {self.role} cluster at {host} (context '{self.context}') {what} on {method} {path.split('?')[0]}: "
+            "check that its apiserver is up, or raise --request-timeout"
+        )
 
     def request_or_none(self, method: str, path: str, body: Any = None, **kw: Any) -> Obj | None:
         """`request`, with None for an object that is not there (404)."""

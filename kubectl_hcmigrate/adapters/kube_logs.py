@@ -24,7 +24,7 @@ def pod_log(kube: Kube, namespace: str, pod: str, container: str, *, previous: b
             _request_timeout=(timeout, timeout),
         )  # fmt: skip
     except ApiException as e:
-        raise kube_error(int(e.status or 0), e.body, str(e.reason)) from None
+        raise kube_error(e) from None
     except (HTTPError, OSError) as e:
         raise kube._unreachable("GET", f"/api/v1/namespaces/{namespace}/pods/{pod}/log", e) from None
     return text if isinstance(text, str) else str(text or "")
