@@ -56,7 +56,8 @@ class Frames:
 
     def header(self) -> Header:
         have = self._end - self._ahead
-        self._head[:have] = bytes(self._head[self._ahead : self._end])
+        if have:  # read with the last header, after it: this header's first bytes
+            self._head[:have] = bytes(self._head[self._ahead : self._end])
         have = self._at_least(2, have)
         first, second = self._head[0], self._head[1]
         if first & 0x70:

@@ -172,6 +172,8 @@ def load_objects(bundle: Bundle) -> list[BundleObject]:
             out.extend(BundleObject(relpath, d, kinds.rule_for_object(d, scope)) for d in docs)
         except (ValueError, KeyError, TypeError, AttributeError, RecursionError, yaml.YAMLError) as e:
             reason = (str(e).strip("'\"") or type(e).__name__).splitlines()[0]
+            if isinstance(e, RecursionError):  # Python's own words name no YAML
+                reason = "it holds itself through a YAML alias"
             raise PreflightError(
                 f"bundle file {relpath} does not hold an object this tool restores ({reason}); {_AGAIN}"
             ) from None

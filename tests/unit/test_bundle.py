@@ -242,13 +242,27 @@ def test_without_nodes_the_nodepools_are_left_out_and_said_so(written: Path) -> 
     assert bundle.left_out(no_pools, with_nodes=False)[1] == []
 
 
-def test_load_objects_rejects_unknown_kinds() -> None:
+def _with_file(text: bytes) -> dict[str, bytes]:
+    """The rendered bundle with one file's content replaced, and a manifest that lists it as it is."""
     files, m = bundle.render_bundle(objects_by_namespace(), META)
-    files["clusters/secret-cesar-pull-secret.yaml"] = b"apiVersion: v1\nkind: Pod\nmetadata: {}\n"
+    files["clusters/secret-cesar-pull-secret.yaml"] = text
     files = {p: b for p, b in files.items() if p != "manifest.json"}
     relisted = m.with_files({p: bundle.sha256_hex(b) for p, b in files.items()})
     files["manifest.json"] = relisted.to_json().encode()
+    return files
+
+
+def test_load_objects_rejects_unknown_kinds() -> None:
+    files = _with_file(b"apiVersion: v1\nkind: Pod\nmetadata: {}\n")
     with pytest.raises(PreflightError, match=r"secret-cesar-pull-secret\.yaml does not hold"):
+        bundle.load_objects(bundle.read_bundle(files))
+
+
+def test_load_objects_refuses_a_file_that_holds_itself() -> None:
+    files = _with_file(b"apiVersion: v1\nkind: Secret\nmetadata: &m {name: x, self: *m}\n")
+    with pytest.raises(
+        PreflightError, match=r"secret-cesar-pull-secret\.yaml does not hold.*holds itself through a YAML alias"
+    ):
         bundle.load_objects(bundle.read_bundle(files))
 
 
