@@ -80,6 +80,10 @@ class Migrated:
             conds = {c["type"]: c["status"] for c in hc.get("status", {}).get("conditions", [])}
             if conds.get("Available") == status:
                 return
+            if status == "False" and self.dest().get("deployment", "kube-apiserver", "-n", HCP_NS)["spec"]["replicas"]:
+                # A CPO reconcile already under way when its Deployment went to 0 put the
+                # kube-apiserver back (T12), as a real one can in its grace period: stop it again.
+                faults.stop_control_plane(self.sb.destination, HCP_NS)
             time.sleep(0.5)
         raise AssertionError(f"the destination HC never became Available={status}")
 
