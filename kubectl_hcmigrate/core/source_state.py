@@ -177,6 +177,18 @@ class SourceControl:
             changed(f"scale Deployment {self.hcp_ns}/{d} to 0")
             self.kube.scale("deployments", self.hcp_ns, d, 0)
 
+    def keep_quiesced(self) -> list[str]:
+        """Scales to 0 again what went back up since `quiesce`, and names it: a control-plane
+        operator's reconcile already under way when it was scaled down (or paused) still puts the
+        apiservers back to their replicas (T12), and nothing would stop them again."""
+        up = [
+            name_of(d) for d in self.kube.workloads("deployments", self.hcp_ns)
+            if name_of(d) in self.state.replicas and d["spec"].get("replicas", 1) > 0
+        ]  # fmt: skip
+        for d in up:
+            self.kube.scale("deployments", self.hcp_ns, d, 0)
+        return up
+
     def recreate_removed(self) -> None:
         """Creates again what the DNS handoff deleted; one that is there already stays as it is."""
         for obj in self.state.removed:

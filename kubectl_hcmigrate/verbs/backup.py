@@ -183,6 +183,7 @@ def _quiesce(b: Backup, ctl: SourceControl) -> None:
     names = set(b.state.replicas)
 
     def stopped() -> bool:
+        ctl.keep_quiesced()
         return not [p for p in b.kube.pods(b.hcp_ns) if p["metadata"].get("labels", {}).get("app") in names]
 
     if not poll_until(stopped, QUIESCE_WAIT_SECONDS, reporter=b.reporter, what="the control plane to stop"):

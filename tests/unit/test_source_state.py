@@ -107,3 +107,31 @@ def test_a_hundred_nodepools_are_paused_and_put_back_a_few_at_a_time_the_hc_arou
     ctl.unpause()
     assert {(n, v) for _, n, v in kube.patches[:-1]} == set(pools.items())
     assert kube.patches[-1] == ("HostedCluster", "example", None)  # last: the safer half-way state
+
+
+def test_what_went_back_up_while_quiescing_is_scaled_down_again() -> None:
+    """A control-plane operator's reconcile under way when it was scaled down puts the
+    kube-apiserver back (T12): the wait for the control plane to stop scales it down again."""
+    from kubectl_hcmigrate.core.source_state import SourceControl
+
+    class Scaling:
+        def __init__(self) -> None:
+            self.replicas = {"control-plane-operator": 1, "kube-apiserver": 2, "etcd-operator": 1}
+            self.scaled: list[tuple[str, int]] = []
+
+        def workloads(self, kind: str, ns: str) -> list[dict]:
+            return [{"metadata": {"name": n}, "spec": {"replicas": r}} for n, r in self.replicas.items()]
+
+        def scale(self, kind: str, ns: str, name: str, n: int) -> None:
+            self.replicas[name] = n
+            self.scaled.append((name, n))
+
+    kube = Scaling()
+    state = SourceState(None, {}, {"control-plane-operator": 1, "kube-apiserver": 2})
+    ctl = SourceControl(kube, "clusters", "example", state)  # type: ignore[arg-type]
+    ctl.quiesce()
+    assert ctl.keep_quiesced() == []  # nothing came back: no write
+    kube.replicas["kube-apiserver"] = 2  # the operator's last reconcile
+    assert ctl.keep_quiesced() == ["kube-apiserver"]
+    assert kube.replicas == {"control-plane-operator": 0, "kube-apiserver": 0, "etcd-operator": 1}
+    assert kube.scaled[-1] == ("kube-apiserver", 0) and len(kube.scaled) == 3  # what it never scaled stays
