@@ -24,6 +24,7 @@ waiting for them to stop did not help). A real source does that on its own machi
   preflight       its preflight; `creates` its create steps
   server CPU      CPU seconds the destination's kube-apiserver and etcd spent during that restore:
                   divided by the machine's cores, the least any client could take for those creates
+  tool CPU        CPU seconds of the restore's own process, start-up included
   CPU probe       CPU seconds of a fixed piece of work just before the restore: how fast this
                   machine was then (the same work took 0.30 to 0.58 s on an idle machine)
 
@@ -74,6 +75,7 @@ class ObjectRun:
     creates: float
     created: int
     server_cpu: float
+    tool_cpu: float
     probe: float
 
     @property
@@ -159,7 +161,7 @@ def one_run(sb: Sandbox, tmp: Path, n: int, in_flight: int | None) -> ObjectRun:
             quiet()
             probe = cpu_probe()
             server_cpu = destination_server_cpu(sb)
-            out, restore_wall, _ = m.run_cli(
+            out, restore_wall, used = m.run_cli(
                 sb, tmp, "restore", "--hc", HC_NAME, "-n", HC_NS, "--bucket", bucket, "--prefix", prefix,
                 "--backup-id", res["backup_id"], "--to-context", "destination", "--with-nodes", "--no-wait",
                 in_flight=in_flight,
@@ -176,7 +178,7 @@ def one_run(sb: Sandbox, tmp: Path, n: int, in_flight: int | None) -> ObjectRun:
         read=t["read objects"], bundle=t["write bundle"], down=res["api_down_seconds"],
         after=t["upload snapshot"] + t["write bundle"], backup_wall=backup_wall, restore=restore_wall,
         preflight=steps["preflight"], creates=sum(v for k, v in steps.items() if k.startswith("create ")),
-        created=out["objects_created"], server_cpu=server_cpu, probe=probe,
+        created=out["objects_created"], server_cpu=server_cpu, tool_cpu=used.cpu, probe=probe,
     )  # fmt: skip
 
 
@@ -226,7 +228,7 @@ def _median(runs: list[ObjectRun]) -> ObjectRun:
 def print_objects(rows: list[ObjectsRow], repeats: int) -> None:
     if not rows:
         return
-    names = "Machines|variant|objects|read objects|write bundle|object part|API down|runbook order|backup wall|restore|preflight|creates|server CPU|CPU probe"
+    names = "Machines|variant|objects|read objects|write bundle|object part|API down|runbook order|backup wall|restore|preflight|creates|server CPU|tool CPU|CPU probe"
     widths = [max(len(n), 8) for n in names.split("|")]
     widths[1] = 14
     print(
@@ -237,7 +239,7 @@ def print_objects(rows: list[ObjectsRow], repeats: int) -> None:
         r = row.run
         cells = [f"{row.machines}", row.variant, f"{r.files}"] + [
             f"{v:.2f}" for v in (r.read, r.bundle, r.object_part, r.down, r.down + r.after, r.backup_wall,
-                                 r.restore, r.preflight, r.creates, r.server_cpu, r.probe)
+                                 r.restore, r.preflight, r.creates, r.server_cpu, r.tool_cpu, r.probe)
         ]  # fmt: skip
         print(" ".join(c.rjust(w) for c, w in zip(cells, widths, strict=True)))
     now = next(row.run for row in rows if row.variant == "now")

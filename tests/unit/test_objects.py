@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 
 import pytest
 
@@ -55,6 +56,17 @@ def test_clean_is_idempotent_and_never_mutates() -> None:
         assert objects.clean(once, rule) == once
         once["metadata"]["name"] = "changed"  # the copy is deep
         assert obj["metadata"]["name"] != "changed"
+
+
+def test_clean_copies_lists_and_drops_paths_under_a_dropped_one() -> None:
+    hc = fx.hostedcluster()
+    hc["spec"]["services"] = [{"service": "APIServer", "servicePublishingStrategy": {"type": "Route"}}]
+    hc["status"] = {"conditions": [{"type": "Available"}]}
+    rule = dataclasses.replace(HC_RULE, strip=(*HC_RULE.strip, "status.conditions"))
+    out = objects.clean(hc, rule)
+    assert "status" not in out and out["spec"]["services"] == hc["spec"]["services"]
+    out["spec"]["services"][0]["servicePublishingStrategy"]["type"] = "LoadBalancer"
+    assert hc["spec"]["services"][0]["servicePublishingStrategy"]["type"] == "Route"
 
 
 def test_clean_tolerates_missing_parents() -> None:
