@@ -11,9 +11,11 @@ is held: waiting a request's timeout at most is better than a write nobody knows
 from __future__ import annotations
 
 import contextvars
+import signal
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from itertools import islice
+from queue import Empty, SimpleQueue
 from typing import TypeVar
 
 from kubectl_hcmigrate.core.pipeline import interrupts_to
@@ -50,22 +52,43 @@ def run_bounded(
     pool = ThreadPoolExecutor(min(in_flight, len(items)), thread_name_prefix=name)
     queued = iter(enumerate(items))
     futures: dict[Future[R], int] = {}
-    pending: set[Future[R]] = set()
+    ended_q: SimpleQueue[Future[R] | None] = SimpleQueue()  # each future as it ends; None: a signal
+    signals: list[int] = []
+    in_pool = 0
     failed: dict[int, BaseException] = {}
     seen: set[Future[R]] = set()  # taken account of; an interrupt can land between two of a batch
+
+    def defer(signum: int, frame: object) -> None:
+        # Ctrl-C or SIGTERM raised inside the executor's or a Condition's own locking left a lock
+        # released twice ("RuntimeError: release unlocked lock", an interrupted restore's exit 1 in
+        # a full run). So it is noted here and acted on below, between two waits. SimpleQueue.put
+        # is reentrant: it may interrupt this thread's own get.
+        signals.append(signum)
+        ended_q.put(None)
+
     try:
-        while not failed:
-            # Submitted as slots free up, not all at once: each wait then watches `in_flight`
-            # futures, not thousands (waiting on 2,500 once per completion cost seconds of GIL).
-            for i, item in islice(queued, in_flight - len(pending)):
-                # Each its own copy of the step's context: one Context cannot be entered by two threads at once.
-                future = pool.submit(contextvars.copy_context().run, work, item)
-                futures[future] = i
-                pending.add(future)
-            if not pending:
+        while True:
+            with interrupts_to(defer):
+                while not failed and not signals:
+                    # Submitted as slots free up, not all at once: a few futures in flight, not thousands.
+                    for i, item in islice(queued, in_flight - in_pool):
+                        # Each its own copy of the step's context: one Context cannot be entered by two threads at once.
+                        future = pool.submit(contextvars.copy_context().run, work, item)
+                        futures[future] = i
+                        in_pool += 1
+                        future.add_done_callback(ended_q.put)
+                    if not in_pool:
+                        break
+                    finished = _ended(ended_q)
+                    in_pool -= len(finished)
+                    failed.update(_harvest(finished, futures, seen, done))
+            if not signals:
                 break
-            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-            failed.update(_harvest(finished, futures, seen, done))
+            # The step's own handler is back: it acts on the signal as if it came now, most often
+            # by raising KeyboardInterrupt; one that holds it lets the writes go on.
+            signum = signals[0]
+            signals.clear()
+            signal.raise_signal(signum)
     finally:
         # Reached on a failure, and on an interrupt from anywhere above: drain, then account.
         with interrupts_to(lambda signum, frame: None):
@@ -74,6 +97,21 @@ def run_bounded(
         failed.update(_harvest(ended, futures, seen, done))
     if failed:
         raise failed[min(failed)]
+
+
+def _ended(ended_q: SimpleQueue[Future[R] | None]) -> set[Future[R]]:
+    """The futures that ended since the last call, at least one unless a signal came. Waited for a
+    second at a time: a signal's handler then runs within that, whatever a lock's wait does with it."""
+    while True:
+        try:
+            first = ended_q.get(timeout=1.0)
+            break
+        except Empty:
+            continue
+    got = [first]
+    while not ended_q.empty():
+        got.append(ended_q.get())
+    return {f for f in got if f is not None}
 
 
 def _harvest(
