@@ -54,7 +54,6 @@ def run_bounded(
     futures: dict[Future[R], int] = {}
     ended_q: SimpleQueue[Future[R] | None] = SimpleQueue()  # each future as it ends; None: a signal
     signals: list[int] = []
-    in_pool = 0
     failed: dict[int, BaseException] = {}
     seen: set[Future[R]] = set()  # taken account of; an interrupt can land between two of a batch
 
@@ -71,17 +70,14 @@ def run_bounded(
             with interrupts_to(defer):
                 while not failed and not signals:
                     # Submitted as slots free up, not all at once: a few futures in flight, not thousands.
-                    for i, item in islice(queued, in_flight - in_pool):
+                    for i, item in islice(queued, in_flight - (len(futures) - len(seen))):
                         # Each its own copy of the step's context: one Context cannot be entered by two threads at once.
                         future = pool.submit(contextvars.copy_context().run, work, item)
                         futures[future] = i
-                        in_pool += 1
                         future.add_done_callback(ended_q.put)
-                    if not in_pool:
+                    if len(futures) == len(seen):  # none in the pool: all taken account of
                         break
-                    finished = _ended(ended_q)
-                    in_pool -= len(finished)
-                    failed.update(_harvest(finished, futures, seen, done))
+                    failed.update(_harvest(_ended(ended_q), futures, seen, done))
             if not signals:
                 break
             # The step's own handler is back: it acts on the signal as if it came now, most often

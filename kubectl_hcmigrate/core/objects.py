@@ -3,6 +3,7 @@ relationships between a HostedCluster and the Secrets and ConfigMaps it needs.""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -43,10 +44,12 @@ def namespace_of(obj: Mapping[str, Any]) -> str:
     return str(obj.get("metadata", {}).get("namespace", ""))
 
 
-def _strip_tree(paths: Iterable[tuple[str, ...]]) -> dict[str, Any]:
-    """The paths as a tree: {"metadata": {"uid": None, ...}, "status": None}; None marks a leaf."""
+@functools.cache
+def _strip_tree(strip: tuple[str, ...]) -> dict[str, Any]:
+    """GENERIC_STRIP and a rule's `strip` as a tree: {"metadata": {"uid": None, ...}, "status":
+    None}; None marks a leaf. Made once per rule."""
     tree: dict[str, Any] = {}
-    for path in paths:
+    for path in GENERIC_STRIP + tuple(tuple(p.split(".")) for p in strip):
         node = tree
         for key in path[:-1]:
             if key in node and node[key] is None:
@@ -55,9 +58,6 @@ def _strip_tree(paths: Iterable[tuple[str, ...]]) -> dict[str, Any]:
         else:
             node[path[-1]] = None
     return tree
-
-
-_GENERIC_TREE = _strip_tree(GENERIC_STRIP)
 
 
 def _copy(node: Any, drop: dict[str, Any] | None = None) -> Any:
@@ -75,10 +75,7 @@ def _copy(node: Any, drop: dict[str, Any] | None = None) -> Any:
 
 def clean(obj: Mapping[str, Any], rule: KindRule | None = None) -> Obj:
     """A copy of `obj` that another cluster accepts as new. Idempotent; `obj` is untouched."""
-    drop = _GENERIC_TREE
-    if rule and rule.strip:
-        drop = _strip_tree(GENERIC_STRIP + tuple(tuple(p.split(".")) for p in rule.strip))
-    out: Obj = _copy(dict(obj), drop)
+    out: Obj = _copy(dict(obj), _strip_tree(rule.strip if rule else ()))
     metadata = out.get("metadata")
     # An empty map left behind would show up as a diff on the next apply.
     if isinstance(metadata, dict) and metadata.get("annotations") == {}:
