@@ -5,6 +5,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# Two pytest workers, each with sandboxes of its own: the end-to-end tests mostly wait on
+# operators and pods, so two at once use the two cores one leaves half idle.
+TEST_WORKERS ?= 2
 
 .PHONY: help venv bins sandbox sandbox-down demo test unit e2e lint bench dist krew clean
 
@@ -49,7 +52,7 @@ unit: venv
 	@$(PY) -m pytest tests/unit -q
 
 test: venv bins
-	@$(PY) -m pytest -q
+	@$(PY) -m pytest -q -n $(TEST_WORKERS)
 
 bench: venv bins
 	@PYTHONPATH=. $(PY) -m tests.bench

@@ -9,19 +9,21 @@ Set HCMIGRATE_SANDBOX_REUSE=1 to reuse a running `make sandbox` of the same topo
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Iterator
 
 import pytest
 
 from tests.sandbox.config import CRDS, FIXTURES, SandboxConfig
 from tests.sandbox.harness import Sandbox
-from tests.sandbox.pool import SandboxPool, same_topology
+from tests.sandbox.pool import MAX_WORKERS, SPARE_OFFSET, WORKER_OFFSET, SandboxPool, same_topology
 
 _NEXT = pytest.StashKey["pytest.Item | None"]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
     """Every test builds on upstream's CRDs and rendered objects: without them, one line, not 50 errors."""
+    _worker_slot()
     missing = [p for p in (CRDS, FIXTURES) if not p.is_dir()]
     if missing:
         pytest.exit(
@@ -30,6 +32,22 @@ def pytest_configure(config: pytest.Config) -> None:
             "or set HCMIGRATE_HYPERSHIFT_DIR to the folder that holds crds/ and fixtures/",
             returncode=4,
         )
+
+
+def _worker_slot() -> None:
+    """Under `-n 2` each test worker runs its own sandboxes: the second one of slot N on N + 20
+    (its spare N + 30), never on a slot another run may use (0-9) or on their spares (10-19)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    index = int(worker.removeprefix("gw")) if worker else 0
+    if index == 0:
+        return
+    slot = SandboxConfig.from_env().slot
+    if index >= MAX_WORKERS or slot >= SPARE_OFFSET:
+        pytest.exit(
+            f"SANDBOX_SLOT 0-9 has room for {MAX_WORKERS} test workers (-n {MAX_WORKERS}); this is {worker} of slot {slot}",
+            returncode=4,
+        )
+    os.environ["SANDBOX_SLOT"] = str(slot + WORKER_OFFSET * index)
 
 
 SandboxManager = SandboxPool  # the name the tests' type hints use

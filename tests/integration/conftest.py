@@ -30,8 +30,11 @@ def _free_base() -> int:
     if wanted:
         return int(wanted)
     # Halfway between the sandbox slots' S3 ports (18333 + 100 * slot), so that a
-    # sandbox started while the tests run does not find its ports taken.
-    for base in range(18383, 19383, 100):
+    # sandbox started while the tests run does not find its ports taken; each test worker
+    # (pytest -n) looks at blocks of its own, or two could find the same one free at once.
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    for base in range(18383 + 100 * worker, 19383, 100 * workers):
         if not busy_ports([*owned_ports(base), base + MOTO_OFFSET, *minio_ports(base + MINIO_OFFSET)]):
             return base
     pytest.fail("no free port block for the test S3 server at 18383 + 100 * n")

@@ -51,8 +51,9 @@ class SandboxConfig:
             nodepools=max(1, _int_env("SANDBOX_NODEPOOLS", 1)),
             machines=max(1, _int_env("SANDBOX_MACHINES", 2)),
             etcd_mb=max(0, _int_env("SANDBOX_ETCD_MB", 64)),
-            # 0-9; slot N + 10 is N's spare, where a test session starts its next sandbox ahead
-            slot=max(0, min(19, _int_env("SANDBOX_SLOT", 0))),
+            # 0-9; slot N + 10 is N's spare, where a test session starts its next sandbox ahead;
+            # a second test worker of slot N runs on N + 20 (spare N + 30): see tests/conftest.py
+            slot=max(0, min(39, _int_env("SANDBOX_SLOT", 0))),
             hcs=max(1, min(9, _int_env("SANDBOX_HCS", 1))),
         )
 

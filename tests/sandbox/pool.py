@@ -17,6 +17,7 @@ from tests.sandbox.config import SandboxConfig
 from tests.sandbox.harness import Sandbox, attach, down, up
 
 SPARE_OFFSET = 10
+WORKER_OFFSET, MAX_WORKERS = 20, 2  # pytest -n 2: the second worker of slot N runs on N + 20
 
 
 def same_topology(a: SandboxConfig, b: SandboxConfig) -> bool:
