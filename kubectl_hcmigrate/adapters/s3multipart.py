@@ -10,11 +10,12 @@ from __future__ import annotations
 import hashlib
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from typing import Any
 
 from kubectl_hcmigrate.adapters.s3errors import S3Error
+from kubectl_hcmigrate.core.bounded import drain, result_of
 from kubectl_hcmigrate.core.ports import Readable
 
 MiB = 1024 * 1024
@@ -104,7 +105,7 @@ def _send_parts(
         while True:
             if len(pending) == IN_FLIGHT:
                 sent, buf = pending.popleft()
-                parts.append(sent.result())  # in order: parts stays sorted
+                parts.append(result_of(sent))  # in order: parts stays sorted
                 spare.append(buf)
             buf = _fill(reader, spare.pop() if spare else bytearray(part_size), size, on_progress)
             if hash_data:
@@ -119,10 +120,9 @@ def _send_parts(
             if len(buf) < part_size:
                 break
         while pending:
-            parts.append(pending.popleft()[0].result())
+            parts.append(result_of(pending.popleft()[0]))
     finally:
-        wait([sent for sent, _ in pending])  # let them land, so that the abort that follows removes them
-        pool.shutdown(wait=True)
+        drain(pool)  # the parts in flight land, so that the abort that follows removes them
     return parts, size, digest.hexdigest()
 
 

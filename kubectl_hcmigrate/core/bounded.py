@@ -6,6 +6,8 @@ the `changed()` it records lands in the run's log as if the step had made it its
 or an interrupt nothing more starts and the writes in flight end (done or failed) before the
 step ends, so no write lands after the run reported what it changed. A second Ctrl-C meanwhile
 is held: waiting a request's timeout at most is better than a write nobody knows about.
+Restore's bundle fetches run the same way, and the S3 multipart upload waits on its parts and
+drains them with the same care for a signal (result_of, drain).
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ import contextvars
 import signal
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from itertools import islice
 from queue import Empty, SimpleQueue
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from kubectl_hcmigrate.core.pipeline import interrupts_to
 
@@ -53,22 +56,13 @@ def run_bounded(
     queued = iter(enumerate(items))
     futures: dict[Future[R], int] = {}
     ended_q: SimpleQueue[Future[R] | None] = SimpleQueue()  # each future as it ends; None: a signal
-    signals: list[int] = []
+    signals = _Deferral(ended_q)
     failed: dict[int, BaseException] = {}
     seen: set[Future[R]] = set()  # taken account of; an interrupt can land between two of a batch
-
-    def defer(signum: int, frame: object) -> None:
-        # Ctrl-C or SIGTERM raised inside the executor's or a Condition's own locking left a lock
-        # released twice ("RuntimeError: release unlocked lock", an interrupted restore's exit 1 in
-        # a full run). So it is noted here and acted on below, between two waits. SimpleQueue.put
-        # is reentrant: it may interrupt this thread's own get.
-        signals.append(signum)
-        ended_q.put(None)
-
     try:
         while True:
-            with interrupts_to(defer):
-                while not failed and not signals:
+            with signals.noted():
+                while not failed and not signals.came:
                     # Submitted as slots free up, not all at once: a few futures in flight, not thousands.
                     for i, item in islice(queued, in_flight - (len(futures) - len(seen))):
                         # Each its own copy of the step's context: one Context cannot be entered by two threads at once.
@@ -78,21 +72,62 @@ def run_bounded(
                     if len(futures) == len(seen):  # none in the pool: all taken account of
                         break
                     failed.update(_harvest(_ended(ended_q), futures, seen, done))
-            if not signals:
+            if not signals.act():
                 break
-            # The step's own handler is back: it acts on the signal as if it came now, most often
-            # by raising KeyboardInterrupt; one that holds it lets the writes go on.
-            signum = signals[0]
-            signals.clear()
-            signal.raise_signal(signum)
     finally:
         # Reached on a failure, and on an interrupt from anywhere above: drain, then account.
-        with interrupts_to(lambda signum, frame: None):
-            pool.shutdown(wait=True, cancel_futures=True)
+        drain(pool)
         ended = {f for f in futures if f.done() and not f.cancelled()} - seen
         failed.update(_harvest(ended, futures, seen, done))
     if failed:
         raise failed[min(failed)]
+
+
+def result_of(future: Future[R]) -> R:
+    """`future.result()` on the calling thread, with Ctrl-C and SIGTERM acted on after the wait,
+    never inside its locking (see _Deferral)."""
+    ended_q: SimpleQueue[Future[R] | None] = SimpleQueue()
+    future.add_done_callback(ended_q.put)
+    signals = _Deferral(ended_q)
+    while True:
+        with signals.noted():
+            if _ended(ended_q):
+                return future.result()  # it ended: no wait, and a signal meanwhile is noted
+        signals.act()
+
+
+def drain(pool: ThreadPoolExecutor) -> None:
+    """Lets the work in flight end and starts no more, a Ctrl-C or SIGTERM meanwhile held: waiting
+    a request's timeout at most is better than a write nobody knows about."""
+    with interrupts_to(lambda signum, frame: None):
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+class _Deferral:
+    """Ctrl-C or SIGTERM raised inside the executor's or a Condition's own locking left a lock
+    released twice ("RuntimeError: release unlocked lock", an interrupted restore's exit 1 in a
+    full run). So while the calling thread waits, a signal is only noted and wakes it; it is acted
+    on between two waits, with the step's own handler back."""
+
+    def __init__(self, wake: SimpleQueue[Any]) -> None:
+        self.wake, self.came = wake, list[int]()
+
+    def _note(self, signum: int, frame: object) -> None:
+        self.came.append(signum)
+        self.wake.put(None)  # SimpleQueue.put is reentrant: it may interrupt this thread's own get
+
+    def noted(self) -> AbstractContextManager[None]:
+        return interrupts_to(self._note)
+
+    def act(self) -> bool:
+        """Raises the signal that came again, for the step's handler: most often it raises
+        KeyboardInterrupt; one that holds it lets the wait go on (True). False: none came."""
+        if not self.came:
+            return False
+        signum = self.came[0]
+        self.came.clear()
+        signal.raise_signal(signum)
+        return True
 
 
 def _ended(ended_q: SimpleQueue[Future[R] | None]) -> set[Future[R]]:

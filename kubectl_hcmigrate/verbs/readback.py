@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import os
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from kubectl_hcmigrate.core.archive import unpack
+from kubectl_hcmigrate.core.bounded import run_bounded
 from kubectl_hcmigrate.core.bundle import Bundle, read_bundle
 from kubectl_hcmigrate.core.layout import (
     ARCHIVE,
@@ -55,8 +55,10 @@ def read_from_bucket(bucket: BucketPort, namespace: str, name: str, backup_id: s
                 raise PreflightError(f"s3://{bucket.name}/{bucket.full_key(key)} cannot be a bundle file") from None
     # Two requests for a bundle written as one archive; older backups have a key per file, which a
     # few requests in flight fetch faster.
-    with ThreadPoolExecutor(FETCHES_IN_FLIGHT, thread_name_prefix="bundle-fetch") as pool:
-        files = dict(zip(wanted, pool.map(bucket.get_bytes, wanted.values()), strict=True))
+    fetched: dict[int, bytes] = {}
+    run_bounded(list(wanted.values()), bucket.get_bytes, done=fetched.__setitem__, in_flight=FETCHES_IN_FLIGHT,
+                name="bundle-fetch")  # fmt: skip
+    files = {relpath: fetched[i] for i, relpath in enumerate(wanted)}
     if ARCHIVE in files:
         where = f"s3://{bucket.name}/{bucket.full_key(layout.archive_key)}"
         packed = unpack(files.pop(ARCHIVE), where)

@@ -1,0 +1,69 @@
+"""Ctrl-C during an S3 multipart upload (adapters/s3multipart.py), no S3 needed: the parts in
+flight land before the upload is aborted, a second Ctrl-C meanwhile included, and the interrupt
+is what the caller sees."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import signal
+import threading
+import time
+from typing import Any
+
+import pytest
+
+from kubectl_hcmigrate.adapters import s3multipart
+from kubectl_hcmigrate.adapters.s3multipart import MIN_PART_SIZE, upload
+
+
+class SlowParts:
+    """A client whose parts take `seconds` each; it notes when each ended and when the abort came."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds, self.lock = seconds, threading.Lock()
+        self.started = self.ended = 0
+        self.aborted_with_in_flight: int | None = None
+
+    def create_multipart_upload(self, **kw: Any) -> dict[str, str]:
+        return {"UploadId": "u"}
+
+    def upload_part(self, **kw: Any) -> dict[str, str]:
+        with self.lock:
+            self.started += 1
+        time.sleep(self.seconds)
+        with self.lock:
+            self.ended += 1
+        return {"ETag": f"e{kw['PartNumber']}"}
+
+    def abort_multipart_upload(self, **kw: Any) -> None:
+        with self.lock:
+            self.aborted_with_in_flight = self.started - self.ended
+
+    def complete_multipart_upload(self, **kw: Any) -> dict[str, str]:
+        return {"ETag": "done"}
+
+
+def _signals_at(*seconds: float) -> None:
+    start = time.monotonic()
+
+    def send() -> None:
+        for at in seconds:
+            time.sleep(max(0.0, start + at - time.monotonic()))
+            os.kill(os.getpid(), signal.SIGINT)
+
+    threading.Thread(target=send, daemon=True).start()
+
+
+def test_a_second_ctrl_c_while_the_parts_land_is_held_and_the_abort_comes_after_them() -> None:
+    """The first Ctrl-C lands while the reader waits on the first of four parts in flight, the
+    second while those land. Before, the second broke off that wait: the abort ran with parts still
+    uploading, and S3 keeps a part that lands after the abort (its storage billed, unlisted)."""
+    client = SlowParts(seconds=1.0)
+    data = io.BytesIO(bytes(6 * MIN_PART_SIZE))
+    _signals_at(0.3, 0.6)
+    with pytest.raises(KeyboardInterrupt):
+        upload(client, "b", "k", data, part_size=MIN_PART_SIZE, errors=contextlib.nullcontext)
+    assert client.started == s3multipart.IN_FLIGHT
+    assert client.aborted_with_in_flight == 0
