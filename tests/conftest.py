@@ -23,7 +23,7 @@ _NEXT = pytest.StashKey["pytest.Item | None"]()
 
 def pytest_configure(config: pytest.Config) -> None:
     """Every test builds on upstream's CRDs and rendered objects: without them, one line, not 50 errors."""
-    _worker_slot()
+    _worker_slot(config)
     missing = [p for p in (CRDS, FIXTURES) if not p.is_dir()]
     if missing:
         pytest.exit(
@@ -34,10 +34,11 @@ def pytest_configure(config: pytest.Config) -> None:
         )
 
 
-def _worker_slot() -> None:
+def _worker_slot(config: pytest.Config) -> None:
     """Under `-n 2` each test worker runs its own sandboxes: the second one of slot N on N + 20
-    (its spare N + 30), never on a slot another run may use (0-9) or on their spares (10-19)."""
-    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    (its spare N + 30), never on a slot another run may use (0-9) or on their spares (10-19).
+    Asked of the worker itself, not of PYTEST_XDIST_WORKER: a pytest a test starts inherits that."""
+    worker = getattr(config, "workerinput", {}).get("workerid")
     index = int(worker.removeprefix("gw")) if worker else 0
     if index == 0:
         return
