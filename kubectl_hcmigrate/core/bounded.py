@@ -91,9 +91,10 @@ def result_of(future: Future[R]) -> R:
     signals = _Deferral(ended_q)
     while True:
         with signals.noted():
-            if _ended(ended_q):
-                return future.result()  # it ended: no wait, and a signal meanwhile is noted
-        signals.act()
+            ended = bool(_ended(ended_q))
+        signals.act()  # also one that came as it ended
+        if ended:
+            return future.result()  # no wait: it ended
 
 
 def drain(pool: ThreadPoolExecutor) -> None:

@@ -10,12 +10,14 @@ import os
 import signal
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 
 from kubectl_hcmigrate.adapters import s3multipart
 from kubectl_hcmigrate.adapters.s3multipart import MIN_PART_SIZE, upload
+from kubectl_hcmigrate.core.bounded import result_of
 
 
 class SlowParts:
@@ -67,3 +69,16 @@ def test_a_second_ctrl_c_while_the_parts_land_is_held_and_the_abort_comes_after_
         upload(client, "b", "k", data, part_size=MIN_PART_SIZE, errors=contextlib.nullcontext)
     assert client.started == s3multipart.IN_FLIGHT
     assert client.aborted_with_in_flight == 0
+
+
+def test_a_ctrl_c_that_comes_as_the_part_ends_is_not_lost() -> None:
+    """The part's end and the signal wake the waiting thread together, in either order."""
+    outcomes = []
+    with ThreadPoolExecutor(1) as pool:
+        for _ in range(200):
+            try:
+                result_of(pool.submit(os.kill, os.getpid(), signal.SIGINT))
+                outcomes.append("lost")
+            except KeyboardInterrupt:
+                outcomes.append("interrupted")
+    assert set(outcomes) == {"interrupted"}, outcomes.count("lost")
