@@ -16,7 +16,7 @@ import pytest
 
 from tests.sandbox.config import CRDS, FIXTURES, SandboxConfig
 from tests.sandbox.harness import Sandbox
-from tests.sandbox.pool import MAX_WORKERS, SPARE_OFFSET, WORKER_OFFSET, SandboxPool, same_topology
+from tests.sandbox.pool import MAX_WORKERS, SPARE_OFFSET, WORKER_OFFSET, SandboxPool, same_topology, xdist_worker
 
 _NEXT = pytest.StashKey["pytest.Item | None"]()
 
@@ -36,16 +36,14 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def _worker_slot(config: pytest.Config) -> None:
     """Under `-n 2` each test worker runs its own sandboxes: the second one of slot N on N + 20
-    (its spare N + 30), never on a slot another run may use (0-9) or on their spares (10-19).
-    Asked of the worker itself, not of PYTEST_XDIST_WORKER: a pytest a test starts inherits that."""
-    worker = getattr(config, "workerinput", {}).get("workerid")
-    index = int(worker.removeprefix("gw")) if worker else 0
+    (its spare N + 30), never on a slot another run may use (0-9) or on their spares (10-19)."""
+    index, _ = xdist_worker(config)
     if index == 0:
         return
     slot = SandboxConfig.from_env().slot
     if index >= MAX_WORKERS or slot >= SPARE_OFFSET:
         pytest.exit(
-            f"SANDBOX_SLOT 0-9 has room for {MAX_WORKERS} test workers (-n {MAX_WORKERS}); this is {worker} of slot {slot}",
+            f"SANDBOX_SLOT 0-9 has room for {MAX_WORKERS} test workers (-n {MAX_WORKERS}); this is worker {index} of slot {slot}",
             returncode=4,
         )
     os.environ["SANDBOX_SLOT"] = str(slot + WORKER_OFFSET * index)

@@ -15,29 +15,34 @@ import pytest
 
 from kubectl_hcmigrate.adapters.s3store import Bucket
 from kubectl_hcmigrate.core.options import BucketTarget
-from tests.sandbox.s3 import S3Server, busy_ports, owned_ports, start_s3, stop_s3
+from tests.sandbox.pool import xdist_worker
+from tests.sandbox.s3 import (
+    MINIO_OFFSET,
+    MOTO_OFFSET,
+    TEST_S3_BASE,
+    S3Server,
+    busy_ports,
+    owned_ports,
+    start_s3,
+    stop_s3,
+)
 from tests.sandbox.s3_minio import owned_ports as minio_ports
 from tests.sandbox.s3_minio import start_minio_s3
 from tests.sandbox.s3_moto import start_moto_s3
 
-# moto's and MinIO's ports in the block: clear of SeaweedFS's base+0..5 and of every slot's S3
-# (18333 + 100 * slot + 0..7).
-MOTO_OFFSET, MINIO_OFFSET = 20, 21
 
-
-def _free_base() -> int:
+def _free_base(config: pytest.Config) -> int:
     wanted = os.environ.get("HCMIGRATE_TEST_S3_PORT")
     if wanted:
         return int(wanted)
     # Halfway between the sandbox slots' S3 ports (18333 + 100 * slot), so that a
     # sandbox started while the tests run does not find its ports taken; each test worker
     # (pytest -n) looks at blocks of its own, or two could find the same one free at once.
-    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
-    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
-    for base in range(18383 + 100 * worker, 19383, 100 * workers):
+    worker, workers = xdist_worker(config)
+    for base in range(TEST_S3_BASE + 100 * worker, TEST_S3_BASE + 1000, 100 * workers):
         if not busy_ports([*owned_ports(base), base + MOTO_OFFSET, *minio_ports(base + MINIO_OFFSET)]):
             return base
-    pytest.fail("no free port block for the test S3 server at 18383 + 100 * n")
+    pytest.fail(f"no free port block for the test S3 server at {TEST_S3_BASE} + 100 * n")
 
 
 # The tests that run on moto and MinIO as well: the adapter's own, without the large uploads.
@@ -60,8 +65,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(scope="session")
-def _base() -> int:
-    return _free_base()
+def _base(request: pytest.FixtureRequest) -> int:
+    return _free_base(request.config)
 
 
 @pytest.fixture(scope="session", params=["seaweedfs", "moto", "minio"])

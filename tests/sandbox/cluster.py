@@ -121,9 +121,9 @@ class Cluster:
 
     def start_etcd(self, seed: Path | None = None) -> None:
         """Its etcd, starting from the snapshot `seed` when given."""
-        p = self.ports.etcd
-        member = ["--name=default", f"--initial-cluster=default=http://127.0.0.1:{p + 1}",
-                  f"--initial-advertise-peer-urls=http://127.0.0.1:{p + 1}"]  # fmt: skip
+        p, peer = self.ports.etcd, self.ports.etcd_peer
+        member = ["--name=default", f"--initial-cluster=default=http://127.0.0.1:{peer}",
+                  f"--initial-advertise-peer-urls=http://127.0.0.1:{peer}"]  # fmt: skip
         if seed is not None:
             subprocess.run([str(self.bin / "etcdutl"), "snapshot", "restore", str(seed),
                             f"--data-dir={self.dir / 'etcd'}", *member],
@@ -132,7 +132,7 @@ class Cluster:
             str(self.bin / "etcd"), *member, f"--data-dir={self.dir / 'etcd'}",
             f"--listen-client-urls=http://127.0.0.1:{p}",
             f"--advertise-client-urls=http://127.0.0.1:{p}",
-            f"--listen-peer-urls=http://127.0.0.1:{p + 1}",
+            f"--listen-peer-urls=http://127.0.0.1:{peer}",
             "--unsafe-no-fsync", "--quota-backend-bytes=4294967296", "--log-level=warn",
         ])  # fmt: skip
 

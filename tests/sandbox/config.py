@@ -28,6 +28,14 @@ class ClusterPorts:
     controller_manager: int
     kwok_base: int  # general node; etcd member nodes take kwok_base + 1 + i
 
+    @property
+    def etcd_peer(self) -> int:
+        return self.etcd + 1
+
+    def kwok_node(self, i: int, hc: int = 0) -> int:
+        """The kwok of etcd member i's node (the source's HC `hc` >= 1: the fleet's members)."""
+        return self.kwok_base + 10 * hc + 1 + i
+
 
 @dataclass(frozen=True)
 class SandboxConfig:

@@ -212,9 +212,9 @@ def _start_nodes(c: Cluster, etcd: HostedEtcd, cfg: SandboxConfig, fleet: list[H
         node = seed.etcd_node(i)
         c.create_node(node)
         if c.name == "source":
-            c.start_kwok(node, c.ports.kwok_base + 1 + i, wrap=etcd.pod_wrapper(i))
+            c.start_kwok(node, c.ports.kwok_node(i), wrap=etcd.pod_wrapper(i))
         else:  # where the twin puts the destination's etcd pods once it restored their members (T10)
-            c.start_kwok(node, c.ports.kwok_base + 1 + i, wrap=etcd.pod_wrapper(i, "destination"),
+            c.start_kwok(node, c.ports.kwok_node(i), wrap=etcd.pod_wrapper(i, "destination"),
                          init_log=etcd.dest_dir(i) / "etcd-init.log")  # fmt: skip
         nodes.append(node)
     if c.name == "source":  # the other HCs' etcd members, each on a node of its own
@@ -222,7 +222,7 @@ def _start_nodes(c: Cluster, etcd: HostedEtcd, cfg: SandboxConfig, fleet: list[H
             for i in range(cfg.etcd_members):
                 node = seed.etcd_node(i, f"fleet{e.hc}")
                 c.create_node(node)
-                c.start_kwok(node, c.ports.kwok_base + 10 * e.hc + 1 + i, wrap=e.pod_wrapper(i))
+                c.start_kwok(node, c.ports.kwok_node(i, e.hc), wrap=e.pod_wrapper(i))
                 nodes.append(node)
     return nodes
 

@@ -20,6 +20,15 @@ SPARE_OFFSET = 10
 WORKER_OFFSET, MAX_WORKERS = 20, 2  # pytest -n 2: the second worker of slot N runs on N + 20
 
 
+def xdist_worker(config: object) -> tuple[int, int]:
+    """(this pytest worker's index, how many there are): (0, 1) without -n. Asked of the worker
+    itself, not of PYTEST_XDIST_WORKER: a pytest that a test starts inherits that variable."""
+    given = getattr(config, "workerinput", None)
+    if given is None:
+        return 0, 1
+    return int(given["workerid"].removeprefix("gw")), int(given["workercount"])
+
+
 def same_topology(a: SandboxConfig, b: SandboxConfig) -> bool:
     """The same topology and seed, whatever the slot."""
     return dataclasses.replace(a, slot=0) == dataclasses.replace(b, slot=0)

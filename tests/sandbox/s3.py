@@ -33,6 +33,11 @@ GRPC_OFFSET = 10000
 # S3, master, volume, filer, admin: the order of the offsets below.
 PORT_OFFSETS = (0, 1, 2, 3, 4)
 START_TIMEOUT = 60.0
+# The integration tests' own S3 servers take blocks of ports at TEST_S3_BASE + 100 * n (n < 10),
+# halfway between the slots' (18333 + 100 * slot + 0..7): SeaweedFS on base + 0..5, moto and MinIO
+# at these offsets.
+TEST_S3_BASE = 18383
+MOTO_OFFSET, MINIO_OFFSET = 20, 21
 
 
 @dataclass(frozen=True)
