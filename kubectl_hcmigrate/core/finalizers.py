@@ -13,6 +13,13 @@ from kubectl_hcmigrate.core.kinds import HYPERSHIFT, KindRule
 from kubectl_hcmigrate.core.ports import KubeError, KubePort, Obj
 from kubectl_hcmigrate.core.report import StepFailed
 
+# Strips that may lose the race before teardown gives up. The operators read their informers'
+# caches, so their finalizer is back a few milliseconds after a strip: against the sandbox's twin
+# reading its cache the same way, one strip-then-delete of a paused NodePool lost 4 races of 40
+# on an idle machine, and in a loaded test run 5 in a row (the old limit). An attempt is three
+# small requests, so twenty cost well under a second even far from the apiserver.
+STRIP_ATTEMPTS = 20
+
 # Objects in the HCP namespace that HyperShift's controllers hold with a finalizer of their own: the
 # CAPI Deployments' component finalizer (T2), the control-plane operator's on each
 # AWSEndpointService (T13). The namespace deletion waits on them forever, and only their delete

@@ -293,7 +293,7 @@ class RacingKube(FakeKube):
         return super().delete(rule, ns, name, resource_version=resource_version)
 
 
-@pytest.mark.parametrize("races", [1, 3])
+@pytest.mark.parametrize("races", [1, 3, 10])
 def test_strip_then_delete_never_loses_the_race_with_the_operator(races: int) -> None:
     hc_rule = rule_for("HostedCluster", "hc")
     hc = {"metadata": {"name": "example", "resourceVersion": "7", "finalizers": ["hypershift.openshift.io/finalizer"]},

@@ -25,9 +25,9 @@ from tests.sandbox.twin.api import (
     ROUTE,
     SERVICE,
     STS,
-    Api,
     Obj,
 )  # fmt: skip
+from tests.sandbox.twin.cache import CachedApi
 from tests.sandbox.twin.etcd_init import Members
 from tests.sandbox.twin.queue import Controller, Key, Manager
 
@@ -52,7 +52,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
 
 
 def build(args: argparse.Namespace) -> Manager:
-    api = Api(args.server, args.pki / "ca.crt", args.pki / "admin.crt", args.pki / "admin.key")
+    api = CachedApi(args.server, args.pki / "ca.crt", args.pki / "admin.crt", args.pki / "admin.key")
     cloud = None
     if args.aws_endpoint:
         from tests.sandbox.twin.cloud import Cloud
@@ -82,6 +82,9 @@ def build(args: argparse.Namespace) -> Manager:
         mgr.controllers.append(dns)
         for res in (ROUTE, SERVICE):
             mgr.watch(res, lambda o: [(dns, ("", "external-dns"))])
+    else:
+        for res in (ROUTE, SERVICE):  # the control-plane operator's publishing reads them
+            mgr.watch(res)
 
     hcp_of: dict[str, Key] = {}  # HCP namespace -> the HC's key
 

@@ -126,12 +126,15 @@ class Api:
                 "target": {"apiVersion": "v1", "kind": "Node", "name": node}}  # fmt: skip
         self._do("POST", POD.path(ns, pod) + "/binding", body)
 
-    def watch(self, res: Res) -> Iterator[Obj]:
-        """Events of every object of `res` from now on (a fresh list first); ends with the stream."""
+    def list_at(self, res: Res) -> tuple[list[Obj], int]:
+        """Every object of `res` and the version the listing is at."""
         listing = self._do("GET", res.path())
-        yield from listing["items"]
-        rv = listing["metadata"]["resourceVersion"]
-        params = {"watch": "1", "resourceVersion": rv, "timeoutSeconds": "300", "allowWatchBookmarks": "false"}
+        return listing["items"], int(listing["metadata"]["resourceVersion"])
+
+    def events(self, res: Res, rv: int) -> Iterator[tuple[str, Obj]]:
+        """(type, object) of every change of `res` after version `rv`; ends with the stream, or
+        at an ERROR event (the version is too old: list again)."""
+        params = {"watch": "1", "resourceVersion": str(rv), "timeoutSeconds": "300", "allowWatchBookmarks": "false"}
         with self.s.get(self.server + res.path(), params=params, stream=True, timeout=(10, 330)) as r:
             if r.status_code >= 300:
                 raise ApiError(r.status_code, r.text)
@@ -140,4 +143,11 @@ class Api:
                     ev = json.loads(line)
                     if ev.get("type") == "ERROR":
                         return
-                    yield ev["object"]
+                    yield ev["type"], ev["object"]
+
+    def watch(self, res: Res) -> Iterator[Obj]:
+        """Every object of `res` from now on (a fresh list first); ends with the stream."""
+        items, rv = self.list_at(res)
+        yield from items
+        for _, obj in self.events(res, rv):
+            yield obj

@@ -9,7 +9,8 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 
-from tests.sandbox.twin.api import Api, Obj, Res
+from tests.sandbox.twin.api import Obj, Res
+from tests.sandbox.twin.cache import CachedApi, inform
 
 log = logging.getLogger("twin")
 Key = tuple[str, str]  # (namespace, name)
@@ -66,37 +67,41 @@ class Controller:
             self.queue.add(key)
 
 
-class Manager:
-    """Runs the controllers, one watch thread per resource and a resync every `resync` seconds."""
+# What a watched object means: the controllers and keys to reconcile.
+Mapper = Callable[[Obj], Iterable[tuple[Controller, Key]]]
 
-    def __init__(self, api: Api, resync: float = 5.0) -> None:
+
+class Manager:
+    """Runs the controllers once every watched kind's store is filled (controller-runtime's
+    WaitForCacheSync), one watch thread per kind, and a resync every `resync` seconds."""
+
+    def __init__(self, api: CachedApi, resync: float = 5.0) -> None:
         self.api, self.resync = api, resync
         self.controllers: list[Controller] = []
-        self.watches: list[tuple[Res, Callable[[Obj], Iterable[tuple[Controller, Key]]]]] = []
+        self.mappers: dict[Res, list[Mapper]] = {}
         self.stop = threading.Event()
 
-    def watch(self, res: Res, mapper: Callable[[Obj], Iterable[tuple[Controller, Key]]]) -> None:
-        self.watches.append((res, mapper))
+    def watch(self, res: Res, mapper: Mapper = lambda o: ()) -> None:
+        self.api.inform(res)
+        self.mappers.setdefault(res, []).append(mapper)
 
-    def _watch_loop(self, res: Res, mapper: Callable[[Obj], Iterable[tuple[Controller, Key]]]) -> None:
-        while not self.stop.is_set():
-            try:
-                for obj in self.api.watch(res):
-                    for ctrl, key in mapper(obj):
-                        ctrl.queue.add(key)
-                    if self.stop.is_set():
-                        return
-            except Exception as e:
-                log.debug("watch %s: %s", res.plural, e)
-                time.sleep(1)
+    def _enqueue(self, res: Res) -> Callable[[Obj], None]:
+        def on(obj: Obj) -> None:
+            for mapper in self.mappers[res]:
+                for ctrl, key in mapper(obj):
+                    ctrl.queue.add(key)
+
+        return on
 
     def run(self) -> None:
-        threads = [threading.Thread(target=c.run, args=(self.stop,), daemon=True, name=c.name)
-                   for c in self.controllers]  # fmt: skip
-        threads += [threading.Thread(target=self._watch_loop, args=w, daemon=True, name=f"watch-{w[0].plural}")
-                    for w in self.watches]  # fmt: skip
-        for t in threads:
-            t.start()
+        for res in self.mappers:
+            args = (self.api, res, self.api.stores[res], self._enqueue(res), self.stop)
+            threading.Thread(target=inform, args=args, daemon=True, name=f"watch-{res.plural}").start()
+        for res, store in self.api.stores.items():
+            if not store.synced.wait(60):
+                log.warning("no listing of %s after 60 s: starting without it", res.plural)
+        for c in self.controllers:
+            threading.Thread(target=c.run, args=(self.stop,), daemon=True, name=c.name).start()
         while not self.stop.wait(self.resync):
             for c in self.controllers:
                 try:

@@ -1,6 +1,7 @@
-"""Ctrl-C during an S3 multipart upload (adapters/s3multipart.py), no S3 needed: the parts in
-flight land before the upload is aborted, a second Ctrl-C meanwhile included, and the interrupt
-is what the caller sees."""
+"""Ctrl-C while requests are in flight, no server needed: during an S3 multipart upload
+(adapters/s3multipart.py) the parts in flight land before the upload is aborted, and during
+preflight's access reviews (adapters/kube_rbac.py) the reviews in flight end first, a second
+Ctrl-C meanwhile included; the interrupt is what the caller sees."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from kubectl_hcmigrate.adapters import s3multipart
+from kubectl_hcmigrate.adapters import kube_rbac, s3multipart
 from kubectl_hcmigrate.adapters.s3multipart import MIN_PART_SIZE, upload
 from kubectl_hcmigrate.core.bounded import result_of
 
@@ -82,3 +83,28 @@ def test_a_ctrl_c_that_comes_as_the_part_ends_is_not_lost() -> None:
             except KeyboardInterrupt:
                 outcomes.append("interrupted")
     assert set(outcomes) == {"interrupted"}, outcomes.count("lost")
+
+
+def test_a_second_ctrl_c_during_the_access_reviews_is_held_until_they_end() -> None:
+    """Preflight's reviews run as restore's creates do (run_bounded): before, the second Ctrl-C
+    broke off the executor's shutdown and the run went on with reviews still in flight."""
+    in_flight, at_raise = [0], []
+    lock = threading.Lock()
+
+    class SlowKube:
+        def request(self, method: str, path: str, body: Any = None) -> dict[str, Any]:
+            with lock:
+                in_flight[0] += 1
+            time.sleep(1.0)
+            with lock:
+                in_flight[0] -= 1
+            return {"status": {"allowed": True}}
+
+    checks = [("get", "", "pods", "ns")] * (2 * kube_rbac.PARALLEL)
+    _signals_at(0.3, 0.6)
+    with pytest.raises(KeyboardInterrupt):
+        try:
+            kube_rbac.allowed(SlowKube(), checks)  # type: ignore[arg-type]
+        finally:
+            at_raise.append(in_flight[0])
+    assert at_raise == [0]
