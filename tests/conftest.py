@@ -84,6 +84,13 @@ def sandbox(sandbox_manager: SandboxManager) -> Sandbox:
     return sandbox_manager.get(_base_config())
 
 
+@pytest.fixture(scope="module")
+def module_sandbox(sandbox_manager: SandboxManager) -> Sandbox:
+    """The same sandbox, for a module-scoped fixture: state that a module's tests share and each
+    puts back. Moving on to another module ends that fixture before the next test."""
+    return sandbox_manager.get(_base_config())
+
+
 @pytest.fixture
 def ha_sandbox(sandbox_manager: SandboxManager) -> Sandbox:
     """HighlyAvailable (three etcd pods) with two NodePools."""
@@ -168,7 +175,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
     if report.failed:
         _the_pool().failed = True
         names = getattr(item, "fixturenames", ())
-        if {"sandbox", "ha_sandbox", "fleet_sandbox"} & set(names):
+        if {"sandbox", "module_sandbox", "ha_sandbox", "fleet_sandbox"} & set(names):
             current = _the_pool().current
             logs = current.cfg.logs if current is not None else SandboxConfig.from_env().logs
             report.sections.append(("sandbox", f"sandbox logs are kept in {logs}"))

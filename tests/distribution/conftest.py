@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.distribution.tools import build
+from tests.distribution.tools import build_once
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -15,9 +15,10 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(scope="session")
-def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A directory with the zipapp under both names, the krew archive and its manifest."""
-    return build(tmp_path_factory.mktemp("dist"))
+def dist(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory with the zipapp under both names, the krew archive and its manifest: one build
+    for the run, which the tests only read."""
+    return build_once(request.config, tmp_path_factory.getbasetemp())
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,7 @@ the first run on a machine pays for the build.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.build_dist import COMPLETERS, ROOT
+from tests.sandbox.pool import xdist_worker
 
 # The newest v0.4.x that the Go module proxy serves (it refuses v0.4.5).
 KREW_VERSION = os.environ.get("KREW_VERSION", "v0.4.4")
@@ -160,6 +162,21 @@ def build(out: Path, *, umask: int = -1) -> Path:
     build_zipapp(out, umask=umask)
     krew = ["krew", "--manifest-out", out / "hcmigrate.yaml", "--out", out]
     run([sys.executable, "-m", "tests.build_dist", *krew], cwd=ROOT, umask=umask)
+    return out
+
+
+def build_once(config: object, basetemp: Path) -> Path:
+    """`build` once for the whole test run, whichever of the workers asks first; the others wait
+    for it and use it (a build took 36-55 s beside the other worker). With workers, their temp
+    folders share a parent of this run's own; alone, the run's folder is its own."""
+    root = basetemp.parent if xdist_worker(config)[1] > 1 else basetemp
+    out, done = root / "dist-once", root / "dist-once.done"
+    with (root / "dist-once.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # let go when the file closes, whatever happened
+        if not done.exists():
+            shutil.rmtree(out, ignore_errors=True)  # a build that failed part way
+            build(out)
+            done.touch()
     return out
 
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import json
 import os
-import pty
 import signal
 import subprocess
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -64,6 +64,10 @@ class Migrated:
     def dest(self) -> Any:
         return self.sb.destination.kubectl()
 
+    def marks(self) -> dict[str, str | None]:
+        """The identity annotations restore puts on the destination's HC."""
+        return {BACKUP_ID: self.backup["backup_id"], SOURCE_UID: self.source_uid}
+
     def mark(self, annotations: dict[str, str | None]) -> None:
         self.dest().run("patch", HC_KIND, HC_NAME, "-n", HC_NS, "--type=merge",
                         "-p", json.dumps({"metadata": {"annotations": annotations}}))  # fmt: skip
@@ -103,9 +107,11 @@ def gone(sb: Sandbox, *query: str) -> bool:
     return sb.source.kubectl().run("get", *query, "--ignore-not-found", "-o", "name").strip() == ""
 
 
-@pytest.fixture
-def migrated(sandbox: Sandbox, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Migrated]:
-    before, bundle, prefix = source_state(sandbox), tmp_path / "bundle", f"teardown-{request.node.name}"
+@contextmanager
+def migrated_pair(sandbox: Sandbox, bundle: Path, prefix: str) -> Iterator[Migrated]:
+    """`example` as a migration leaves it before teardown: backed up `--keep-paused` from the
+    source, its bundle applied on the destination and Available there; then as it was."""
+    before = source_state(sandbox)
     proc = hcm(sandbox, "-o", "json", "backup", "--hc", HC_NAME, "-n", HC_NS, "--keep-paused",
                "--prefix", prefix, "--dir", str(bundle))  # fmt: skip
     assert proc.returncode == 0, proc.stderr
@@ -114,12 +120,18 @@ def migrated(sandbox: Sandbox, tmp_path: Path, request: pytest.FixtureRequest) -
     dest.run("apply", "--server-side", "--force-conflicts", "--field-manager=restore-stand-in", "-k", str(bundle))
     uid = sandbox.source.kubectl().get(HC_KIND, HC_NAME, "-n", HC_NS)["metadata"]["uid"]
     m = Migrated(sandbox, json.loads(proc.stdout), prefix, keys(sandbox, prefix), bundle, uid)
-    m.mark({BACKUP_ID: m.backup["backup_id"], SOURCE_UID: uid})
+    m.mark(m.marks())
     m.available("True")
     yield m
     if not m.torn_down:  # as it was: source resumed, nothing on the destination
         put_back(sandbox, before)
         dest.run("delete", "namespace", HC_NS, HCP_NS, "--ignore-not-found", "--wait=true")
+
+
+@pytest.fixture
+def migrated(sandbox: Sandbox, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Migrated]:
+    with migrated_pair(sandbox, tmp_path / "bundle", f"teardown-{request.node.name}") as m:
+        yield m
 
 
 @pytest.fixture
@@ -170,67 +182,6 @@ def assert_refused(m: Migrated, message: str, *extra: str, **kw: Any) -> None:
 def test_refused_when_the_destination_has_no_such_hc(migrated: Migrated) -> None:
     migrated.dest().run("delete", HC_KIND, HC_NAME, "-n", HC_NS)
     assert_refused(migrated, "HostedCluster clusters/example on the destination (context 'destination') not found")
-
-
-def test_refused_when_the_destination_hc_is_not_available(migrated: Migrated) -> None:
-    migrated.available("False")
-    assert_refused(
-        migrated, "is not Available (False (WaitingForAvailable: Waiting for hosted control plane to be healthy))"
-    )
-
-
-def test_refused_when_the_destination_hc_comes_from_another_backup(migrated: Migrated) -> None:
-    migrated.mark({SOURCE_UID: "00000000-0000-0000-0000-000000000000"})
-    assert_refused(migrated, "comes from another backup")
-
-
-def test_refused_when_the_destination_hc_was_not_restored_by_hcmigrate(migrated: Migrated) -> None:
-    migrated.mark({BACKUP_ID: None, SOURCE_UID: None})
-    assert_refused(migrated, "it was not restored by hcmigrate")
-
-
-def test_refused_when_the_destination_is_the_source(migrated: Migrated) -> None:
-    proc = hcm(migrated.sb, *TEARDOWN[:-1], "source", stdin=subprocess.DEVNULL)
-    assert proc.returncode == 3 and "is the source's own: point --to-context at" in proc.stderr, proc.stderr
-
-
-def test_force_needs_yes_without_a_terminal(migrated: Migrated) -> None:
-    migrated.available("False")
-    assert_refused(migrated, "--force needs --yes when there is no terminal", "--force")
-
-
-def test_force_on_a_terminal_needs_the_name_typed(migrated: Migrated) -> None:
-    migrated.available("False")
-    controller, terminal = pty.openpty()
-    try:
-        os.write(controller, b"exemple\n")
-        assert_refused(migrated, "the name typed does not match", "--force", stdin=terminal)
-    finally:
-        os.close(controller)
-        os.close(terminal)
-
-
-def test_dry_run_lists_every_object_and_changes_nothing(migrated: Migrated) -> None:
-    before, others = example_on_source(migrated.sb), bystander(migrated.sb)
-    proc = hcm(migrated.sb, "-o", "json", *TEARDOWN, "--dry-run")
-    assert proc.returncode == 0, proc.stderr
-    changes = json.loads(proc.stdout)["changes"]
-    names = {f"{o['kind']} {o['metadata'].get('namespace', '')}/{o['metadata']['name']}" for o in before}
-    for kind in ("NodePool", "Machine", "MachineSet", "MachineDeployment", "Cluster", "AWSMachine",
-                 "AWSMachineTemplate", "AWSCluster", "HostedControlPlane", "HostedCluster"):  # fmt: skip
-        listed = [n for n in names if n.startswith(f"{kind} ")]
-        assert listed, kind
-        for name in listed:
-            assert any(f"delete {name}" in c for c in changes), name
-    assert any("scale statefulset clusters-example/etcd from 1 to 0" in c for c in changes)
-    assert any("whenScaled=Retain on statefulset clusters-example/etcd" in c for c in changes)
-    assert any(c.endswith(f"delete Namespace {HCP_NS} with all left in it") for c in changes)
-    assert any("keep Namespace clusters: it also holds HostedCluster bystander" in c for c in changes)
-    assert not any("bystander" in c and "keep" not in c for c in changes)
-    pool = "remove NodePools: delete NodePool clusters/example-us-east-2a"  # after its finalizers, if it has any
-    assert any(c.startswith(pool) for c in changes) and "would " not in proc.stderr
-    assert example_on_source(migrated.sb) == before
-    assert bystander(migrated.sb) == others
 
 
 def test_teardown_removes_example_and_only_example(doomed: Migrated) -> None:

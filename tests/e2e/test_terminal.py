@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.build_dist import ZIPAPP
-from tests.distribution.tools import build_zipapp
+from tests.distribution.tools import build_once
 from tests.e2e.helpers import (
     HC_NAME,
     HC_NS,
@@ -32,9 +32,9 @@ from tests.sandbox.harness import Sandbox
 
 
 @pytest.fixture(scope="module")
-def zipapp(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The zipapp as `make dist` builds it from this tree (about ten seconds, once)."""
-    return build_zipapp(tmp_path_factory.mktemp("dist")) / ZIPAPP
+def zipapp(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The zipapp as `make dist` builds it from this tree: the distribution tests' build."""
+    return build_once(request.config, tmp_path_factory.getbasetemp()) / ZIPAPP
 
 
 class Pane:
