@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 
@@ -46,6 +47,7 @@ class LeaseKube:
         self.context, self.role = context, "source"
         self.namespaces, self.leases, self.writes, self._rv = set(namespaces), {}, [], 0
         self.contents: dict[str, list[dict]] = {}  # what else each namespace holds
+        self.types_listed = 0
 
     def _version(self, lease: dict) -> dict:
         import copy
@@ -67,9 +69,12 @@ class LeaseKube:
         self.namespaces.discard(name)
         return True
 
-    def namespace_contents(self, namespace: str) -> tuple[list[dict], list[str]]:
+    def namespace_listings(self, namespace: str, failed: list[str] | None = None) -> Iterator[list[dict]]:
+        """Leases first, then each object of `contents` as a type of its own; counts the types listed."""
         leases = [lease for (ns, _), lease in self.leases.items() if ns == namespace]
-        return [*leases, *self.contents.get(namespace, [])], []
+        for items in (leases, *([o] for o in self.contents.get(namespace, []))):
+            self.types_listed += 1
+            yield items
 
     def get_lease(self, namespace: str, name: str) -> dict | None:
         import copy

@@ -9,9 +9,11 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
+from kubectl_hcmigrate.adapters import kube_inventory
 from kubectl_hcmigrate.adapters.kube_errors import kube_error as _kube_error
 from kubectl_hcmigrate.adapters.kube_rbac import forbidden
 from kubectl_hcmigrate.core.options import KubeTarget
@@ -230,11 +232,9 @@ class Kube:
             content_type="application/merge-patch+json",
         )  # fmt: skip
 
-    def namespace_contents(self, namespace: str) -> tuple[list[Obj], list[str]]:
-        """Every object in a namespace, of every type the server lists, and the types it could not list."""
-        from kubectl_hcmigrate.adapters.kube_inventory import namespace_contents
-
-        return namespace_contents(self, namespace)
+    def namespace_listings(self, namespace: str, failed: list[str] | None = None) -> Iterator[list[Obj]]:
+        """A namespace's objects one type at a time, of every type the server lists (those it could not: `failed`)."""
+        return kube_inventory.listings(self, namespace, [] if failed is None else failed)
 
     def workloads(self, kind_plural: str, namespace: str) -> list[Obj]:
         where = f"namespaces/{namespace}/" if namespace else ""  # "": every namespace

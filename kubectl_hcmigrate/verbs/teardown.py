@@ -253,7 +253,8 @@ def _hc_namespace(t: Teardown) -> list[Change]:
     ns = t.opts.namespace
     if t.kube.namespace(ns) is None:
         return []
-    contents, unlisted = t.kube.namespace_contents(ns)
+    unlisted: list[str] = []
+    contents = [o for items in t.kube.namespace_listings(ns, unlisted) for o in items]
     others = rules.leftovers(contents, t.own, t.source_uid) + [f"(unlistable {u})" for u in unlisted]
     if not others:
         return [Change(f"delete Namespace {ns}: nothing else lives in it", partial(_delete_namespace, t, ns))]

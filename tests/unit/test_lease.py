@@ -108,6 +108,17 @@ def test_a_namespace_created_for_the_lease_goes_with_it_unless_the_run_put_somet
     assert kube.writes[-1] == f"delete lease {NAME}" and "clusters" in kube.namespaces
 
 
+def test_a_release_stops_listing_at_the_first_type_that_holds_something() -> None:
+    """What a restore leaves there is found at once: not every type the server serves listed."""
+    kube = LeaseKube(namespaces=())
+    lease, _ = take(kube, "host-a/10/aaaa1111", create_ns=True)
+    kube.contents["clusters"] = [{"kind": "Secret", "metadata": {"name": f"s{i}"}} for i in range(50)]
+    kube.types_listed = 0
+    lease.release()
+    assert "clusters" in kube.namespaces
+    assert kube.types_listed == 2  # the lease's own type, then the first Secret's
+
+
 def test_holding_releases_when_the_run_fails() -> None:
     kube = LeaseKube()
     with pytest.raises(RuntimeError), L.holding([(kube, False)], "clusters", "example", "aaaa1111", LinesReporter()):  # type: ignore[list-item]
