@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from kubectl_hcmigrate.core.bounded import run_bounded
+from kubectl_hcmigrate.core.bounded import map_bounded
 from kubectl_hcmigrate.core.permissions import ROLE_NAMES, Check, describe
 from kubectl_hcmigrate.core.ports import KubeError
 
@@ -30,14 +30,8 @@ def allowed(kube: Kube, checks: list[Check]) -> list[bool]:
         answer = kube.request("POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", body)
         return bool(answer.get("status", {}).get("allowed"))
 
-    answers = [False] * len(checks)
-
-    def keep(index: int, ok: bool) -> None:
-        answers[index] = ok
-
     # As restore's creates: a Ctrl-C is acted on between waits and the reviews in flight end first.
-    run_bounded(checks, review, done=keep, in_flight=PARALLEL, name="access-review")
-    return answers
+    return map_bounded(checks, review, in_flight=PARALLEL, name="access-review")
 
 
 def request_check(method: str, path: str) -> Check:

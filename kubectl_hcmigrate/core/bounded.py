@@ -83,6 +83,14 @@ def run_bounded(
         raise failed[min(failed)]
 
 
+def map_bounded(items: Sequence[T], work: Callable[[T], R], *, in_flight: int | None = None,
+                name: str = "work") -> list[R]:  # fmt: skip
+    """`work` on each item as run_bounded runs it; the results in the items' order."""
+    results: dict[int, R] = {}
+    run_bounded(items, work, done=results.__setitem__, in_flight=in_flight, name=name)
+    return [results[i] for i in range(len(items))]
+
+
 def result_of(future: Future[R]) -> R:
     """`future.result()` on the calling thread, with Ctrl-C and SIGTERM acted on after the wait,
     never inside its locking (see _Deferral)."""

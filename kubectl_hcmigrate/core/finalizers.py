@@ -17,7 +17,7 @@ from kubectl_hcmigrate.core.report import StepFailed
 # caches, so their finalizer is back a few milliseconds after a strip: against the sandbox's twin
 # reading its cache the same way, one strip-then-delete of a paused NodePool lost 4 races of 40
 # on an idle machine, and in a loaded test run 5 in a row (the old limit). An attempt is three
-# small requests, so twenty cost well under a second even far from the apiserver.
+# small requests: twenty are some 60, a few seconds at most even far from the apiserver.
 STRIP_ATTEMPTS = 20
 
 # Objects in the HCP namespace that HyperShift's controllers hold with a finalizer of their own: the
@@ -32,7 +32,7 @@ COMPONENT_FINALIZED = (
 )  # fmt: skip
 
 
-def strip_and_delete(kube: KubePort, rule: KindRule, ns: str, obj: Obj, attempts: int) -> bool:
+def strip_and_delete(kube: KubePort, rule: KindRule, ns: str, obj: Obj, attempts: int = STRIP_ATTEMPTS) -> bool:
     """Deletes `obj` with no finalizer on it; False when it was gone already."""
     name = obj["metadata"]["name"]
     for _ in range(attempts):

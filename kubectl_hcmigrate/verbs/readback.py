@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass
 
 from kubectl_hcmigrate.core.archive import unpack
-from kubectl_hcmigrate.core.bounded import run_bounded
+from kubectl_hcmigrate.core.bounded import map_bounded
 from kubectl_hcmigrate.core.bundle import Bundle, read_bundle
 from kubectl_hcmigrate.core.layout import (
     ARCHIVE,
@@ -55,10 +55,8 @@ def read_from_bucket(bucket: BucketPort, namespace: str, name: str, backup_id: s
                 raise PreflightError(f"s3://{bucket.name}/{bucket.full_key(key)} cannot be a bundle file") from None
     # Two requests for a bundle written as one archive; older backups have a key per file, which a
     # few requests in flight fetch faster.
-    fetched: dict[int, bytes] = {}
-    run_bounded(list(wanted.values()), bucket.get_bytes, done=fetched.__setitem__, in_flight=FETCHES_IN_FLIGHT,
-                name="bundle-fetch")  # fmt: skip
-    files = {relpath: fetched[i] for i, relpath in enumerate(wanted)}
+    fetched = map_bounded(list(wanted.values()), bucket.get_bytes, in_flight=FETCHES_IN_FLIGHT, name="bundle-fetch")
+    files = dict(zip(wanted, fetched, strict=True))
     if ARCHIVE in files:
         where = f"s3://{bucket.name}/{bucket.full_key(layout.archive_key)}"
         packed = unpack(files.pop(ARCHIVE), where)

@@ -18,7 +18,7 @@ from typing import Any
 from kubectl_hcmigrate.core import objects
 from kubectl_hcmigrate.core import teardown_rules as rules
 from kubectl_hcmigrate.core.changes import Change, change_step
-from kubectl_hcmigrate.core.finalizers import STRIP_ATTEMPTS, finalized, strip_and_delete
+from kubectl_hcmigrate.core.finalizers import finalized, strip_and_delete
 from kubectl_hcmigrate.core.kinds import KindRule, teardown_order
 from kubectl_hcmigrate.core.lease import lease_name
 from kubectl_hcmigrate.core.marks import SOURCE_UID, TEARDOWN_CONFIG, annotations_of, config_names, config_record
@@ -192,7 +192,7 @@ def _remove(t: Teardown, rule: KindRule) -> list[Change]:
 
 def _strip_and_delete(t: Teardown, rule: KindRule, ns: str, obj: Obj) -> None:
     label = f"{rule.kind} {ns}/{name_of(obj)}"
-    if strip_and_delete(t.kube, rule, ns, obj, STRIP_ATTEMPTS) and label not in t.removed:
+    if strip_and_delete(t.kube, rule, ns, obj) and label not in t.removed:
         t.removed.append(label)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from kubectl_hcmigrate.core import finalizers
 from kubectl_hcmigrate.core.kinds import KindRule, rule_for
 from kubectl_hcmigrate.core.marks import BACKUP_ID, NODEPOOLS_LEFT_OUT, SOURCE_UID
 from kubectl_hcmigrate.core.pipeline import RunFailed, execute, list_changes
@@ -302,6 +303,18 @@ def test_strip_then_delete_never_loses_the_race_with_the_operator(races: int) ->
     t = Teardown(TeardownOptions("example", "clusters"), kube, None, "destination", hc, "uid", "uid", set())  # type: ignore[arg-type]
     teardown._strip_and_delete(t, hc_rule, "clusters", hc)
     assert kube.delete_paths == 0 and kube.get(hc_rule, "clusters", "example") is None
+
+
+def test_an_operator_that_wins_every_race_stops_teardown_after_strip_attempts_saying_why() -> None:
+    hc_rule = rule_for("HostedCluster", "hc")
+    hc = {"metadata": {"name": "example", "resourceVersion": "7", "finalizers": ["hypershift.openshift.io/finalizer"]},
+          "spec": {}}  # fmt: skip
+    kube = RacingKube([(hc_rule, "clusters", hc)], races=1000)
+    t = Teardown(TeardownOptions("example", "clusters"), kube, None, "destination", hc, "uid", "uid", set())  # type: ignore[arg-type]
+    with pytest.raises(StepFailed, match=r"got its finalizers back 20 times .* a controller still reconciles it"):
+        teardown._strip_and_delete(t, hc_rule, "clusters", hc)
+    assert 1000 - kube.races == finalizers.STRIP_ATTEMPTS == 20
+    assert kube.delete_paths == 0 and kube.get(hc_rule, "clusters", "example") is not None
 
 
 def test_an_object_read_without_finalizers_is_deleted_only_as_read() -> None:

@@ -80,6 +80,10 @@ class Store:
             self.put(o)
         self.synced.set()
 
+    def __contains__(self, k: Key) -> bool:
+        with self._lock:
+            return k in self._objs
+
     def get(self, k: Key) -> Obj | None:
         with self._lock:
             o = self._objs.get(k)
@@ -115,7 +119,7 @@ class CachedApi(Api):
         return o
 
     def create(self, res: Res, ns: str | None, body: Obj) -> Obj | None:
-        if res in self.stores and self.get(res, ns, body["metadata"]["name"]) is not None:
+        if res in self.stores and (ns or "", body["metadata"]["name"]) in self.stores[res]:
             return None
         made = super().create(res, ns, body)
         return None if made is None else self._wrote(res, made)
