@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from kubectl_hcmigrate.adapters import kube_inventory
+from kubectl_hcmigrate.adapters.kube_errors import ClusterUnreachable, unreachable
 from kubectl_hcmigrate.adapters.kube_errors import kube_error as _kube_error
 from kubectl_hcmigrate.adapters.kube_rbac import forbidden
 from kubectl_hcmigrate.core.options import KubeTarget
 from kubectl_hcmigrate.core.ports import ExecStream, KubeError, Obj
-from kubectl_hcmigrate.core.report import PreflightError, StepFailed
+from kubectl_hcmigrate.core.report import PreflightError
 
 if TYPE_CHECKING:
     from kubernetes.client import ApiClient
@@ -38,11 +39,6 @@ WRITE_RETRY_STATUSES = frozenset({429})
 _log = logging.getLogger("hcmigrate.kube")  # -v: each request, for a bug report (verbose.py redacts)
 
 
-class ClusterUnreachable(StepFailed):
-    """The apiserver did not answer in time or dropped the connection. A failure of the step (exit 1
-    or 4) once something changed; preflight turns it into a refusal (exit 3)."""
-
-
 class Kube:
     """One management cluster, picked from kubeconfig like kubectl picks it."""
 
@@ -54,6 +50,7 @@ class Kube:
         self.context, self.api = load_client(target, role)
         self.server: str = self.api.configuration.host  # said with the context: which cluster this is
         self._groups: dict[str, Obj] = {}
+        self._crds: dict[str, Obj | None] = {}
         self._sleep = sleep
 
     # -- REST --------------------------------------------------------------------
@@ -94,23 +91,12 @@ class Kube:
                     raise error from None
             except (HTTPError, OSError) as e:
                 if not reads or attempt == READ_ATTEMPTS:
-                    raise self._unreachable(method, path, e) from None
+                    raise unreachable(self, method, path, e) from None
             else:
                 data = resp[0].data if isinstance(resp, tuple) else resp.data
                 return json.loads(data) if data else {}
             self._sleep(0.5 * 2 ** (attempt - 1))
         raise AssertionError("unreachable")  # the loop returns or raises
-
-    def _unreachable(self, method: str, path: str, e: BaseException) -> ClusterUnreachable:
-        host = self.api.configuration.host
-        timeout = self.target.request_timeout
-        cause = getattr(e, "reason", None) or e  # urllib3 wraps the timeout in MaxRetryError
-        timed_out = "Timeout" in type(e).__name__ or "Timeout" in type(cause).__name__
-        what = f"did not answer within {timeout:g}s" if timed_out else f"failed ({type(cause).__name__})"
-        return ClusterUnreachable(
-            f"the {self.role} cluster at {host} (context '{self.context}') {what} on {method} {path.split('?')[0]}: "
-            "check that its apiserver is up, or raise --request-timeout"
-        )
 
     def request_or_none(self, method: str, path: str, body: Any = None, **kw: Any) -> Obj | None:
         """`request`, with None for an object that is not there (404)."""
@@ -296,5 +282,9 @@ class Kube:
         return self.request_or_none("DELETE", self._lease_path(namespace, name), body) is not None
 
     def crd(self, name: str) -> Obj | None:
-        """A CustomResourceDefinition, to read the rules its schema sets; None if not installed."""
-        return self.request_or_none("GET", f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}")
+        """A CustomResourceDefinition, to read the rules its schema sets; None if not installed. Read once a
+        run, as discovery is: restore's preflight asked 17 times for its 10 CRDs, up to 364 kB each."""
+        if name not in self._crds:
+            path = f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}"
+            self._crds[name] = self.request_or_none("GET", path)
+        return self._crds[name]

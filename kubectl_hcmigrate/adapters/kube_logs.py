@@ -15,7 +15,7 @@ def pod_log(kube: Kube, namespace: str, pod: str, container: str, *, previous: b
     from kubernetes.client.exceptions import ApiException
     from urllib3.exceptions import HTTPError
 
-    from kubectl_hcmigrate.adapters.kube_errors import kube_error
+    from kubectl_hcmigrate.adapters.kube_errors import kube_error, unreachable
 
     timeout = kube.target.request_timeout
     try:
@@ -26,5 +26,5 @@ def pod_log(kube: Kube, namespace: str, pod: str, container: str, *, previous: b
     except ApiException as e:
         raise kube_error(e) from None
     except (HTTPError, OSError) as e:
-        raise kube._unreachable("GET", f"/api/v1/namespaces/{namespace}/pods/{pod}/log", e) from None
+        raise unreachable(kube, "GET", f"/api/v1/namespaces/{namespace}/pods/{pod}/log", e) from None
     return text if isinstance(text, str) else str(text or "")

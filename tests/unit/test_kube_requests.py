@@ -37,7 +37,7 @@ def _kube(failures: list[BaseException], timeout: float = 7.0) -> tuple[Kube, _A
     kube = Kube.__new__(Kube)
     api, slept = _Api(failures), []
     kube.target, kube.role, kube.context = KubeTarget(request_timeout=timeout), "destination", "dst"
-    kube.api, kube._groups, kube._sleep = api, {}, slept.append  # type: ignore[assignment]
+    kube.api, kube._groups, kube._crds, kube._sleep = api, {}, {}, slept.append  # type: ignore[assignment]
     return kube, api, slept
 
 
@@ -123,6 +123,17 @@ def test_an_answer_while_an_interrupt_is_handled_is_the_answer() -> None:
     except KeyboardInterrupt:
         assert kube.request_or_none("GET", "/api/v1/namespaces/x") is None
     assert len(api.calls) == 1
+
+
+def test_a_crd_is_read_once_a_run_even_when_it_is_not_there() -> None:
+    # restore's preflight asked for the HostedCluster CRD four times, its 10 CRDs 17 times.
+    kube, api, _ = _kube([ApiException(status=404, reason="NotFound")])
+    for _ in range(3):
+        assert kube.crd("nodepools.hypershift.openshift.io") is None
+        assert kube.crd("hostedclusters.hypershift.openshift.io") == {"kind": "Namespace"}
+    assert [path.rpartition("/")[2] for _, path, _ in api.calls] == [
+        "nodepools.hypershift.openshift.io", "hostedclusters.hypershift.openshift.io"
+    ]  # fmt: skip
 
 
 def test_an_exec_connects_on_a_client_of_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
