@@ -36,4 +36,8 @@ hcm teardown --hc example -n clusters --context source --to-context destination
 say "where everything is now"
 k --context destination get hostedclusters,nodepools -n clusters
 k --context source get hostedclusters,nodepools -n clusters
-k --context source get namespace clusters-example 2>&1 || true
+if k --context source get namespace clusters-example >/dev/null 2>&1; then
+  echo "namespace clusters-example is still on source"
+else
+  echo "namespace clusters-example: gone from source (the control plane runs on destination only)"
+fi
