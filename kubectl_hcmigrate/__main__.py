@@ -14,9 +14,17 @@ def main() -> None:
         )
         sys.exit(2)
     # Imported here so the version check above runs even if the CLI cannot import.
+    import signal
+
+    from kubectl_hcmigrate import commands
     from kubectl_hcmigrate.cli import run
 
-    run()
+    commands.ENDS_WITH_RUN = True
+    try:
+        run()
+    finally:  # the run has said how it ended: a signal during the interpreter's shutdown changes nothing
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 if __name__ == "__main__":

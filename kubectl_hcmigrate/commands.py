@@ -69,6 +69,13 @@ class Out:
     started: datetime = field(default_factory=now)
 
 
+# Set by the entry point (__main__) of the process that ends with its one run: once that run's
+# result or failure is being said, a Ctrl-C or SIGTERM up to the exit is held, not handed back to
+# Python's own handler. There, one that came as click unwound or the interpreter shut down made a
+# SUCCEEDED migrate's JSON end in a process killed by SIGINT (130 to a shell), or in a traceback.
+ENDS_WITH_RUN = False
+
+
 def run(
     out: Out, body: Callable[[TextReporter], dict[str, Any]], text: Callable[[dict[str, Any]], None] | None = None
 ) -> int:
@@ -78,25 +85,30 @@ def run(
     signal.signal(signal.SIGTERM, _raise_interrupt)
     reporter = TextReporter(sys.stderr)
     try:
-        result = body(reporter)
-    except RunFailed as e:
-        reporter.end()  # the live line stays as it was, and the error goes below it
-        verbose.trace(e.__cause__)
-        return _fail(out, e.outcome, e.message, e.undo_errors, e.log)
-    except HcmigrateError as e:
-        reporter.end()
-        verbose.trace(e)
-        return _fail(out, e.outcome, str(e))
-    except KeyboardInterrupt:
-        reporter.end()
-        return _fail(out, Outcome.INTERRUPTED, "interrupted")
-    with interrupts_held(reporter):  # the run is over: its result is printed whole, and its code stands
-        doc = document(out.kind, result, out.started)
+        ended: dict[str, Any] | BaseException = body(reporter)
+    except (HcmigrateError, RunFailed, KeyboardInterrupt) as e:
+        ended = e
+    # The run is over: how it ended is said whole, and its code stands.
+    with interrupts_held(reporter, to_exit=ENDS_WITH_RUN):
+        if isinstance(ended, BaseException):
+            reporter.end()  # the live line stays as it was, and the error goes below it
+            return _failed(out, ended)
+        doc = document(out.kind, ended, out.started)
         if text is not None and out.fmt is OutputFormat.text:
-            text(result)
+            text(ended)
         else:
             show(doc, out.fmt, next_step=next_step(doc, prog_name()))
-        return EXIT_CODES[Outcome(result.get("outcome", "SUCCEEDED"))]
+        return EXIT_CODES[Outcome(ended.get("outcome", "SUCCEEDED"))]
+
+
+def _failed(out: Out, e: BaseException) -> int:
+    if isinstance(e, RunFailed):
+        verbose.trace(e.__cause__)
+        return _fail(out, e.outcome, e.message, e.undo_errors, e.log)
+    if isinstance(e, HcmigrateError):
+        verbose.trace(e)
+        return _fail(out, e.outcome, str(e))
+    return _fail(out, Outcome.INTERRUPTED, "interrupted")
 
 
 class NamesAnHC(Protocol):

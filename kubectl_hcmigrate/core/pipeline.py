@@ -206,11 +206,12 @@ LATE_INTERRUPT = "interrupt received after the last step had ended: nothing is l
 
 
 @contextmanager
-def interrupts_held(reporter: Reporter, said: str = LATE_INTERRUPT) -> Iterator[None]:
+def interrupts_held(reporter: Reporter, said: str = LATE_INTERRUPT, *, to_exit: bool = False) -> Iterator[None]:
     """Ctrl-C and SIGTERM are held for the block, saying `said` at the first; the block ends as
     it would have. While the source is put back, a second one would leave it half put back; after
     the last step (the lease's release, the result's output) there is nothing left to stop, and
-    an interrupt there turned a finished run into "interrupted" with no word of what it changed."""
+    an interrupt there turned a finished run into "interrupted" with no word of what it changed.
+    With `to_exit` they stay held after the block, for a process that ends with it."""
     said_it = False
 
     def hold(signum: int, frame: object) -> None:
@@ -219,13 +220,14 @@ def interrupts_held(reporter: Reporter, said: str = LATE_INTERRUPT) -> Iterator[
             reporter.line(said)
             said_it = True
 
-    with interrupts_to(hold):
+    with interrupts_to(hold, restore=not to_exit):
         yield
 
 
 @contextmanager
-def interrupts_to(handler: Callable[[int, object], None]) -> Iterator[None]:
-    """Ctrl-C and SIGTERM go to `handler` meanwhile; off the main thread they are not ours to take."""
+def interrupts_to(handler: Callable[[int, object], None], *, restore: bool = True) -> Iterator[None]:
+    """Ctrl-C and SIGTERM go to `handler` meanwhile (and after, unless `restore`); off the main
+    thread they are not ours to take."""
     try:
         previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
     except ValueError:
@@ -234,7 +236,7 @@ def interrupts_to(handler: Callable[[int, object], None]) -> Iterator[None]:
     try:
         yield
     finally:
-        for s, h in previous.items():
+        for s, h in previous.items() if restore else ():
             signal.signal(s, h)
 
 

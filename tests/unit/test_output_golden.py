@@ -212,11 +212,20 @@ def test_a_restore_that_did_not_wait_is_valid_too(capsys: pytest.CaptureFixture[
     assert valid(json.loads(out))["etcd_members"] is None
 
 
+def _refused(reporter: Any) -> dict[str, Any]:
+    raise PreflightError("the source cluster lacks HostedCluster clusters/example: check the name")
+
+
+@pytest.mark.parametrize("body, code, outcome", [
+    (lambda reporter: RESULTS["restore"][1], 0, RESULTS["restore"][1]["outcome"]),
+    (_refused, 3, "REFUSED"),  # a failure's output was not held: the interrupt escaped as it printed
+], ids=["result", "failure"])  # fmt: skip
 def test_an_interrupt_while_the_result_is_printed_is_said_and_the_result_and_code_stand(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], body: Any, code: int, outcome: str
 ) -> None:
-    """Ctrl-C (or a runbook's SIGTERM) as a finished restore prints: the whole document, its own
-    exit code, a line saying the interrupt came late; and Ctrl-C works again afterwards."""
+    """Ctrl-C (or a runbook's SIGTERM) as a finished restore prints, or a refusal: the whole
+    document, its own exit code, a line saying the interrupt came late; and Ctrl-C works again
+    afterwards."""
     printed = commands.show
 
     def interrupted(*args: Any, **kw: Any) -> None:
@@ -225,10 +234,10 @@ def test_an_interrupt_while_the_result_is_printed_is_said_and_the_result_and_cod
         printed(*args, **kw)
 
     monkeypatch.setattr(commands, "show", interrupted)
-    kind, result = RESULTS["restore"]
-    code = commands.run(commands.Out(OutputFormat.json, kind, STARTED), lambda reporter: result)
+    kind = RESULTS["restore"][0]
+    assert commands.run(commands.Out(OutputFormat.json, kind, STARTED), body) == code
     out, err = capsys.readouterr()
-    assert code == 0 and json.loads(out)["outcome"] == result["outcome"]
+    assert json.loads(out)["outcome"] == outcome
     assert err.count(LATE_INTERRUPT) == 1  # said once, for both
     with pytest.raises(KeyboardInterrupt):
         os.kill(os.getpid(), signal.SIGINT)
