@@ -123,14 +123,22 @@ def _run_one(member: Member, args: Args, err: TextIO, runs: Runs) -> dict[str, A
     return _result_of(member, code, "".join(out), last_error)
 
 
+# A run handles Ctrl-C and SIGTERM from the start of its work to its exit (commands.py): one that
+# died of either, saying nothing, was stopped while it started, before it changed anything.
+_STOPPED_STARTING = {-signal.SIGINT: "Ctrl-C", -signal.SIGTERM: "SIGTERM"}
+
+
 def _result_of(member: Member, code: int, stdout: str, last_error: str) -> dict[str, Any]:
     try:
         result = json.loads(stdout)
     except ValueError:
         result = None
-    if not isinstance(result, dict) or "outcome" not in result:
+    if code in _STOPPED_STARTING and not stdout.strip():
+        error = f"stopped by {_STOPPED_STARTING[code]} as it started, before it changed anything"
+        result = {"outcome": Outcome.INTERRUPTED.value, "error": error}
+    elif not isinstance(result, dict) or "outcome" not in result:
         # Killed, or died before it could answer: what it did is unknown, so the user must look.
-        outcome = Outcome.INTERRUPTED if code in (130, -2, -15) else Outcome.FAILED_NEEDS_ATTENTION
+        outcome = Outcome.INTERRUPTED if code == 130 else Outcome.FAILED_NEEDS_ATTENTION
         result = {"outcome": outcome.value, "error": last_error or f"the backup run ended with exit code {code}"}
     return {"hostedcluster": member.label, **result, "exit_code": code}
 

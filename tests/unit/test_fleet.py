@@ -39,6 +39,16 @@ def test_a_run_that_died_is_one_the_user_must_look_at() -> None:
     assert summary["outcome"] == "FAILED_NEEDS_ATTENTION"
 
 
+def test_a_run_stopped_as_it_started_is_said_to_have_changed_nothing() -> None:
+    # backup --all, SIGTERM 0.41 s after its start: two runs died of it before their own handling began.
+    run = fake_run({"a": (-15, "", ""), "b": (-2, "", ""), "c": (-15, "", "error: half a line")})
+    by = {r["hostedcluster"]: r for r in fleet.back_up(M, fleet.Args([], []), 1, io.StringIO(), run_one=run)["results"]}
+    assert by["clusters/a"] == {"hostedcluster": "clusters/a", "outcome": "INTERRUPTED", "exit_code": -15,
+                                "error": "stopped by SIGTERM as it started, before it changed anything"}  # fmt: skip
+    assert by["clusters/b"]["error"] == "stopped by Ctrl-C as it started, before it changed anything"
+    assert by["clusters/c"]["outcome"] == "INTERRUPTED"
+
+
 def test_a_run_s_json_answer_is_its_result() -> None:
     out = json.dumps({"outcome": "FAILED_SOURCE_RESTORED", "error": "no Ready etcd pod in clusters-b"})
     r = fleet._result_of(M[1], 4, out, "")
