@@ -16,10 +16,10 @@ def main() -> None:
     # Imported here so the version check above runs even if the CLI cannot import.
     import signal
 
-    from kubectl_hcmigrate import commands
+    import kubectl_hcmigrate
     from kubectl_hcmigrate.cli import run
 
-    commands.ENDS_WITH_RUN = True
+    kubectl_hcmigrate.ends_with_run = True
     try:
         run()
     finally:  # the run has said how it ended: a signal during the interpreter's shutdown changes nothing

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
+import kubectl_hcmigrate
 from kubectl_hcmigrate import verbose
 from kubectl_hcmigrate.cli_help import prog_name
 from kubectl_hcmigrate.core import permissions
@@ -69,13 +70,6 @@ class Out:
     started: datetime = field(default_factory=now)
 
 
-# Set by the entry point (__main__) of the process that ends with its one run: once that run's
-# result or failure is being said, a Ctrl-C or SIGTERM up to the exit is held, not handed back to
-# Python's own handler. There, one that came as click unwound or the interpreter shut down made a
-# SUCCEEDED migrate's JSON end in a process killed by SIGINT (130 to a shell), or in a traceback.
-ENDS_WITH_RUN = False
-
-
 def run(
     out: Out, body: Callable[[TextReporter], dict[str, Any]], text: Callable[[dict[str, Any]], None] | None = None
 ) -> int:
@@ -88,8 +82,10 @@ def run(
         ended: dict[str, Any] | BaseException = body(reporter)
     except (HcmigrateError, RunFailed, KeyboardInterrupt) as e:
         ended = e
-    # The run is over: how it ended is said whole, and its code stands.
-    with interrupts_held(reporter, to_exit=ENDS_WITH_RUN):
+    # The run is over: how it ended is said whole, and its code stands. In the command's own process
+    # it stays held to the exit: given back to Python's handler, one that came as click unwound or the
+    # interpreter shut down ended a SUCCEEDED migrate's JSON in a death by SIGINT (130 to a shell).
+    with interrupts_held(reporter, to_exit=kubectl_hcmigrate.ends_with_run):
         if isinstance(ended, BaseException):
             reporter.end()  # the live line stays as it was, and the error goes below it
             return _failed(out, ended)

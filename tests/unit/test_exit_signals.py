@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+import kubectl_hcmigrate
 from kubectl_hcmigrate import commands
 from kubectl_hcmigrate.core.options import OutputFormat
 from kubectl_hcmigrate.core.pipeline import LATE_INTERRUPT
@@ -41,7 +42,7 @@ def _refused(reporter: Any) -> dict[str, Any]:
 def test_in_the_commands_own_process_a_signal_after_the_result_is_held_to_the_exit(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], handlers: None
 ) -> None:
-    monkeypatch.setattr(commands, "ENDS_WITH_RUN", True)
+    monkeypatch.setattr(kubectl_hcmigrate, "ends_with_run", True)
     code = commands.run(commands.Out(OutputFormat.json, "BackupResult", STARTED), _refused)
     os.kill(os.getpid(), signal.SIGINT)  # as click unwinds, or the interpreter shuts down
     os.kill(os.getpid(), signal.SIGTERM)
@@ -54,8 +55,8 @@ def test_the_entry_point_holds_signals_to_the_exit(monkeypatch: pytest.MonkeyPat
     from kubectl_hcmigrate import __main__, cli
 
     seen: list[bool] = []
-    monkeypatch.setattr(commands, "ENDS_WITH_RUN", False)
-    monkeypatch.setattr(cli, "run", lambda: seen.append(commands.ENDS_WITH_RUN))
+    monkeypatch.setattr(kubectl_hcmigrate, "ends_with_run", False)
+    monkeypatch.setattr(cli, "run", lambda: seen.append(kubectl_hcmigrate.ends_with_run))
     __main__.main()
     assert seen == [True]
     assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN and signal.getsignal(signal.SIGTERM) is signal.SIG_IGN
