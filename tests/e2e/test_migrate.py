@@ -161,6 +161,9 @@ def assert_nodes_adopted(sb: Sandbox, out: dict[str, Any], infra: str, workers: 
     mds = dest.get("machinedeployments.cluster.x-k8s.io", "-n", HCP_NS)["items"]
     assert [BACKUP_ID in m["metadata"].get("annotations", {}) for m in mds] == [True]
     assert instances(sb, infra) == workers
+    # Each AWSMachine came with the instance CAPA recorded on the source, by which it is found here.
+    aws = dest.get("awsmachines.infrastructure.cluster.x-k8s.io", "-n", HCP_NS)["items"]
+    assert {a["metadata"]["name"]: a["spec"].get("instanceID") for a in aws} == workers
     print(f"\nrestore --with-nodes after a migrate without: {time.monotonic() - t0:.1f}s, workers adopted")
     # The source kept its NodePool, paused, while the destination lacked it; now teardown removes it.
     assert sb.source.kubectl().get(NP_KIND, POOL, "-n", HC_NS)["spec"]["pausedUntil"] == "true"

@@ -169,13 +169,40 @@ def hcp_namespace_objects(hc: Obj, pools: list[Obj], cfg: SandboxConfig) -> list
         secret("sa-signing-key", ns, dict(zip(("key", "pub"), sa_signing_key(), strict=True))),
     ]  # fmt: skip
     for np in pools:
-        objs += _machine_objects(np["metadata"]["name"], ns, infra, int(np["spec"].get("replicas") or 2))
+        objs += _machine_objects(np, ns, infra)
     return objs
 
 
-def _machine_objects(np: str, ns: str, infra: str, replicas: int) -> list[Obj]:
-    tmpl, ms = f"{np}-{_h(np, 'tmpl')}", f"{np}-{_h(np, 'ms')}"
+def _aws_template_spec(np: Obj, infra: str) -> Obj:
+    """The AWSMachine spec HyperShift's NodePool controller writes into its AWSMachineTemplate
+    (nodepool/aws.go awsMachineTemplateSpec), from the NodePool's platform.aws."""
+    aws = np["spec"]["platform"]["aws"]
+    return {
+        "uncompressedUserData": True,
+        "cloudInit": {"insecureSkipSecretsManager": True, "secureSecretsBackend": "secrets-manager"},
+        "iamInstanceProfile": aws.get("instanceProfile") or f"{infra}-worker-profile",
+        "instanceType": aws["instanceType"],
+        "ami": {"id": "ami-0" + _h(infra, "ami", n=16)},
+        "additionalSecurityGroups": [{"id": "sg-0" + _h(infra, "default-sg", n=16)}],
+        "subnet": dict(aws["subnet"]),
+        "rootVolume": dict(aws["rootVolume"]),
+        "additionalTags": {f"kubernetes.io/cluster/{infra}": "owned"},
+        "instanceMetadataOptions": {"httpEndpoint": "enabled", "httpPutResponseHopLimit": 2,
+                                    "httpTokens": "optional", "instanceMetadataTags": "disabled"},
+    }  # fmt: skip
+
+
+def _machine_objects(pool: Obj, ns: str, infra: str) -> list[Obj]:
+    """A NodePool's machine objects as its controllers leave them: HyperShift writes the
+    MachineDeployment and AWSMachineTemplate, CAPI the MachineSet and its Machines (labels, revision
+    annotations), CAPA's template cloning the AWSMachines. What CAPA and CAPI add once an instance
+    runs (spec.providerID, spec.instanceID) the twin writes as they do (twin/capi.py)."""
+    np, replicas = pool["metadata"]["name"], int(pool["spec"].get("replicas") or 2)
+    tmpl, ms, hash_ = f"{np}-{_h(np, 'tmpl')}", f"{np}-{_h(np, 'ms')}", str(int(_h(np, "hash"), 16) % 10**10)
+    pool_key = {"hypershift.openshift.io/nodePool": f"{pool['metadata']['namespace']}/{np}"}
     sel = {"cluster.x-k8s.io/cluster-name": infra, "hypershift.openshift.io/nodePool": np}
+    set_labels = {**sel, "cluster.x-k8s.io/deployment-name": np, "machine-template-hash": hash_}
+    machine_labels = {**set_labels, "cluster.x-k8s.io/set-name": ms}
     template_spec = {
         "clusterName": infra,
         "bootstrap": {"dataSecretName": f"user-data-{np}-{_h(np, 'ud')}"},
@@ -184,31 +211,42 @@ def _machine_objects(np: str, ns: str, infra: str, replicas: int) -> list[Obj]:
             "kind": "AWSMachineTemplate",
             "name": tmpl,
         },
+        "version": "4.17.0",
+        "deletion": {"nodeDrainTimeoutSeconds": 0, "nodeVolumeDetachTimeoutSeconds": 0},
     }
+    aws_spec = _aws_template_spec(pool, infra)
+    revision = {"machinedeployment.clusters.x-k8s.io/revision": "1",
+                "machinedeployment.clusters.x-k8s.io/desired-replicas": str(replicas),
+                "machinedeployment.clusters.x-k8s.io/max-replicas": str(replicas + 1)}  # fmt: skip
+    cloned = {"cluster.x-k8s.io/cloned-from-name": tmpl,
+              "cluster.x-k8s.io/cloned-from-groupkind": "AWSMachineTemplate.infrastructure.cluster.x-k8s.io"}  # fmt: skip
     objs: list[Obj] = [
         # A pointer ignition config, as the NodePool controller writes it: the ignition server and a token.
-        secret(f"user-data-{np}-{_h(np, 'ud')}", ns, {"disableTemplating": "true", "value": _user_data(ns, np)}),
-        {"apiVersion": CAPA, "kind": "AWSMachineTemplate", "metadata": _meta(tmpl, ns),
-         "spec": {"template": {"spec": {"instanceType": "m5.large", "ami": {"id": "ami-0fake"}}}}},
+        secret(f"user-data-{np}-{_h(np, 'ud')}", ns, {"disableTemplating": "true", "value": _user_data(ns, np)},
+               annotations=pool_key),
+        {"apiVersion": CAPA, "kind": "AWSMachineTemplate", "metadata": _meta(tmpl, ns, annotations=pool_key),
+         "spec": {"template": {"spec": aws_spec}}},
         {"apiVersion": CAPI, "kind": "MachineDeployment",
-         "metadata": _meta(np, ns, finalizers=["cluster.x-k8s.io/machinedeployment"]),
+         "metadata": _meta(np, ns, annotations={**pool_key, "machinedeployment.clusters.x-k8s.io/revision": "1"},
+                           finalizers=["cluster.x-k8s.io/machinedeployment"]),
          "spec": {"clusterName": infra, "replicas": replicas, "selector": {"matchLabels": sel},
                   "template": {"metadata": {"labels": sel}, "spec": template_spec}}},
         {"apiVersion": CAPI, "kind": "MachineSet",
-         "metadata": _meta(ms, ns, labels=sel, finalizers=["cluster.x-k8s.io/machineset"]),
-         "spec": {"clusterName": infra, "replicas": replicas, "selector": {"matchLabels": sel},
-                  "template": {"metadata": {"labels": sel}, "spec": template_spec}}},
+         "metadata": _meta(ms, ns, labels=set_labels, annotations=revision, finalizers=["cluster.x-k8s.io/machineset"]),
+         "spec": {"clusterName": infra, "replicas": replicas, "selector": {"matchLabels": set_labels},
+                  "template": {"metadata": {"labels": set_labels}, "spec": template_spec}}},
     ]  # fmt: skip
     for j in range(replicas):
         machine = f"{ms}-{_h(np, str(j), n=5)}"
         objs += [
             {"apiVersion": CAPI, "kind": "Machine",
-             "metadata": _meta(machine, ns, labels=sel, finalizers=["machine.cluster.x-k8s.io"]),
+             "metadata": _meta(machine, ns, labels=machine_labels, finalizers=["machine.cluster.x-k8s.io"]),
              "spec": {**template_spec, "infrastructureRef": {**template_spec["infrastructureRef"],
                                                               "kind": "AWSMachine", "name": machine}}},
             {"apiVersion": CAPA, "kind": "AWSMachine",
-             "metadata": _meta(machine, ns, labels=sel, finalizers=["awsmachine.infrastructure.cluster.x-k8s.io"]),
-             "spec": {"instanceType": "m5.large", "ami": {"id": "ami-0fake"}}},
+             "metadata": _meta(machine, ns, labels=machine_labels, annotations=cloned,
+                               finalizers=["awsmachine.infrastructure.cluster.x-k8s.io"]),
+             "spec": copy.deepcopy(aws_spec)},
         ]  # fmt: skip
     return objs
 

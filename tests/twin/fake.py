@@ -113,7 +113,10 @@ class FakeCloud:
 
     def ensure_instance(self, infra: str, machine: str) -> str:
         self.instances.setdefault(machine, "running")
-        return machine
+        return f"aws:///us-east-1a/{machine}"  # the instance id is the machine's name here
+
+    def running(self, instance_id: str) -> bool:
+        return self.instances.get(instance_id) == "running"
 
     def terminate(self, infra: str, machine: str) -> None:
         self.instances[machine] = "terminated"

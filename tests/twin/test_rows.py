@@ -11,6 +11,7 @@ from tests.sandbox.config import SandboxConfig
 from tests.sandbox.twin import capi, cpo, hostedcluster, nodepool, releases
 from tests.sandbox.twin.api import (
     AWSEPS,
+    AWSMACHINE,
     CLUSTER,
     DEPLOY,
     HC,
@@ -29,7 +30,8 @@ from tests.twin.fake import FakeApi, FakeCloud
 
 NS, NAME, HCP_NS = "clusters", "example", "clusters-example"
 URL = "https://s3.example.com/bucket/snapshot.db?X-Amz-Signature=x"
-RES = {"HostedControlPlane": HCP, "Cluster": CLUSTER, "MachineDeployment": MD, "MachineSet": MS, "Machine": MACHINE}
+RES = {"HostedControlPlane": HCP, "Cluster": CLUSTER, "MachineDeployment": MD, "MachineSet": MS, "Machine": MACHINE,
+       "AWSMachine": AWSMACHINE}  # fmt: skip
 
 
 def world(paused: str | None = None, url: str | None = None, seeded_hcp: bool = True):
@@ -223,6 +225,24 @@ def test_t14_nodepool_finalizer_pause_and_new_machines():
     for m in machines:
         capi.reconcile_machine(api, cloud, HCP_NS, m["metadata"]["name"])
     assert sorted(cloud.instances) == sorted(m["metadata"]["name"] for m in machines)
+
+
+def test_t14_capa_records_each_instance_and_a_restored_machine_keeps_it():
+    """CAPA writes the instance it found or launched on the AWSMachine, CAPI copies its providerID onto
+    the Machine; an AWSMachine that names its instance (restored with it) never gets another."""
+    api, cloud = world(paused=None)
+    machines = api.list(MACHINE, HCP_NS)
+    for m in machines:
+        capi.reconcile_machine(api, cloud, HCP_NS, m["metadata"]["name"])
+    for m in machines:
+        name = m["metadata"]["name"]
+        aws = api.get(AWSMACHINE, HCP_NS, name)["spec"]
+        assert aws["providerID"] == f"aws:///us-east-1a/{name}" and aws["instanceID"] == name
+        assert api.get(MACHINE, HCP_NS, name)["spec"]["providerID"] == aws["providerID"]
+    gone = machines[0]["metadata"]["name"]
+    cloud.terminate("", gone)
+    capi.reconcile_machine(api, cloud, HCP_NS, gone)
+    assert cloud.instances[gone] == "terminated"  # CAPA reports it not found; it launches no other
 
 
 def test_t14_nodepool_deletion_deletes_machines_and_terminates_instances():

@@ -67,8 +67,30 @@ def reconcile_machine(api: Api, cloud: Any, ns: str, name: str) -> float | None:
         _drop(api, MACHINE, m)
         return None
     if cloud is not None:
-        cloud.ensure_instance(infra, name)
+        _adopt(api, cloud, ns, m)
     return None
+
+
+def _adopt(api: Api, cloud: Any, ns: str, m: Obj) -> None:
+    """CAPA finds a Machine's instance by its AWSMachine's spec.instanceID once set, else by its tags,
+    launching one if there is none, and records it there as spec.providerID and spec.instanceID;
+    CAPI copies the providerID onto the Machine (awsmachine_controller.go findInstance and
+    reconcileNormal; machine_controller_phases.go reconcileInfrastructure). So a restored AWSMachine
+    keeps its instance, and one whose instance is gone gets no other: CAPA reports it not found."""
+    name = m["metadata"]["name"]
+    aws = api.get(AWSMACHINE, ns, m["spec"]["infrastructureRef"]["name"])
+    spec = (aws or {}).get("spec", {})
+    if spec.get("instanceID"):
+        if not cloud.running(spec["instanceID"]):
+            return
+        provider_id = spec.get("providerID")
+    else:
+        provider_id = cloud.ensure_instance(m["spec"]["clusterName"], name)
+        if aws is not None:
+            iid = provider_id.rsplit("/", 1)[-1]
+            api.patch(AWSMACHINE, ns, aws["metadata"]["name"], {"spec": {"providerID": provider_id, "instanceID": iid}})
+    if aws is not None and provider_id and m["spec"].get("providerID") != provider_id:
+        api.patch(MACHINE, ns, name, {"spec": {"providerID": provider_id}})
 
 
 def reconcile_owner(api: Api, res: Res, ns: str, name: str) -> float | None:

@@ -43,13 +43,18 @@ class Cloud:
         return [i for r in out["Reservations"] for i in r["Instances"]]
 
     def ensure_instance(self, infra: str, machine: str) -> str:
+        """The Machine's instance, launched if it has none: its providerID, as CAPA writes it."""
         found = self.instances(infra, machine)
-        if found:
-            return found[0]["InstanceId"]
-        tags = [{"Key": owned_tag(infra), "Value": "owned"}, {"Key": "Name", "Value": machine}]
-        out = self.ec2.run_instances(ImageId="ami-12c6146b", MinCount=1, MaxCount=1, InstanceType="m5.large",
-                                     TagSpecifications=[{"ResourceType": "instance", "Tags": tags}])  # fmt: skip
-        return out["Instances"][0]["InstanceId"]
+        if not found:
+            tags = [{"Key": owned_tag(infra), "Value": "owned"}, {"Key": "Name", "Value": machine}]
+            found = self.ec2.run_instances(ImageId="ami-12c6146b", MinCount=1, MaxCount=1, InstanceType="m5.large",
+                                           TagSpecifications=[{"ResourceType": "instance", "Tags": tags}])["Instances"]  # fmt: skip
+        return f"aws:///{found[0]['Placement']['AvailabilityZone']}/{found[0]['InstanceId']}"
+
+    def running(self, instance_id: str) -> bool:
+        flt = [{"Name": "instance-id", "Values": [instance_id]},
+               {"Name": "instance-state-name", "Values": ["pending", "running"]}]  # fmt: skip
+        return any(r["Instances"] for r in self.ec2.describe_instances(Filters=flt)["Reservations"])
 
     def terminate(self, infra: str, machine: str) -> None:
         ids = [i["InstanceId"] for i in self.instances(infra, machine)]
