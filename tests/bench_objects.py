@@ -99,23 +99,22 @@ def delete_restored(sb: Sandbox) -> None:
     sb.destination.kubectl().run("delete", "namespace", HC_NS, HCP_NS, "--ignore-not-found", "--timeout=900s")
 
 
-def settle(sb: Sandbox, quiet: int = 5, limit: float = 900.0) -> None:
-    """Until the source twin has adopted the seeded Machines: fewer than `quiet` EC2 calls (the
-    cloud twin's `POST /` lines; ExternalDNS polls Route 53 on GETs all along) in 5 s."""
-    t0, log_path = time.monotonic(), sb.cfg.logs / "cloud-twin.log"
+def settle(sb: Sandbox, limit: float = 1200.0) -> None:
+    """Until the source twin has adopted every seeded Machine: CAPA has recorded its instance on each
+    AWSMachine (spec.instanceID), which backup then carries as a real one would. Counting the cloud
+    twin's EC2 calls instead ended early: its calls slow as it holds more instances (it scans them
+    all for each), and a backup of 740 adopted Machines of 1,000 paused the other 260 till resync."""
+    t0, kubectl = time.monotonic(), sb.source.kubectl()
 
-    def ec2_calls() -> int:
-        with log_path.open("rb") as f:
-            return sum(1 for line in f if b'"POST / ' in line)
+    def left() -> int:
+        ids = kubectl.run("get", "awsmachines.infrastructure.cluster.x-k8s.io", "-n", HCP_NS,
+                          "-o", "jsonpath={range .items[*]}{.spec.instanceID}{'\\n'}{end}")  # fmt: skip
+        return sum(1 for line in ids.splitlines() if not line.strip())
 
-    calls = ec2_calls()
-    while time.monotonic() - t0 < limit:
+    while (n := left()) and time.monotonic() - t0 < limit:
         time.sleep(5)
-        now = ec2_calls()
-        if now - calls < quiet:
-            break
-        calls = now
-    log(f"the source twin settled after {time.monotonic() - t0:.0f}s; load {os.getloadavg()[0]:.1f}")
+    what = f"{n} AWSMachines still without an instance" if n else "every AWSMachine has its instance"
+    log(f"the source twin settled after {time.monotonic() - t0:.0f}s ({what}); load {os.getloadavg()[0]:.1f}")
 
 
 def quiet(busy: float = 0.3, limit: float = 120.0) -> None:
