@@ -84,3 +84,22 @@ def test_ctrl_c_as_the_command_exits_leaves_its_code_and_json_as_they_were(tmp_p
     assert proc.returncode == 3, proc.stderr
     assert json.loads(proc.stdout)["outcome"] == "REFUSED"
     assert "Traceback" not in proc.stderr and "Aborted" not in proc.stderr
+
+
+@pytest.mark.parametrize("ignores", [True, False])
+def test_the_fault_harness_knows_a_signal_the_process_ignored(ignores: bool) -> None:
+    """The e2e harness's cut (tests/e2e/faults.py) tells a signal that came in the shutdown, which
+    the entry point ignores, from one a handler took: a slow harness sent one there in a full run."""
+    from tests.e2e.faults import _send
+
+    how = "signal.SIG_IGN" if ignores else "lambda *a: None"
+    child = subprocess.Popen(
+        [sys.executable, "-c", f"import signal, time; signal.signal(signal.SIGINT, {how}); print(1, flush=True); time.sleep(30)"],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert child.stdout is not None and child.stdout.readline() == "1\n"
+        assert _send(child, signal.SIGINT) is ignores
+    finally:
+        child.kill()
+        child.wait()
