@@ -215,8 +215,8 @@ def _machine_objects(pool: Obj, ns: str, infra: str) -> list[Obj]:
         "deletion": {"nodeDrainTimeoutSeconds": 0, "nodeVolumeDetachTimeoutSeconds": 0},
     }
     aws_spec = _aws_template_spec(pool, infra)
-    revision = {"machinedeployment.clusters.x-k8s.io/revision": "1",
-                "machinedeployment.clusters.x-k8s.io/desired-replicas": str(replicas),
+    md_revision = {"machinedeployment.clusters.x-k8s.io/revision": "1"}
+    revision = {**md_revision, "machinedeployment.clusters.x-k8s.io/desired-replicas": str(replicas),
                 "machinedeployment.clusters.x-k8s.io/max-replicas": str(replicas + 1)}  # fmt: skip
     cloned = {"cluster.x-k8s.io/cloned-from-name": tmpl,
               "cluster.x-k8s.io/cloned-from-groupkind": "AWSMachineTemplate.infrastructure.cluster.x-k8s.io"}  # fmt: skip
@@ -227,7 +227,7 @@ def _machine_objects(pool: Obj, ns: str, infra: str) -> list[Obj]:
         {"apiVersion": CAPA, "kind": "AWSMachineTemplate", "metadata": _meta(tmpl, ns, annotations=pool_key),
          "spec": {"template": {"spec": aws_spec}}},
         {"apiVersion": CAPI, "kind": "MachineDeployment",
-         "metadata": _meta(np, ns, annotations={**pool_key, "machinedeployment.clusters.x-k8s.io/revision": "1"},
+         "metadata": _meta(np, ns, annotations={**pool_key, **md_revision},
                            finalizers=["cluster.x-k8s.io/machinedeployment"]),
          "spec": {"clusterName": infra, "replicas": replicas, "selector": {"matchLabels": sel},
                   "template": {"metadata": {"labels": sel}, "spec": template_spec}}},

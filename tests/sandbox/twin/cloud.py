@@ -34,13 +34,16 @@ class Cloud:
 
     # -- EC2: one instance per Machine ------------------------------------------------
 
-    def instances(self, infra: str, machine: str | None = None) -> list[dict]:
-        flt = [{"Name": f"tag:{owned_tag(infra)}", "Values": ["owned"]},
-               {"Name": "instance-state-name", "Values": ["pending", "running"]}]  # fmt: skip
-        if machine:
-            flt.append({"Name": "tag:Name", "Values": [machine]})
-        out = self.ec2.describe_instances(Filters=flt)
+    def _live(self, *flt: dict) -> list[dict]:
+        """Instances not terminated (nor terminating) that match every filter."""
+        out = self.ec2.describe_instances(
+            Filters=[*flt, {"Name": "instance-state-name", "Values": ["pending", "running"]}]
+        )
         return [i for r in out["Reservations"] for i in r["Instances"]]
+
+    def instances(self, infra: str, machine: str | None = None) -> list[dict]:
+        by_name = [{"Name": "tag:Name", "Values": [machine]}] if machine else []
+        return self._live({"Name": f"tag:{owned_tag(infra)}", "Values": ["owned"]}, *by_name)
 
     def ensure_instance(self, infra: str, machine: str) -> str:
         """The Machine's instance, launched if it has none: its providerID, as CAPA writes it."""
@@ -52,9 +55,7 @@ class Cloud:
         return f"aws:///{found[0]['Placement']['AvailabilityZone']}/{found[0]['InstanceId']}"
 
     def running(self, instance_id: str) -> bool:
-        flt = [{"Name": "instance-id", "Values": [instance_id]},
-               {"Name": "instance-state-name", "Values": ["pending", "running"]}]  # fmt: skip
-        return any(r["Instances"] for r in self.ec2.describe_instances(Filters=flt)["Reservations"])
+        return bool(self._live({"Name": "instance-id", "Values": [instance_id]}))
 
     def terminate(self, infra: str, machine: str) -> None:
         ids = [i["InstanceId"] for i in self.instances(infra, machine)]
